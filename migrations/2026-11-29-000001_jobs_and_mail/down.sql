@@ -1,0 +1,3 @@
+DROP TABLE outbox;
+DROP TABLE periodic_runs;
+DROP TABLE jobs;

@@ -1,0 +1,6 @@
+//! Accounts: users, roles, sessions, organisations and personal data.
+
+pub mod models;
+pub mod password;
+
+pub use models::{NewUser, Role, User};

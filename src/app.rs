@@ -1,0 +1,196 @@
+//! Builds the actix application. The same builder serves production (`palabre serve`) and the tests.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::{ResourceDef, Server};
+use actix_web::http::header;
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::db::Pool;
+use crate::error::{self, AppError};
+use crate::mail::Mailer;
+use crate::telemetry::{self, Metrics};
+
+/// What every handler may need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Arc<Settings>,
+    pub mailer: Mailer,
+}
+
+/// Registers every API route under `/api/v1`. Features add theirs here.
+fn api_v1(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/openapi.json",
+        web::get().to(|| async {
+            HttpResponse::Ok()
+                .content_type("application/json")
+                .body(crate::openapi::to_pretty_json())
+        }),
+    );
+}
+
+/// Known route templates with their methods: answers 405 (with `Allow`) instead of 404 when a path
+/// exists but the method does not.
+struct RouteTable(Vec<(ResourceDef, String)>);
+
+impl RouteTable {
+    fn build() -> Self {
+        let mut routes = crate::openapi::routes();
+        routes.push(("/api/v1/openapi.json".into(), vec!["GET".into()]));
+        routes.push(("/docs".into(), vec!["GET".into()]));
+        routes.push(("/docs/{tail:.*}".into(), vec!["GET".into()]));
+        RouteTable(
+            routes
+                .into_iter()
+                .map(|(path, methods)| (ResourceDef::new(path), methods.join(", ")))
+                .collect(),
+        )
+    }
+
+    fn allowed(&self, path: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, allow)| allow.as_str())
+    }
+}
+
+/// Unknown route: 405 with `Allow` when the path exists under another method, 404 otherwise.
+async fn fallback(req: HttpRequest) -> HttpResponse {
+    let table = req.app_data::<web::Data<RouteTable>>();
+    let err = match table.and_then(|t| t.allowed(req.path())) {
+        Some(allow) => AppError::MethodNotAllowed {
+            allow: allow.to_string(),
+        },
+        None => AppError::NotFound,
+    };
+    err.error_response()
+}
+
+/// Configures a whole app instance (shared by every HTTP worker).
+fn configure(
+    state: AppState,
+    metrics: Metrics,
+    routes: web::Data<RouteTable>,
+) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    move |cfg: &mut web::ServiceConfig| {
+        let limit = state.settings.json_body_limit;
+        cfg.app_data(web::Data::new(state.clone()))
+            .app_data(web::Data::new(metrics.clone()))
+            .app_data(routes.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(limit)
+                    .error_handler(error::json_error),
+            )
+            .app_data(web::PayloadConfig::new(limit))
+            .app_data(web::QueryConfig::default().error_handler(error::query_error))
+            .app_data(web::PathConfig::default().error_handler(error::path_error))
+            .service(crate::ops::healthz)
+            .service(crate::ops::readyz)
+            .service(crate::ops::metrics)
+            .service(web::scope("/api/v1").configure(api_v1))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header((header::LOCATION, "/docs/"))
+                        .content_type("text/plain")
+                        .body("/docs/")
+                }),
+            )
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
+            );
+    }
+}
+
+fn cors(settings: &Settings) -> Cors {
+    let mut cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers([
+            "x-request-id",
+            "etag",
+            "location",
+            "retry-after",
+            "www-authenticate",
+        ])
+        .max_age(3600)
+        // Other origins get no CORS headers (the browser enforces that); the request itself is served.
+        .block_on_origin_mismatch(false);
+    for origin in &settings.cors_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// A bound, not yet running HTTP server.
+pub struct Application {
+    server: Server,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// Binds `settings.bind` (port 0 picks a free port) and prepares the server.
+    /// `handle_signals`: stop gracefully on SIGINT/SIGTERM (production), or leave signals alone (tests).
+    pub fn build(state: AppState, handle_signals: bool) -> anyhow::Result<Self> {
+        Self::build_with(state, handle_signals, |_| {})
+    }
+
+    /// [`Application::build`] with extra routes (the test suite mounts probes of the shared
+    /// extractor configuration this way).
+    pub fn build_with(
+        state: AppState,
+        handle_signals: bool,
+        extra: fn(&mut web::ServiceConfig),
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(state.settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.settings.bind))?;
+        let addr = listener.local_addr()?;
+        let metrics = Metrics::new();
+        let routes = web::Data::new(RouteTable::build());
+        let workers = state.settings.http_workers;
+        let settings = state.settings.clone();
+        let configure = configure(state, metrics, routes);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .configure(configure.clone())
+                .configure(extra)
+                .default_service(web::to(fallback))
+                .wrap(Condition::new(
+                    !settings.cors_origins.is_empty(),
+                    cors(&settings),
+                ))
+                .wrap(from_fn(telemetry::request_middleware))
+        })
+        .workers(workers)
+        .shutdown_timeout(10);
+        if !handle_signals {
+            server = server.disable_signals();
+        }
+        let server = server.listen(listener)?.run();
+        Ok(Self { server, addr })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (signal or handle).
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

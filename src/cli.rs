@@ -1,0 +1,277 @@
+//! The command line: `serve`, `worker`, `migrate`, `openapi`, `admin create-user`.
+
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::accounts::{self, NewUser, Role};
+use crate::app::{AppState, Application};
+use crate::config::Settings;
+use crate::db::{self, Pool, embedded::LocalPostgres};
+use crate::jobs::{JobContext, Registry, Scheduler, Worker, WorkerConfig};
+use crate::mail::Mailer;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "palabre",
+    version,
+    about = "Forum and discussion backend for open-data communities"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the HTTP API (with an in-process job worker unless --no-worker).
+    Serve {
+        /// Do not run background jobs in this process (run `palabre worker` separately).
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run background jobs (email delivery, periodic jobs) until stopped.
+    Worker,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Administration commands.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create a verified account.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// The password (or set PALABRE_ADMIN_PASSWORD to keep it out of the shell history).
+        #[arg(long, env = "PALABRE_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, value_enum, default_value = "member")]
+        role: Role,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, default_value = "fr")]
+        locale: String,
+    },
+}
+
+/// Parses arguments and runs; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let _ = dotenvy::dotenv();
+    if let Command::Openapi = cli.command {
+        print!("{}", crate::openapi::to_pretty_json());
+        return 0;
+    }
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    crate::telemetry::init(&settings);
+    match run(cli.command, settings) {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "palabre stopped with an error");
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+/// The database this process uses: `DATABASE_URL`, or the embedded cluster (started if needed).
+pub struct Database {
+    pub url: String,
+    pub local: Option<LocalPostgres>,
+}
+
+impl Database {
+    pub fn open(settings: &Settings) -> anyhow::Result<Self> {
+        match &settings.database_url {
+            Some(url) => {
+                tracing::info!(url = %db::redact_url(url), "using DATABASE_URL");
+                Ok(Self {
+                    url: url.clone(),
+                    local: None,
+                })
+            }
+            None => {
+                let local = LocalPostgres::start(
+                    &settings.data_dir.join("postgres"),
+                    &db::embedded::Options {
+                        bindir: settings.pg_bindir.clone(),
+                        ephemeral: false,
+                    },
+                )?;
+                Ok(Self {
+                    url: local.url(),
+                    local: Some(local),
+                })
+            }
+        }
+    }
+
+    /// A pool on this database, with migrations applied.
+    pub fn migrated_pool(&self, settings: &Settings) -> anyhow::Result<Pool> {
+        let pool = db::build_pool(
+            &self.url,
+            settings.db_pool_size,
+            2,
+            settings.db_connect_timeout,
+        )?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+        let applied = db::migrate(&mut conn)?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrations applied");
+        }
+        Ok(pool)
+    }
+}
+
+fn worker_for(pool: &Pool, settings: &Arc<Settings>, mailer: &Mailer) -> Worker {
+    Worker::new(
+        JobContext {
+            pool: pool.clone(),
+            mailer: mailer.clone(),
+            settings: settings.clone(),
+        },
+        Registry::for_app(),
+        WorkerConfig::from_settings(settings),
+    )
+}
+
+fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    let settings = Arc::new(settings);
+    match command {
+        Command::Openapi => unreachable!("handled before configuration"),
+        Command::Migrate => {
+            let database = Database::open(&settings)?;
+            let pool = db::build_pool(&database.url, 1, 0, settings.db_connect_timeout)?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+            let applied = db::migrate(&mut conn)?;
+            println!("{} migration(s) applied", applied.len());
+            for v in applied {
+                println!("  {v}");
+            }
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::CreateUser {
+                    username,
+                    email,
+                    password,
+                    role,
+                    display_name,
+                    locale,
+                },
+        } => {
+            let database = Database::open(&settings)?;
+            let pool = database.migrated_pool(&settings)?;
+            let user = db::with_conn(&pool, |conn| {
+                accounts::models::create_user(
+                    conn,
+                    NewUser {
+                        username,
+                        email,
+                        display_name,
+                        password,
+                        role,
+                        locale,
+                        verified: true,
+                    },
+                )
+            })
+            .map_err(|e| match e {
+                crate::error::AppError::Validation(errors) => anyhow::anyhow!(
+                    "{}",
+                    errors
+                        .iter()
+                        .map(|f| format!("{}: {}", f.field, f.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                other => anyhow::anyhow!(
+                    "{}",
+                    other.problem().detail.unwrap_or_else(|| other.to_string())
+                ),
+            })?;
+            println!(
+                "created {} ({}) with role {}",
+                user.username, user.id, user.role
+            );
+            Ok(())
+        }
+        Command::Worker => {
+            let database = Database::open(&settings)?;
+            let pool = database.migrated_pool(&settings)?;
+            let mailer = Mailer::from_settings(&settings)?;
+            tracing::info!(mail = %mailer.describe(), threads = settings.job_workers, "worker started");
+            let handle = worker_for(&pool, &settings, &mailer)
+                .spawn(settings.job_workers.max(1), Some(Scheduler::for_app()));
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(wait_for_shutdown_signal())?;
+            tracing::info!("stopping the worker");
+            handle.stop();
+            drop(pool);
+            drop(database);
+            Ok(())
+        }
+        Command::Serve { no_worker } => {
+            let database = Database::open(&settings)?;
+            let pool = database.migrated_pool(&settings)?;
+            let mailer = Mailer::from_settings(&settings)?;
+            settings.resolve_jwt_secret()?;
+            let worker = (!no_worker).then(|| {
+                tracing::info!(mail = %mailer.describe(), threads = settings.job_workers, "in-process worker started");
+                worker_for(&pool, &settings, &mailer).spawn(settings.job_workers, Some(Scheduler::for_app()))
+            });
+            let state = AppState {
+                pool: pool.clone(),
+                settings: settings.clone(),
+                mailer,
+            };
+            let result = actix_web::rt::System::new().block_on(async move {
+                let app = Application::build(state, true)?;
+                tracing::info!(addr = %app.addr(), "palabre listening");
+                app.run().await?;
+                anyhow::Ok(())
+            });
+            tracing::info!("HTTP server stopped");
+            if let Some(w) = worker {
+                w.stop();
+                tracing::info!("worker stopped");
+            }
+            drop(pool);
+            drop(database);
+            result
+        }
+    }
+}
+
+async fn wait_for_shutdown_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+    }
+    Ok(())
+}

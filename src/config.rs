@@ -1,0 +1,385 @@
+//! Typed settings, parsed once at start-up from the environment (and `.env` in development).
+//!
+//! Every variable is documented in `.env.example` and the README. A bad value stops start-up with an
+//! error that names the variable.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A configuration error: which variable, and what is wrong with its value.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(var: &str, message: impl Into<String>) -> Self {
+        Self {
+            var: var.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// JSON when stdout is not a terminal, human-readable otherwise.
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`; `None` means the embedded cluster under `data_dir/postgres`.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub public_url: String,
+    pub frontend_url: String,
+    pub cors_origins: Vec<String>,
+    /// `None`: generated once and kept in `data_dir/jwt_secret`.
+    pub jwt_secret: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub rate_limits: bool,
+    pub approve_first_posts: u32,
+    pub db_pool_size: u32,
+    pub db_connect_timeout: Duration,
+    pub http_workers: usize,
+    pub job_workers: usize,
+    pub job_max_attempts: i32,
+    pub job_backoff: Duration,
+    pub json_body_limit: usize,
+    /// Where the embedded cluster looks for `initdb` and `postgres` (`PALABRE_PG_BINDIR`).
+    pub pg_bindir: Option<PathBuf>,
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+impl Settings {
+    /// Reads the process environment. Call `dotenvy::dotenv()` first to honour `.env`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Parses settings from any key → value lookup (used by tests, never touching the real environment).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(ConfigError::new(
+                        "DATABASE_URL",
+                        "must start with postgres:// or postgresql://",
+                    ));
+                }
+                Some(url)
+            }
+            None => None,
+        };
+        let data_dir = PathBuf::from(get("PALABRE_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let bind: SocketAddr = parse(
+            "PALABRE_BIND",
+            get("PALABRE_BIND"),
+            "127.0.0.1:8080".parse().unwrap(),
+        )?;
+        let public_url = match get("PALABRE_PUBLIC_URL") {
+            Some(u) => url_setting("PALABRE_PUBLIC_URL", &u)?,
+            None => format!("http://{bind}"),
+        };
+        let frontend_url = match get("PALABRE_FRONTEND_URL") {
+            Some(u) => url_setting("PALABRE_FRONTEND_URL", &u)?,
+            None => public_url.clone(),
+        };
+        let cors_origins = match get("PALABRE_CORS_ORIGINS") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|o| url_setting("PALABRE_CORS_ORIGINS", o))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let jwt_secret = match get("PALABRE_JWT_SECRET") {
+            Some(s) if s.len() < 32 => {
+                return Err(ConfigError::new(
+                    "PALABRE_JWT_SECRET",
+                    "must be at least 32 characters long",
+                ));
+            }
+            other => other,
+        };
+        let smtp_url = match get("PALABRE_SMTP_URL") {
+            Some(u) if u.starts_with("smtp://") || u.starts_with("smtps://") => Some(u),
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "PALABRE_SMTP_URL",
+                    "must start with smtp:// or smtps://",
+                ));
+            }
+            None => None,
+        };
+        let mail_from =
+            get("PALABRE_MAIL_FROM").unwrap_or_else(|| "palabre <noreply@localhost>".into());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "PALABRE_MAIL_FROM",
+                "must be an address such as `palabre <noreply@example.org>`",
+            ));
+        }
+        let log = get("PALABRE_LOG").unwrap_or_else(|| "info".into());
+        if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
+            return Err(ConfigError::new(
+                "PALABRE_LOG",
+                "is not a valid tracing filter",
+            ));
+        }
+        let log_format = match get("PALABRE_LOG_FORMAT").as_deref() {
+            None | Some("auto") => LogFormat::Auto,
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "PALABRE_LOG_FORMAT",
+                    "must be auto, json or pretty",
+                ));
+            }
+        };
+        let rate_limits = match get("PALABRE_RATE_LIMITS").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => return Err(ConfigError::new("PALABRE_RATE_LIMITS", "must be on or off")),
+        };
+        let approve_first_posts = parse(
+            "PALABRE_APPROVE_FIRST_POSTS",
+            get("PALABRE_APPROVE_FIRST_POSTS"),
+            1u32,
+        )?;
+        let db_pool_size: u32 = parse(
+            "PALABRE_DB_POOL_SIZE",
+            get("PALABRE_DB_POOL_SIZE"),
+            (cores() as u32 * 2).max(4),
+        )?;
+        if db_pool_size == 0 {
+            return Err(ConfigError::new(
+                "PALABRE_DB_POOL_SIZE",
+                "must be at least 1",
+            ));
+        }
+        let db_connect_timeout = Duration::from_secs(
+            parse(
+                "PALABRE_DB_TIMEOUT_SECONDS",
+                get("PALABRE_DB_TIMEOUT_SECONDS"),
+                5u64,
+            )?
+            .max(1),
+        );
+        let http_workers: usize =
+            parse("PALABRE_HTTP_WORKERS", get("PALABRE_HTTP_WORKERS"), cores())?;
+        if http_workers == 0 {
+            return Err(ConfigError::new(
+                "PALABRE_HTTP_WORKERS",
+                "must be at least 1",
+            ));
+        }
+        let job_workers: usize = parse("PALABRE_JOB_WORKERS", get("PALABRE_JOB_WORKERS"), 2)?;
+        let job_max_attempts: i32 = parse(
+            "PALABRE_JOB_MAX_ATTEMPTS",
+            get("PALABRE_JOB_MAX_ATTEMPTS"),
+            8,
+        )?;
+        if job_max_attempts < 1 {
+            return Err(ConfigError::new(
+                "PALABRE_JOB_MAX_ATTEMPTS",
+                "must be at least 1",
+            ));
+        }
+        let job_backoff = Duration::from_secs(parse(
+            "PALABRE_JOB_BACKOFF_SECONDS",
+            get("PALABRE_JOB_BACKOFF_SECONDS"),
+            10u64,
+        )?);
+        let json_body_limit: usize = parse(
+            "PALABRE_BODY_LIMIT_BYTES",
+            get("PALABRE_BODY_LIMIT_BYTES"),
+            256 * 1024,
+        )?;
+        let pg_bindir = get("PALABRE_PG_BINDIR").map(PathBuf::from);
+
+        Ok(Settings {
+            database_url,
+            data_dir,
+            bind,
+            public_url,
+            frontend_url,
+            cors_origins,
+            jwt_secret,
+            smtp_url,
+            mail_from,
+            log,
+            log_format,
+            rate_limits,
+            approve_first_posts,
+            db_pool_size,
+            db_connect_timeout,
+            http_workers,
+            job_workers,
+            job_max_attempts,
+            job_backoff,
+            json_body_limit,
+            pg_bindir,
+        })
+    }
+
+    /// Settings for tests: everything default, mail in memory, a fixed secret.
+    pub fn for_tests(database_url: String, data_dir: &Path) -> Self {
+        let mut s = Self::from_lookup(|_| None).expect("defaults are valid");
+        s.database_url = Some(database_url);
+        s.data_dir = data_dir.to_path_buf();
+        s.bind = "127.0.0.1:0".parse().unwrap();
+        s.jwt_secret = Some("test-secret-test-secret-test-secret-0123".into());
+        s.db_pool_size = 4;
+        s.http_workers = 1;
+        s
+    }
+
+    /// The JWT signing secret: configured, or generated once and kept in the data dir.
+    pub fn resolve_jwt_secret(&self) -> anyhow::Result<String> {
+        if let Some(s) = &self.jwt_secret {
+            return Ok(s.clone());
+        }
+        let path = self.data_dir.join("jwt_secret");
+        if let Ok(s) = std::fs::read_to_string(&path) {
+            let s = s.trim().to_string();
+            if s.len() >= 32 {
+                return Ok(s);
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let mut bytes = [0u8; 48];
+        rand::fill(&mut bytes);
+        let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        write_private(&path, &secret)?;
+        Ok(secret)
+    }
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(content.as_bytes())
+}
+
+fn parse<T: std::str::FromStr>(
+    var: &str,
+    value: Option<String>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::new(var, format!("cannot parse {v:?}"))),
+    }
+}
+
+fn url_setting(var: &str, value: &str) -> Result<String, ConfigError> {
+    let v = value.trim().trim_end_matches('/');
+    let rest = v
+        .strip_prefix("http://")
+        .or_else(|| v.strip_prefix("https://"))
+        .ok_or_else(|| {
+            ConfigError::new(
+                var,
+                format!("{value:?} must start with http:// or https://"),
+            )
+        })?;
+    if rest.is_empty() || rest.contains(char::is_whitespace) {
+        return Err(ConfigError::new(var, format!("{value:?} is not a URL")));
+    }
+    Ok(v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let s = with(&[]).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.frontend_url, s.public_url);
+        assert!(s.database_url.is_none());
+        assert!(s.rate_limits);
+        assert_eq!(s.approve_first_posts, 1);
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            ("PALABRE_BIND", "not-an-address"),
+            ("DATABASE_URL", "mysql://x"),
+            ("PALABRE_PUBLIC_URL", "ftp://x"),
+            ("PALABRE_CORS_ORIGINS", "https://ok.example, nope"),
+            ("PALABRE_RATE_LIMITS", "maybe"),
+            ("PALABRE_APPROVE_FIRST_POSTS", "-1"),
+            ("PALABRE_JWT_SECRET", "short"),
+            ("PALABRE_SMTP_URL", "http://x"),
+            ("PALABRE_MAIL_FROM", "not an address"),
+            ("PALABRE_DB_POOL_SIZE", "0"),
+            ("PALABRE_JOB_MAX_ATTEMPTS", "0"),
+        ] {
+            let err = with(&[(var, value)]).expect_err(var);
+            assert_eq!(err.var, var);
+            assert!(err.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn lists_and_urls() {
+        let s = with(&[
+            (
+                "PALABRE_CORS_ORIGINS",
+                "https://a.example/, http://localhost:5173",
+            ),
+            ("PALABRE_FRONTEND_URL", "https://geocommuns.example/"),
+            ("PALABRE_RATE_LIMITS", "off"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.cors_origins,
+            vec!["https://a.example", "http://localhost:5173"]
+        );
+        assert_eq!(s.frontend_url, "https://geocommuns.example");
+        assert!(!s.rate_limits);
+    }
+}

@@ -1,0 +1,17 @@
+//! palabre: a forum and discussion backend for open-data communities.
+//!
+//! One binary, several roles (see `main.rs`): the HTTP API with an in-process worker, a standalone
+//! job worker, migrations, admin commands. PostgreSQL holds all state.
+
+pub mod accounts;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod jobs;
+pub mod mail;
+pub mod openapi;
+pub mod ops;
+pub mod schema;
+pub mod telemetry;

@@ -1,0 +1,375 @@
+//! Email: templates (French and English, HTML + plain text on a shared layout), an outbox written in
+//! the caller's transaction, and the `send_email` job that delivers it through a transport:
+//! SMTP (`PALABRE_SMTP_URL`), `.eml` files under the data dir (default), or memory (tests).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use diesel::prelude::*;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use minijinja::Environment;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::config::Settings;
+use crate::jobs::{NewJob, Registry, enqueue};
+use crate::schema::outbox;
+
+pub const SEND_EMAIL_JOB: &str = "send_email";
+pub const OUTBOX_CLEANUP_JOB: &str = "outbox_cleanup";
+
+/// Languages of user-facing text. French first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Locale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::Fr => "fr",
+            Locale::En => "en",
+        }
+    }
+
+    /// Parses `fr`/`en`; anything else falls back to French.
+    pub fn parse_or_default(s: &str) -> Self {
+        match s {
+            "en" => Locale::En,
+            _ => Locale::Fr,
+        }
+    }
+}
+
+// ---- templates ---------------------------------------------------------------------------------
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "layout.html",
+    "layout.txt",
+    "verify_email.fr.subject",
+    "verify_email.fr.html",
+    "verify_email.fr.txt",
+    "verify_email.en.subject",
+    "verify_email.en.html",
+    "verify_email.en.txt",
+];
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // HTML-escape the five significant characters only (the default also escapes `/`, which
+        // mangles links in the source of the message).
+        env.set_formatter(|out, state, value| {
+            if matches!(state.auto_escape(), minijinja::AutoEscape::Html)
+                && !value.is_safe()
+                && let Some(s) = value.as_str()
+            {
+                for c in s.chars() {
+                    match c {
+                        '&' => out.write_str("&amp;")?,
+                        '<' => out.write_str("&lt;")?,
+                        '>' => out.write_str("&gt;")?,
+                        '"' => out.write_str("&quot;")?,
+                        '\'' => out.write_str("&#39;")?,
+                        c => std::fmt::Write::write_char(out, c)?,
+                    }
+                }
+                return Ok(());
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .expect("mail templates parse");
+        }
+        env
+    })
+}
+
+/// A rendered message: subject, plain text and HTML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Renders template `name` in `locale` with `ctx` (a JSON object; `locale` and `subject` are added).
+pub fn render(name: &str, locale: Locale, ctx: &Value) -> anyhow::Result<Rendered> {
+    let env = environment();
+    let mut ctx = ctx.as_object().cloned().unwrap_or_default();
+    ctx.insert("locale".into(), Value::from(locale.as_str()));
+    let subject = env
+        .get_template(&format!("{name}.{}.subject", locale.as_str()))?
+        .render(minijinja::value::Serde(&ctx))?
+        .trim()
+        .to_string();
+    ctx.insert("subject".into(), Value::from(subject.clone()));
+    let text = env
+        .get_template(&format!("{name}.{}.txt", locale.as_str()))?
+        .render(minijinja::value::Serde(&ctx))?;
+    let html = env
+        .get_template(&format!("{name}.{}.html", locale.as_str()))?
+        .render(minijinja::value::Serde(&ctx))?;
+    Ok(Rendered {
+        subject,
+        text,
+        html,
+    })
+}
+
+// ---- outbox ------------------------------------------------------------------------------------
+
+/// Writes a message to the outbox and enqueues its delivery, on the caller's connection (so in the
+/// caller's transaction). `headers` are extra raw headers (e.g. `List-Unsubscribe`).
+pub fn queue(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    to: &str,
+    message: &Rendered,
+    headers: &[(&str, String)],
+) -> anyhow::Result<Uuid> {
+    to.parse::<Mailbox>()
+        .with_context(|| format!("invalid recipient {}", mask_email(to)))?;
+    let id = Uuid::now_v7();
+    let domain = settings
+        .mail_from
+        .parse::<Mailbox>()
+        .map(|m| m.email.domain().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    let message_id = format!("<{id}@{domain}>");
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::from(v.clone())))
+        .collect();
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(id),
+            outbox::message_id.eq(&message_id),
+            outbox::to_address.eq(to),
+            outbox::subject.eq(&message.subject),
+            outbox::body_text.eq(&message.text),
+            outbox::body_html.eq(&message.html),
+            outbox::headers.eq(Value::Object(headers)),
+        ))
+        .execute(conn)?;
+    enqueue(
+        conn,
+        NewJob::new(SEND_EMAIL_JOB, serde_json::json!({ "outbox_id": id })),
+    )?;
+    tracing::info!(to = %mask_email(to), %message_id, "email queued");
+    Ok(id)
+}
+
+/// `jean.dupont@example.org` → `j***@example.org`, for logs.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+// ---- transports ----------------------------------------------------------------------------------
+
+/// A message as the memory transport keeps it.
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub to: Vec<String>,
+    /// The whole RFC 5322 message as sent.
+    pub raw: String,
+}
+
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(Arc<SmtpTransport>),
+    File(Arc<FileTransport>, PathBuf),
+    Memory(Arc<Mutex<Vec<SentMail>>>),
+}
+
+impl Mailer {
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
+        match &s.smtp_url {
+            Some(url) => Ok(Mailer::smtp(url)?),
+            None => {
+                let dir = s.data_dir.join("mail");
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                Ok(Mailer::File(Arc::new(FileTransport::new(&dir)), dir))
+            }
+        }
+    }
+
+    pub fn smtp(url: &str) -> anyhow::Result<Self> {
+        let transport = SmtpTransport::from_url(url)
+            .context("PALABRE_SMTP_URL: cannot parse")?
+            .timeout(Some(Duration::from_secs(20)))
+            .build();
+        Ok(Mailer::Smtp(Arc::new(transport)))
+    }
+
+    pub fn memory() -> Self {
+        Mailer::Memory(Arc::new(Mutex::new(Vec::new())))
+    }
+
+    /// Messages sent through the memory transport.
+    pub fn sent(&self) -> Vec<SentMail> {
+        match self {
+            Mailer::Memory(m) => m.lock().unwrap().clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::Smtp(_) => "smtp".into(),
+            Mailer::File(_, dir) => format!("files in {}", dir.display()),
+            Mailer::Memory(_) => "memory".into(),
+        }
+    }
+
+    pub fn send(&self, message: &Message) -> anyhow::Result<()> {
+        match self {
+            Mailer::Smtp(t) => {
+                t.send(message).context("SMTP delivery failed")?;
+            }
+            Mailer::File(t, _) => {
+                t.send(message).context("cannot write the .eml file")?;
+            }
+            Mailer::Memory(m) => {
+                let to = message
+                    .envelope()
+                    .to()
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect();
+                let raw = String::from_utf8_lossy(&message.formatted()).into_owned();
+                m.lock().unwrap().push(SentMail { to, raw });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Queryable)]
+struct OutboxRow {
+    message_id: String,
+    to_address: String,
+    subject: String,
+    body_text: String,
+    body_html: String,
+    headers: Value,
+    sent_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// Builds the message of an outbox row.
+fn build_message(from: &str, row: &OutboxRow) -> anyhow::Result<Message> {
+    let mut builder = Message::builder()
+        .from(from.parse::<Mailbox>().context("PALABRE_MAIL_FROM")?)
+        .to(row.to_address.parse::<Mailbox>().context("recipient")?)
+        .subject(row.subject.clone())
+        .message_id(Some(row.message_id.clone()))
+        .date_now();
+    if let Value::Object(headers) = &row.headers {
+        for (name, value) in headers {
+            let name = HeaderName::new_from_ascii(name.clone()).context("header name")?;
+            builder = builder.raw_header(HeaderValue::new(
+                name,
+                value.as_str().unwrap_or_default().to_string(),
+            ));
+        }
+    }
+    Ok(builder.multipart(MultiPart::alternative_plain_html(
+        row.body_text.clone(),
+        row.body_html.clone(),
+    ))?)
+}
+
+pub fn register_jobs(registry: &mut Registry) {
+    registry.register(SEND_EMAIL_JOB, |ctx, conn, payload| {
+        let id: Uuid = payload
+            .get("outbox_id")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+            .context("payload without outbox_id")?;
+        let row: Option<OutboxRow> = outbox::table
+            .find(id)
+            .select((
+                outbox::message_id,
+                outbox::to_address,
+                outbox::subject,
+                outbox::body_text,
+                outbox::body_html,
+                outbox::headers,
+                outbox::sent_at,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some(row) = row else {
+            tracing::warn!(%id, "outbox message gone; nothing to send");
+            return Ok(());
+        };
+        if row.sent_at.is_some() {
+            return Ok(());
+        }
+        let message = build_message(&ctx.settings.mail_from, &row)?;
+        ctx.mailer.send(&message)?;
+        diesel::update(outbox::table.find(id))
+            .set(outbox::sent_at.eq(Utc::now()))
+            .execute(conn)?;
+        tracing::info!(to = %mask_email(&row.to_address), message_id = %row.message_id, "email sent");
+        Ok(())
+    });
+    registry.register(OUTBOX_CLEANUP_JOB, |_ctx, conn, _payload| {
+        let cutoff = Utc::now() - chrono::Duration::days(30);
+        let n = diesel::delete(outbox::table.filter(outbox::sent_at.lt(cutoff))).execute(conn)?;
+        tracing::info!(deleted = n, "old outbox messages removed");
+        Ok(())
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_both_locales_with_escaping() {
+        let ctx = serde_json::json!({"name": "Zoé <b>", "link": "https://front.example/verify-email?token=abc"});
+        let fr = render("verify_email", Locale::Fr, &ctx).unwrap();
+        assert_eq!(fr.subject, "Confirmez votre adresse électronique — palabre");
+        assert!(fr.text.contains("Bonjour Zoé <b>,"));
+        assert!(fr.html.contains("Bonjour Zoé &lt;b&gt;,"));
+        assert!(fr.html.contains("lang=\"fr\""));
+        assert!(
+            fr.text
+                .contains("https://front.example/verify-email?token=abc")
+        );
+        let en = render("verify_email", Locale::En, &ctx).unwrap();
+        assert!(en.subject.starts_with("Confirm your email"));
+        assert!(en.text.contains("You receive this message"));
+    }
+
+    #[test]
+    fn masks_emails() {
+        assert_eq!(mask_email("jean.dupont@example.org"), "j***@example.org");
+        assert_eq!(mask_email("nonsense"), "***");
+    }
+}

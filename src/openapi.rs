@@ -1,0 +1,85 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations. Each feature contributes its
+//! own `#[derive(OpenApi)]` struct, merged here. `palabre openapi` prints it; `api-spec/openapi.json`
+//! is the committed copy (a test fails when they differ).
+
+use std::sync::OnceLock;
+
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::error::{FieldError, Problem};
+use crate::ops;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "palabre",
+        description = "Forum and discussion backend for open-data communities: threads, challenges \
+                       (défis), organisations and their pledges, moderation, search, notifications, feeds \
+                       and email digests. Errors are RFC 9457 problem details.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+    ),
+    servers((url = "http://127.0.0.1:8080", description = "A local `palabre serve`")),
+    paths(ops::healthz, ops::readyz, ops::metrics),
+    components(schemas(Problem, FieldError, ops::Status)),
+    tags(
+        (name = "ops", description = "Liveness, readiness and metrics"),
+    )
+)]
+struct RootDoc;
+
+/// The whole document.
+pub fn spec() -> &'static utoipa::openapi::OpenApi {
+    static SPEC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let mut doc = RootDoc::openapi();
+        doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        doc
+    })
+}
+
+/// The document as committed in `api-spec/openapi.json`.
+pub fn to_pretty_json() -> String {
+    let mut s = spec()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    s.push('\n');
+    s
+}
+
+/// Every path template of the API with its methods (upper case), for 404 versus 405.
+pub fn routes() -> Vec<(String, Vec<String>)> {
+    spec()
+        .paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let mut methods: Vec<String> = Vec::new();
+            let ops = [
+                ("GET", item.get.is_some()),
+                ("PUT", item.put.is_some()),
+                ("POST", item.post.is_some()),
+                ("DELETE", item.delete.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("HEAD", item.head.is_some()),
+                ("OPTIONS", item.options.is_some()),
+            ];
+            for (m, present) in ops {
+                if present {
+                    methods.push(m.to_string());
+                }
+            }
+            (path.clone(), methods)
+        })
+        .collect()
+}

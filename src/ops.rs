@@ -1,0 +1,99 @@
+//! Operations endpoints: liveness, readiness, metrics.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, Problem};
+use crate::telemetry::Metrics;
+
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    /// `ok` (alive) or `ready` (database reachable, migrations applied).
+    pub status: String,
+}
+
+/// The process is alive.
+#[utoipa::path(
+    tag = "ops",
+    security(()),
+    responses((status = 200, description = "The process is alive", body = Status))
+)]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Status {
+        status: "ok".into(),
+    })
+}
+
+/// The database is reachable and every migration is applied.
+#[utoipa::path(
+    tag = "ops",
+    security(()),
+    responses(
+        (status = 200, description = "Ready to serve", body = Status),
+        (status = 503, description = "Database unreachable or migrations pending", body = Problem,
+         content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let pool = state.pool.clone();
+    web::block(move || -> AppResult<()> {
+        let mut conn = pool.get_timeout(Duration::from_secs(1))?;
+        let pending = crate::db::has_pending_migrations(&mut conn).map_err(|e| {
+            let e = AppError::Unavailable(format!("{e:#}"));
+            conn.note_error(&e);
+            e
+        })?;
+        if pending {
+            return Err(AppError::Unavailable("migrations pending".into()));
+        }
+        Ok(())
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(Status {
+        status: "ready".into(),
+    }))
+}
+
+/// Prometheus metrics: requests by route template and status, latency, database pool, jobs.
+#[utoipa::path(
+    tag = "ops",
+    security(()),
+    responses((status = 200, description = "Prometheus text format", body = String,
+               content_type = "text/plain; version=0.0.4"))
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
+    let pool_state = state.pool.state();
+    metrics
+        .db_pool
+        .with_label_values(&["idle"])
+        .set(pool_state.idle_connections as i64);
+    metrics
+        .db_pool
+        .with_label_values(&["in_use"])
+        .set((pool_state.connections - pool_state.idle_connections) as i64);
+    let pool = state.pool.clone();
+    // The job counts need the database; when it is down the last known values stay.
+    let counts = web::block(move || -> AppResult<(i64, i64)> {
+        let mut conn = pool.get_timeout(Duration::from_millis(500))?;
+        crate::jobs::counts(&mut conn).map_err(|e| {
+            let e = AppError::from(e);
+            conn.note_error(&e);
+            e
+        })
+    })
+    .await;
+    if let Ok(Ok((pending, failed))) = counts {
+        metrics.jobs.with_label_values(&["queued"]).set(pending);
+        metrics.jobs.with_label_values(&["failed"]).set(failed);
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.encode())
+}

@@ -1,0 +1,291 @@
+//! The binary itself: configuration errors, the embedded PostgreSQL cluster, clean shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use crate::support::{TempDir, TestDb};
+
+const BIN: &str = env!("CARGO_BIN_EXE_palabre");
+
+/// The binary with a clean environment: no DATABASE_URL, run from a fresh directory (no stray `.env`).
+fn palabre(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("PALABRE_DATA_DIR", dir.join("data"))
+        .env("PALABRE_LOG_FORMAT", "json")
+        .env("PALABRE_LOG", "info")
+        .stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PALABRE_") && k != "PALABRE_PG_BINDIR" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("PALABRE_DATA_DIR", dir.join("data"))
+        .env("PALABRE_LOG_FORMAT", "json");
+    cmd
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_and_names_the_variable() {
+    let dir = TempDir::new("palabre-cli");
+    let out = palabre(&dir.0)
+        .env("PALABRE_BIND", "not-an-address")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("PALABRE_BIND"), "{stderr}");
+    assert!(!dir.0.join("data").exists(), "nothing was started");
+}
+
+#[test]
+fn without_postgres_binaries_it_says_how_to_get_them() {
+    let dir = TempDir::new("palabre-cli");
+    let out = palabre(&dir.0)
+        .env("PALABRE_PG_BINDIR", "/nonexistent/bin")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let all = text(&out);
+    assert!(all.contains("apt-get install postgresql"), "{all}");
+    assert!(all.contains("DATABASE_URL"), "{all}");
+}
+
+#[test]
+fn with_database_url_it_starts_nothing() {
+    let db = TestDb::new();
+    let dir = TempDir::new("palabre-cli");
+    let out = palabre(&dir.0)
+        .env("DATABASE_URL", &db.url)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 migration(s) applied"));
+    assert!(!dir.0.join("data/postgres").exists(), "no embedded cluster");
+}
+
+#[test]
+fn openapi_command_prints_the_document() {
+    let dir = TempDir::new("palabre-cli");
+    let out = palabre(&dir.0).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        palabre::openapi::to_pretty_json()
+    );
+}
+
+/// A running `palabre serve`; sends SIGTERM (and waits) when dropped.
+struct Serving {
+    child: Child,
+    lines: Receiver<String>,
+    addr: String,
+}
+
+impl Serving {
+    fn start(dir: &Path) -> Self {
+        let mut child = palabre(dir)
+            .env("PALABRE_BIND", "127.0.0.1:0")
+            .env("PALABRE_JOB_WORKERS", "1")
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut addr = None;
+        while addr.is_none() {
+            let line = lines
+                .recv_timeout(Duration::from_secs(60))
+                .expect("serve logs `palabre listening`");
+            let v: serde_json::Value =
+                serde_json::from_str(&line).unwrap_or_else(|_| panic!("JSON log line: {line}"));
+            if v["message"] == "palabre listening" {
+                addr = v["addr"].as_str().map(str::to_string);
+            }
+        }
+        Serving {
+            child,
+            lines,
+            addr: addr.unwrap(),
+        }
+    }
+
+    /// SIGTERM, then the exit status and every remaining log line.
+    fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        // SAFETY: a signal to our own child.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let status = self.child.wait().unwrap();
+        let rest: Vec<String> = self.lines.try_iter().collect();
+        let _ = std::mem::ManuallyDrop::new(self);
+        (status, rest)
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        // SAFETY: a signal to our own child.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn postmaster_pid(data: &Path) -> Option<i32> {
+    std::fs::read_to_string(data.join("postgres/postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks existence.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+#[tokio::test]
+async fn serve_runs_its_own_postgres_reuses_it_and_stops_cleanly() {
+    let dir = TempDir::new("palabre-serve");
+    let data = dir.0.join("data");
+    let client = reqwest::Client::new();
+
+    // First start: a new cluster under ./data/postgres.
+    let serving = Serving::start(&dir.0);
+    let base = format!("http://{}", serving.addr);
+    assert_eq!(
+        client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let pg_pid = postmaster_pid(&data).expect("the embedded cluster runs");
+    assert!(alive(pg_pid));
+
+    // Another command uses the running cluster (and leaves it running).
+    let out = palabre(&dir.0)
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "camille",
+            "--email",
+            "Camille@Example.org",
+        ])
+        .args([
+            "--password",
+            "Forêt domaniale de Brocéliande 1789!",
+            "--role",
+            "admin",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created camille"));
+    assert!(
+        alive(pg_pid),
+        "the cluster of the running serve is left running"
+    );
+
+    let (status, rest) = serving.terminate();
+    assert!(
+        status.success(),
+        "clean exit on SIGTERM: {status:?}\n{}",
+        rest.join("\n")
+    );
+    assert!(!alive(pg_pid), "PostgreSQL stopped with palabre");
+    assert!(
+        postmaster_pid(&data).is_none(),
+        "PostgreSQL shut down cleanly (no postmaster.pid left)"
+    );
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("stopped the embedded PostgreSQL cluster"))
+    );
+
+    // Second start reuses the same data: the user is still there.
+    let serving = Serving::start(&dir.0);
+    let out = palabre(&dir.0)
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "CAMILLE",
+            "--email",
+            "other@example.org",
+        ])
+        .args(["--password", "Forêt domaniale de Brocéliande 1789!"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("username is already taken"),
+        "{}",
+        text(&out)
+    );
+    let pg_pid = postmaster_pid(&data).unwrap();
+    let (status, _) = serving.terminate();
+    assert!(status.success());
+    assert!(!alive(pg_pid));
+
+    // With nothing running, a command starts the cluster for its own run and stops it afterwards.
+    let out = palabre(&dir.0)
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "lea_b",
+            "--email",
+            "lea@example.org",
+        ])
+        .args([
+            "--password",
+            "Forêt domaniale de Brocéliande 1789!",
+            "--role",
+            "moderator",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(postmaster_pid(&data).is_none(), "no PostgreSQL left behind");
+}

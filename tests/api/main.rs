@@ -1,0 +1,11 @@
+//! The integration suite: the real app over HTTP on real PostgreSQL (see `support`).
+
+mod support;
+
+mod cli;
+mod errors;
+mod jobs;
+mod mail;
+mod openapi;
+mod ops;
+mod schema;

@@ -1,0 +1,173 @@
+use crate::support::{TestApp, json, problem};
+
+#[tokio::test]
+async fn healthz_answers_with_a_request_id() {
+    let app = TestApp::spawn();
+    let resp = app.get("/healthz").await;
+    let id1 = resp.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let (status, body) = json(resp).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+    let id2 = app.get("/healthz").await.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(id1, id2, "each request gets its own id");
+    assert_eq!(id1.len(), 36, "a UUID");
+
+    // A well-formed client id is kept; a malformed one is replaced.
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-abc_123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "trace-abc_123");
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id; drop table")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(resp.headers()["x-request-id"], "bad id; drop table");
+    // Errors carry one too.
+    let resp = app.get("/nowhere").await;
+    assert!(resp.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn readyz_follows_the_database_without_a_restart() {
+    let app = TestApp::spawn();
+    let (status, body) = json(app.get("/readyz").await).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ready")));
+
+    // Cut the database off: refuse new connections and end the open ones.
+    app.db.admin_execute(&format!(
+        "ALTER DATABASE {} ALLOW_CONNECTIONS false",
+        app.db.name
+    ));
+    app.db.admin_execute(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+        app.db.name
+    ));
+    let body = problem(app.get("/readyz").await, 503).await;
+    assert!(
+        !body.to_string().contains("terminat"),
+        "no internal message leaks: {body}"
+    );
+    // Still down on the next try (a dead pooled connection is not reused).
+    problem(app.get("/readyz").await, 503).await;
+
+    app.db.admin_execute(&format!(
+        "ALTER DATABASE {} ALLOW_CONNECTIONS true",
+        app.db.name
+    ));
+    // The pool reconnects by itself; each probe waits up to 1 s for a connection.
+    let mut ready = false;
+    for _ in 0..20 {
+        if app.get("/readyz").await.status() == 200 {
+            ready = true;
+            break;
+        }
+    }
+    assert!(ready, "readyz is 200 again once the database is back");
+}
+
+#[tokio::test]
+async fn readyz_is_503_while_migrations_are_pending() {
+    let app = TestApp::spawn();
+    {
+        let mut conn = app.conn();
+        use diesel::RunQueryDsl;
+        diesel::sql_query("DELETE FROM __diesel_schema_migrations WHERE version = (SELECT max(version) FROM __diesel_schema_migrations)")
+            .execute(&mut conn)
+            .unwrap();
+    }
+    problem(app.get("/readyz").await, 503).await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = TestApp::spawn();
+    app.get("/healthz").await;
+    app.get("/healthz").await;
+    app.get("/no/such/route").await;
+    app.client.delete(app.url("/healthz")).send().await.unwrap();
+    {
+        let mut conn = app.conn();
+        palabre::jobs::enqueue(
+            &mut conn,
+            palabre::jobs::NewJob::new("noop", serde_json::json!({})),
+        )
+        .unwrap();
+    }
+    let resp = app.get("/metrics").await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"palabre_http_requests_total{method="GET",route="/healthz",status="200"} 2"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="unmatched",status="404"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"method="DELETE",route="/healthz",status="405"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("palabre_http_request_duration_seconds_bucket{route=\"/healthz\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("palabre_db_pool_connections{state=\"in_use\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("palabre_db_pool_connections{state=\"idle\"}"),
+        "{text}"
+    );
+    assert!(text.contains("palabre_jobs{status=\"queued\"} 1"), "{text}");
+    assert!(text.contains("palabre_jobs{status=\"failed\"} 0"), "{text}");
+}
+
+#[tokio::test]
+async fn cors_allows_configured_origins_only() {
+    let app = TestApp::spawn_with(
+        |s| s.cors_origins = vec!["https://geocommuns.example".into()],
+        |_| {},
+    );
+    let resp = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/healthz"))
+        .header("origin", "https://geocommuns.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "https://geocommuns.example"
+    );
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(!resp.headers().contains_key("access-control-allow-origin"));
+}

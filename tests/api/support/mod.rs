@@ -1,0 +1,330 @@
+//! Test support: one throwaway PostgreSQL cluster per test run (or `PALABRE_TEST_DATABASE_URL`), a
+//! template database migrated once, and per test a database cloned from it and the real app served
+//! over HTTP on a free port.
+
+pub mod smtp;
+
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+use std::thread::JoinHandle;
+
+use actix_web::dev::ServerHandle;
+use diesel::prelude::*;
+use palabre::app::{AppState, Application};
+use palabre::config::Settings;
+use palabre::db::{self, Pool, embedded::LocalPostgres};
+use palabre::jobs::{JobContext, Registry, Worker, WorkerConfig};
+use palabre::mail::Mailer;
+use serde_json::Value;
+
+struct Cluster {
+    /// URL of a maintenance database on the cluster (for CREATE/DROP DATABASE).
+    admin_url: String,
+    template: String,
+    /// `postgresql://…/{db}` with `{db}` to replace.
+    url_pattern: String,
+}
+
+static LOCAL: Mutex<Option<(LocalPostgres, PathBuf)>> = Mutex::new(None);
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+
+extern "C" fn stop_cluster_at_exit() {
+    if let Ok(mut guard) = LOCAL.lock()
+        && let Some((mut pg, dir)) = guard.take()
+    {
+        pg.stop();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if let Some(c) = CLUSTER.get()
+        && std::env::var("PALABRE_TEST_DATABASE_URL").is_ok()
+        && let Ok(mut conn) = PgConnection::establish(&c.admin_url)
+    {
+        let _ = diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            c.template
+        ))
+        .execute(&mut conn);
+    }
+}
+
+fn replace_db(url: &str, db: &str) -> String {
+    // postgresql://user@host:port/dbname?params  →  same with another dbname
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end);
+    let prefix = match path_start {
+        Some(i) => &base[..i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{db}?{q}"),
+        None => format!("{prefix}/{db}"),
+    }
+}
+
+fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(|| {
+        let admin_url = match std::env::var("PALABRE_TEST_DATABASE_URL") {
+            Ok(url) => url,
+            Err(_) => {
+                let dir = std::env::temp_dir().join(format!("palabre-test-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&dir);
+                let pg = LocalPostgres::start(
+                    &dir,
+                    &db::embedded::Options {
+                        bindir: std::env::var_os("PALABRE_PG_BINDIR").map(PathBuf::from),
+                        ephemeral: true,
+                    },
+                )
+                .expect("start a throwaway PostgreSQL cluster for the tests");
+                let url = pg.url_for("postgres");
+                *LOCAL.lock().unwrap() = Some((pg, dir));
+                url
+            }
+        };
+        // SAFETY: registering a plain extern "C" function.
+        unsafe {
+            libc::atexit(stop_cluster_at_exit);
+        }
+        let template = format!("palabre_tpl_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = PgConnection::establish(&admin_url).expect("connect to the test cluster");
+        diesel::sql_query(format!("CREATE DATABASE {template}"))
+            .execute(&mut admin)
+            .expect("create the template database");
+        let url_pattern = replace_db(&admin_url, "{db}");
+        let mut conn = PgConnection::establish(&url_pattern.replace("{db}", &template)).unwrap();
+        db::migrate(&mut conn).expect("migrate the template database");
+        drop(conn);
+        Cluster {
+            admin_url,
+            template,
+            url_pattern,
+        }
+    })
+}
+
+/// A fresh database cloned from the migrated template; dropped when this value is dropped.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        Self::from_template(Some(&cluster().template))
+    }
+
+    /// An empty database (no migrations), for the schema test.
+    pub fn empty() -> Self {
+        Self::from_template(None)
+    }
+
+    fn from_template(template: Option<&str>) -> Self {
+        let c = cluster();
+        let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = PgConnection::establish(&c.admin_url).expect("connect to the test cluster");
+        let sql = match template {
+            Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t} STRATEGY FILE_COPY"),
+            None => format!("CREATE DATABASE {name}"),
+        };
+        diesel::sql_query(sql)
+            .execute(&mut admin)
+            .expect("create a test database");
+        let url = c.url_pattern.replace("{db}", &name);
+        TestDb { name, url }
+    }
+
+    pub fn connect(&self) -> PgConnection {
+        PgConnection::establish(&self.url).expect("connect to the test database")
+    }
+
+    /// Runs SQL on the cluster's maintenance database (ALTER DATABASE, pg_terminate_backend, …).
+    pub fn admin_execute(&self, sql: &str) {
+        let mut admin = PgConnection::establish(&cluster().admin_url).unwrap();
+        diesel::sql_query(sql).execute(&mut admin).unwrap();
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&cluster().admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin);
+        }
+    }
+}
+
+/// The real application on a free port, on its own database, with the memory mail transport.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub pool: Pool,
+    pub mailer: Mailer,
+    pub settings: std::sync::Arc<Settings>,
+    server: Option<(ServerHandle, JoinHandle<()>)>,
+    _data_dir: TempDir,
+    // Declared last: dropped after the server and the pool.
+    pub db: TestDb,
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl TestApp {
+    pub fn spawn() -> Self {
+        Self::spawn_with(|_| {}, |_| {})
+    }
+
+    /// `tune` adjusts the settings; `extra` mounts extra routes.
+    pub fn spawn_with(
+        tune: impl FnOnce(&mut Settings),
+        extra: fn(&mut actix_web::web::ServiceConfig),
+    ) -> Self {
+        let db = TestDb::new();
+        let data_dir = TempDir::new("palabre-data");
+        let mut settings = Settings::for_tests(db.url.clone(), &data_dir.0);
+        tune(&mut settings);
+        let settings = std::sync::Arc::new(settings);
+        let pool = db::build_pool(
+            &db.url,
+            settings.db_pool_size,
+            0,
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap();
+        let mailer = Mailer::memory();
+        let state = AppState {
+            pool: pool.clone(),
+            settings: settings.clone(),
+            mailer: mailer.clone(),
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let app = Application::build_with(state, false, extra).expect("build the app");
+                tx.send((app.addr(), app.handle())).unwrap();
+                let _ = app.run().await;
+            })
+        });
+        let (addr, handle) = rx.recv().expect("the app starts");
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            pool,
+            mailer,
+            settings,
+            server: Some((handle, thread)),
+            _data_dir: data_dir,
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A connection of its own to this app's database.
+    pub fn conn(&self) -> PgConnection {
+        self.db.connect()
+    }
+
+    /// A job worker on this app's database, with the app's mailer and no backoff.
+    pub fn worker(&self) -> Worker {
+        self.worker_with(Registry::for_app(), self.mailer.clone())
+    }
+
+    pub fn worker_with(&self, registry: Registry, mailer: Mailer) -> Worker {
+        Worker::new(
+            JobContext {
+                pool: self.pool.clone(),
+                mailer,
+                settings: self.settings.clone(),
+            },
+            registry,
+            WorkerConfig {
+                max_attempts: 5,
+                backoff: std::time::Duration::ZERO,
+                poll_interval: std::time::Duration::from_millis(20),
+            },
+        )
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((handle, thread)) = self.server.take() {
+            // The server runs on its own thread and runtime; stop it from yet another one, so that
+            // this works inside and outside of a test's async runtime.
+            std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(false)))
+                .join()
+                .ok();
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Reads a response as (status, JSON body), asserting the body is JSON.
+pub async fn json(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, body)
+}
+
+/// Asserts an RFC 9457 problem response with `status`; returns its body.
+pub async fn problem(resp: reqwest::Response, status: u16) -> Value {
+    assert_eq!(resp.status().as_u16(), status, "status");
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(ct, "application/problem+json", "content type");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:palabre:problem:")
+    );
+    assert!(body["title"].is_string());
+    body
+}
