@@ -15,17 +15,15 @@ fn palabre(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .env_remove("DATABASE_URL")
-        .env("PALABRE_DATA_DIR", dir.join("data"))
-        .env("PALABRE_LOG_FORMAT", "json")
-        .env("PALABRE_LOG", "info")
         .stdin(Stdio::null());
     for (k, _) in std::env::vars() {
         if k.starts_with("PALABRE_") && k != "PALABRE_PG_BINDIR" {
             cmd.env_remove(k);
         }
     }
+    // No PALABRE_LOG_FORMAT: stdout is a pipe, so logs must come out as JSON by themselves.
     cmd.env("PALABRE_DATA_DIR", dir.join("data"))
-        .env("PALABRE_LOG_FORMAT", "json");
+        .env("PALABRE_LOG", "info");
     cmd
 }
 
@@ -288,4 +286,44 @@ async fn serve_runs_its_own_postgres_reuses_it_and_stops_cleanly() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     assert!(postmaster_pid(&data).is_none(), "no PostgreSQL left behind");
+}
+
+#[test]
+fn the_worker_command_delivers_queued_mail_and_stops_on_sigterm() {
+    use crate::support::smtp::SmtpServer;
+    let db = TestDb::new();
+    let smtp = SmtpServer::start();
+    let dir = TempDir::new("palabre-worker");
+    // A message queued by "the app", before the worker runs.
+    {
+        let mut conn = db.connect();
+        let settings = palabre::config::Settings::for_tests(db.url.clone(), &dir.0);
+        let rendered = palabre::mail::render(
+            "verify_email",
+            palabre::mail::Locale::Fr,
+            &serde_json::json!({"name": "Yann", "link": "https://front.example/verify-email?token=x"}),
+        )
+        .unwrap();
+        palabre::mail::queue(&mut conn, &settings, "yann@example.org", &rendered, &[]).unwrap();
+    }
+    let mut child = palabre(&dir.0)
+        .env("DATABASE_URL", &db.url)
+        .env("PALABRE_SMTP_URL", smtp.url())
+        .arg("worker")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let got = smtp.next_message();
+    assert_eq!(got.to, vec!["yann@example.org"]);
+    // SAFETY: a signal to our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        !dir.0.join("data/postgres").exists(),
+        "DATABASE_URL set: no embedded cluster"
+    );
 }

@@ -141,14 +141,7 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
 #[tokio::test]
 async fn database_down_is_503_not_500() {
     let app = app();
-    app.db.admin_execute(&format!(
-        "ALTER DATABASE {} ALLOW_CONNECTIONS false",
-        app.db.name
-    ));
-    app.db.admin_execute(&format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
-        app.db.name
-    ));
+    app.db.cut_off();
     let resp = app.get("/metrics").await;
     assert_eq!(
         resp.status(),
@@ -157,8 +150,5 @@ async fn database_down_is_503_not_500() {
     );
     let body = problem(app.get("/readyz").await, 503).await;
     assert_eq!(body["type"], "urn:palabre:problem:unavailable");
-    app.db.admin_execute(&format!(
-        "ALTER DATABASE {} ALLOW_CONNECTIONS true",
-        app.db.name
-    ));
+    app.db.restore();
 }

@@ -157,6 +157,15 @@ fn a_job_that_fails_twice_then_succeeds_runs_to_success_once() {
     assert_eq!(marks, 1, "failed attempts' writes were rolled back");
 }
 
+/// Seconds between `since` and the (only) job's next run.
+fn retry_delay_secs(app: &TestApp, since: chrono::DateTime<Utc>) -> i64 {
+    let run_at: chrono::DateTime<Utc> = jobs::table
+        .select(jobs::run_at)
+        .first(&mut app.conn())
+        .unwrap();
+    (run_at - since).num_seconds()
+}
+
 #[test]
 fn failures_back_off_exponentially() {
     let app = TestApp::spawn();
@@ -186,11 +195,7 @@ fn failures_back_off_exponentially() {
         None,
         "the retry waits for its time"
     );
-    let run_at: chrono::DateTime<Utc> = jobs::table
-        .select(jobs::run_at)
-        .first(&mut app.conn())
-        .unwrap();
-    let delay = (run_at - before).num_seconds();
+    let delay = retry_delay_secs(&app, before);
     assert!(
         (59..=61).contains(&delay),
         "first retry after the base delay, got {delay}s"
@@ -205,11 +210,7 @@ fn failures_back_off_exponentially() {
         worker.run_one().unwrap(),
         Some(Outcome::Retrying { attempt: 2, .. })
     ));
-    let run_at: chrono::DateTime<Utc> = jobs::table
-        .select(jobs::run_at)
-        .first(&mut app.conn())
-        .unwrap();
-    let delay = (run_at - before).num_seconds();
+    let delay = retry_delay_secs(&app, before);
     assert!(
         (119..=121).contains(&delay),
         "second retry after twice the delay, got {delay}s"

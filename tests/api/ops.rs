@@ -45,14 +45,7 @@ async fn readyz_follows_the_database_without_a_restart() {
     assert_eq!((status, body["status"].as_str()), (200, Some("ready")));
 
     // Cut the database off: refuse new connections and end the open ones.
-    app.db.admin_execute(&format!(
-        "ALTER DATABASE {} ALLOW_CONNECTIONS false",
-        app.db.name
-    ));
-    app.db.admin_execute(&format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
-        app.db.name
-    ));
+    app.db.cut_off();
     let body = problem(app.get("/readyz").await, 503).await;
     assert!(
         !body.to_string().contains("terminat"),
@@ -61,10 +54,7 @@ async fn readyz_follows_the_database_without_a_restart() {
     // Still down on the next try (a dead pooled connection is not reused).
     problem(app.get("/readyz").await, 503).await;
 
-    app.db.admin_execute(&format!(
-        "ALTER DATABASE {} ALLOW_CONNECTIONS true",
-        app.db.name
-    ));
+    app.db.restore();
     // The pool reconnects by itself; each probe waits up to 1 s for a connection.
     let mut ready = false;
     for _ in 0..20 {

@@ -148,6 +148,28 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Cuts the database off: new connections refused, open ones terminated.
+    pub fn cut_off(&self) {
+        self.admin_execute(&format!(
+            "ALTER DATABASE {} ALLOW_CONNECTIONS false",
+            self.name
+        ));
+        self.admin_execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+            self.name
+        ));
+    }
+
+    /// Lets connections in again after [`TestDb::cut_off`].
+    pub fn restore(&self) {
+        self.admin_execute(&format!(
+            "ALTER DATABASE {} ALLOW_CONNECTIONS true",
+            self.name
+        ));
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Ok(mut admin) = PgConnection::establish(&cluster().admin_url) {
