@@ -10,6 +10,7 @@ use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::accounts::auth::JwtKeys;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{self, AppError};
@@ -22,10 +23,26 @@ pub struct AppState {
     pub pool: Pool,
     pub settings: Arc<Settings>,
     pub mailer: Mailer,
+    pub jwt: Arc<JwtKeys>,
+}
+
+impl AppState {
+    /// Resolves the JWT secret (configured, or generated once in the data dir).
+    pub fn new(pool: Pool, settings: Arc<Settings>, mailer: Mailer) -> anyhow::Result<Self> {
+        let secret = settings.resolve_jwt_secret()?;
+        let jwt = Arc::new(JwtKeys::new(&secret, &settings.public_url)?);
+        Ok(Self {
+            pool,
+            settings,
+            mailer,
+            jwt,
+        })
+    }
 }
 
 /// Registers every API route under `/api/v1`. Features add theirs here.
 fn api_v1(cfg: &mut web::ServiceConfig) {
+    crate::accounts::routes(cfg);
     cfg.route(
         "/openapi.json",
         web::get().to(|| async {

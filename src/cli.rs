@@ -237,16 +237,11 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let database = Database::open(&settings)?;
             let pool = database.migrated_pool(&settings)?;
             let mailer = Mailer::from_settings(&settings)?;
-            settings.resolve_jwt_secret()?;
             let worker = (!no_worker).then(|| {
                 tracing::info!(mail = %mailer.describe(), threads = settings.job_workers, "in-process worker started");
                 worker_for(&pool, &settings, &mailer).spawn(settings.job_workers, Some(Scheduler::for_app()))
             });
-            let state = AppState {
-                pool: pool.clone(),
-                settings: settings.clone(),
-                mailer,
-            };
+            let state = AppState::new(pool.clone(), settings.clone(), mailer)?;
             let result = actix_web::rt::System::new().block_on(async move {
                 let app = Application::build(state, true)?;
                 tracing::info!(addr = %app.addr(), "palabre listening");

@@ -217,6 +217,10 @@ impl From<DieselError> for AppError {
                     field,
                 }
             }
+            // PostgreSQL text cannot hold U+0000; whatever field carried it, the input is invalid.
+            DieselError::DatabaseError(_, info) if info.message().contains("0x00") => {
+                AppError::validation("", "Text may not contain the NUL character (U+0000).")
+            }
             _ => AppError::Internal(anyhow::Error::new(e)),
         }
     }

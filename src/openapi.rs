@@ -21,6 +21,7 @@ use crate::ops;
     ),
     servers((url = "http://127.0.0.1:8080", description = "A local `palabre serve`")),
     paths(ops::healthz, ops::readyz, ops::metrics),
+    nest((path = "/api/v1", api = crate::accounts::ApiDoc)),
     components(schemas(Problem, FieldError, ops::Status)),
     tags(
         (name = "ops", description = "Liveness, readiness and metrics"),
@@ -44,8 +45,68 @@ pub fn spec() -> &'static utoipa::openapi::OpenApi {
                     .build(),
             ),
         );
+        add_common_responses(&mut doc);
         doc
     })
+}
+
+/// Failures every operation of a kind can answer, documented once here rather than on each handler:
+/// a JSON body can be malformed (400), too large (413) or of the wrong type (415); a query string can
+/// be malformed (400); anything under `/api` reads the database and can find it unavailable (503).
+fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    crate::error::PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            let has_query = op.parameters.as_ref().is_some_and(|ps| {
+                ps.iter().any(
+                    |p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query)),
+                )
+            });
+            let responses = &mut op.responses.responses;
+            if op.request_body.is_some() {
+                responses
+                    .entry("400".into())
+                    .or_insert_with(|| problem("Malformed request: invalid JSON or wrong types"));
+                responses
+                    .entry("413".into())
+                    .or_insert_with(|| problem("Request body too large"));
+                responses
+                    .entry("415".into())
+                    .or_insert_with(|| problem("Send the body as application/json"));
+            }
+            if has_query {
+                responses
+                    .entry("400".into())
+                    .or_insert_with(|| problem("Malformed query string"));
+            }
+            if path.starts_with("/api/") {
+                responses
+                    .entry("503".into())
+                    .or_insert_with(|| problem("Database unavailable; retry later"));
+            }
+        }
+    }
 }
 
 /// The document as committed in `api-spec/openapi.json`.

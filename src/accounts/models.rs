@@ -8,6 +8,11 @@ use super::password;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::schema::users;
 
+diesel::define_sql_function! {
+    /// SQL `lower(text)`, matching the case-insensitive unique index on usernames.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 #[derive(
     Debug,
     Clone,
@@ -111,15 +116,23 @@ pub fn create_user(conn: &mut PgConnection, input: NewUser) -> AppResult<User> {
     if let Some(m) = password::weakness(&input.password, &[&input.username, &email]) {
         errors.push(FieldError::new("password", m));
     }
+    let display_name = match input
+        .display_name
+        .as_deref()
+        .map(|d| crate::input::one_line(d, 1, 80))
+    {
+        Some(Ok(d)) => Some(d),
+        Some(Err(m)) => {
+            errors.push(FieldError::new("display_name", m));
+            None
+        }
+        None => None,
+    };
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
     let hash = password::hash(&input.password)?;
-    let display_name = input
-        .display_name
-        .map(|d| d.trim().to_string())
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| input.username.clone());
+    let display_name = display_name.unwrap_or_else(|| input.username.clone());
     let now = Utc::now();
     let user = diesel::insert_into(users::table)
         .values((

@@ -25,7 +25,9 @@ pub const SEND_EMAIL_JOB: &str = "send_email";
 pub const OUTBOX_CLEANUP_JOB: &str = "outbox_cleanup";
 
 /// Languages of user-facing text. French first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     #[default]
@@ -67,6 +69,12 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "verify_email.en.subject",
     "verify_email.en.html",
     "verify_email.en.txt",
+    "password_reset.fr.subject",
+    "password_reset.fr.html",
+    "password_reset.fr.txt",
+    "password_reset.en.subject",
+    "password_reset.en.html",
+    "password_reset.en.txt",
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -2,10 +2,12 @@
 
 mod support;
 
+mod accounts;
 mod cli;
 mod errors;
 mod jobs;
 mod mail;
 mod openapi;
 mod ops;
+mod organisations;
 mod schema;

@@ -235,11 +235,7 @@ impl TestApp {
         )
         .unwrap();
         let mailer = Mailer::memory();
-        let state = AppState {
-            pool: pool.clone(),
-            settings: settings.clone(),
-            mailer: mailer.clone(),
-        };
+        let state = AppState::new(pool.clone(), settings.clone(), mailer.clone()).unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -349,4 +345,101 @@ pub async fn problem(resp: reqwest::Response, status: u16) -> Value {
     );
     assert!(body["title"].is_string());
     body
+}
+
+// ---- accounts helpers ------------------------------------------------------------------------
+
+pub const PASSWORD: &str = "Forêt domaniale de Brocéliande 1789!";
+
+impl TestApp {
+    /// Runs the jobs and returns the `token` of the last link mailed to `to`.
+    pub fn mailed_token(&self, to: &str) -> String {
+        self.worker().run_until_idle().unwrap();
+        let sent = self.mailer.sent();
+        let mail = sent
+            .iter()
+            .rev()
+            .find(|m| m.to.iter().any(|t| t == to))
+            .unwrap_or_else(|| panic!("no mail to {to}"));
+        let parsed = mail_parser::MessageParser::default()
+            .parse(mail.raw.as_bytes())
+            .unwrap();
+        let text = parsed.body_text(0).unwrap().to_string();
+        let start = text.find("token=").expect("a link with a token") + "token=".len();
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    }
+
+    pub async fn register(&self, username: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/register",
+            &serde_json::json!({
+                "username": username,
+                "email": format!("{}@example.org", username.to_lowercase()),
+                "password": PASSWORD,
+                "display_name": format!("{username} Display"),
+            }),
+        )
+        .await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({"login": login, "password": password}),
+        )
+        .await
+    }
+
+    /// Registers, verifies and logs in a member; returns the login response (tokens).
+    pub async fn member(&self, username: &str) -> Value {
+        let resp = self.register(username).await;
+        assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+        let email = format!("{}@example.org", username.to_lowercase());
+        let token = self.mailed_token(&email);
+        let resp = self
+            .post_json(
+                "/api/v1/auth/verify-email",
+                &serde_json::json!({ "token": token }),
+            )
+            .await;
+        assert_eq!(resp.status(), 204);
+        let (status, tokens) = json(self.login(username, PASSWORD).await).await;
+        assert_eq!(status, 200, "{tokens}");
+        tokens
+    }
+
+    /// A verified administrator, logged in.
+    pub async fn admin(&self, username: &str) -> Value {
+        let mut conn = self.conn();
+        palabre::accounts::models::create_user(
+            &mut conn,
+            palabre::accounts::NewUser {
+                username: username.into(),
+                email: format!("{username}@example.org"),
+                display_name: None,
+                password: PASSWORD.into(),
+                role: palabre::accounts::Role::Admin,
+                locale: "fr".into(),
+                verified: true,
+            },
+        )
+        .unwrap();
+        let (status, tokens) = json(self.login(username, PASSWORD).await).await;
+        assert_eq!(status, 200);
+        tokens
+    }
+
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        tokens: &Value,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+    }
 }

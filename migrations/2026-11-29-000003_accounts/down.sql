@@ -1,0 +1,13 @@
+DROP TABLE moderation_log;
+DROP TABLE organisation_members;
+DROP TABLE organisations;
+DROP TABLE throttles;
+DROP TABLE user_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+ALTER TABLE users
+    DROP COLUMN silenced_until,
+    DROP COLUMN suspended_until,
+    DROP COLUMN thread_count,
+    DROP COLUMN reply_count,
+    DROP COLUMN challenge_count;

@@ -1,0 +1,742 @@
+//! Account operations. Each takes the request's connection (inside its one `db::run` hop) and does
+//! all of its work there; writes and what they trigger (tokens, emails) commit together.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::auth::{Actor, JwtKeys, REFRESH_TTL_DAYS, hash_token, random_token};
+use super::models::{self, NewUser, Role};
+use super::types::{DigestFrequency, Locale, Me, Profile, Tokens, UpdateMe, UserPublic};
+use super::{password, throttle};
+use crate::config::Settings;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::mail;
+use crate::schema::{
+    moderation_log, organisation_members, organisations, outbox, refresh_tokens, sessions,
+    throttles, user_tokens, users,
+};
+
+const VERIFY_EMAIL: &str = "verify_email";
+const PASSWORD_RESET: &str = "password_reset";
+const VERIFY_TTL_HOURS: i64 = 48;
+const RESET_TTL_HOURS: i64 = 1;
+
+/// Where a request comes from, for sessions and throttling.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: Uuid,
+    username: String,
+    email: Option<String>,
+    display_name: String,
+    bio: String,
+    role: String,
+    locale: String,
+    email_verified_at: Option<DateTime<Utc>>,
+    digest_frequency: String,
+    digest_day: i16,
+    digest_hour: i16,
+    created_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    fn me(self) -> Me {
+        Me {
+            id: self.id,
+            username: self.username,
+            display_name: self.display_name,
+            role: Role::parse(&self.role).unwrap_or(Role::Member),
+            created_at: self.created_at,
+            email: self.email.unwrap_or_default(),
+            bio: self.bio,
+            locale: Locale::parse_or_default(&self.locale),
+            digest_frequency: DigestFrequency::parse(&self.digest_frequency),
+            digest_day: self.digest_day,
+            digest_hour: self.digest_hour,
+            email_verified: self.email_verified_at.is_some(),
+        }
+    }
+}
+
+pub fn me(conn: &mut PgConnection, user_id: Uuid) -> AppResult<Me> {
+    let row: UserRow = users::table
+        .find(user_id)
+        .filter(users::erased_at.is_null())
+        .select(UserRow::as_select())
+        .first(conn)?;
+    Ok(row.me())
+}
+
+/// Creates a single-use token for `user_id` and returns the secret (only its hash is stored).
+fn new_user_token(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    purpose: &str,
+    ttl_hours: i64,
+) -> AppResult<String> {
+    let token = random_token();
+    diesel::insert_into(user_tokens::table)
+        .values((
+            user_tokens::token_hash.eq(hash_token(&token)),
+            user_tokens::user_id.eq(user_id),
+            user_tokens::purpose.eq(purpose),
+            user_tokens::expires_at.eq(Utc::now() + chrono::Duration::hours(ttl_hours)),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// Marks a valid token used and returns its user; 422 when unknown, used or expired.
+fn use_user_token(conn: &mut PgConnection, token: &str, purpose: &str) -> AppResult<Uuid> {
+    let user_id: Option<Uuid> = diesel::update(
+        user_tokens::table
+            .filter(user_tokens::token_hash.eq(hash_token(token)))
+            .filter(user_tokens::purpose.eq(purpose))
+            .filter(user_tokens::used_at.is_null())
+            .filter(user_tokens::expires_at.gt(Utc::now())),
+    )
+    .set(user_tokens::used_at.eq(Utc::now()))
+    .returning(user_tokens::user_id)
+    .get_result(conn)
+    .optional()?;
+    user_id.ok_or_else(|| {
+        AppError::validation("token", "This link is invalid, already used or expired.")
+    })
+}
+
+fn queue_user_email(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    template: &str,
+    to: &str,
+    name: &str,
+    locale: Locale,
+    link: String,
+) -> AppResult<()> {
+    let rendered = mail::render(template, locale, &json!({ "name": name, "link": link }))?;
+    mail::queue(conn, settings, to, &rendered, &[])?;
+    Ok(())
+}
+
+fn frontend_link(settings: &Settings, path: &str, token: &str) -> String {
+    format!("{}{path}?token={token}", settings.frontend_url)
+}
+
+/// Registration: the account, its verification token and email, in one transaction.
+pub fn register(conn: &mut PgConnection, settings: &Settings, input: NewUser) -> AppResult<Me> {
+    conn.transaction(|conn| {
+        let user = models::create_user(conn, input)?;
+        let token = new_user_token(conn, user.id, VERIFY_EMAIL, VERIFY_TTL_HOURS)?;
+        let email = user.email.clone().unwrap_or_default();
+        queue_user_email(
+            conn,
+            settings,
+            VERIFY_EMAIL,
+            &email,
+            &user.display_name,
+            Locale::parse_or_default(&user.locale),
+            frontend_link(settings, "/verify-email", &token),
+        )?;
+        tracing::info!(user = %user.id, email = %mail::mask_email(&email), "account registered");
+        me(conn, user.id)
+    })
+}
+
+pub fn verify_email(conn: &mut PgConnection, token: &str) -> AppResult<()> {
+    conn.transaction(|conn| {
+        let user_id = use_user_token(conn, token, VERIFY_EMAIL)?;
+        diesel::update(
+            users::table
+                .find(user_id)
+                .filter(users::email_verified_at.is_null()),
+        )
+        .set(users::email_verified_at.eq(Utc::now()))
+        .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// A hash to verify against when the login is unknown, so that both failures take the same time.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| password::hash("palabre-timing-equaliser-Kx9!").expect("hash"))
+}
+
+fn open_session(
+    conn: &mut PgConnection,
+    keys: &JwtKeys,
+    user_id: Uuid,
+    client: &ClientInfo,
+) -> AppResult<Tokens> {
+    let session_id = Uuid::now_v7();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(session_id),
+            sessions::user_id.eq(user_id),
+            sessions::expires_at.eq(Utc::now() + chrono::Duration::days(REFRESH_TTL_DAYS)),
+            sessions::user_agent.eq(client.user_agent.as_deref().map(|s| truncate(s, 300))),
+            sessions::ip.eq(&client.ip),
+        ))
+        .execute(conn)?;
+    tokens_for(conn, keys, user_id, session_id)
+}
+
+fn tokens_for(
+    conn: &mut PgConnection,
+    keys: &JwtKeys,
+    user_id: Uuid,
+    session_id: Uuid,
+) -> AppResult<Tokens> {
+    let refresh = random_token();
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(hash_token(&refresh)),
+            refresh_tokens::session_id.eq(session_id),
+        ))
+        .execute(conn)?;
+    let (access, expires_in) = keys.issue(user_id, session_id)?;
+    Ok(Tokens {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in,
+        token_type: "Bearer".into(),
+        user: me(conn, user_id)?,
+    })
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+fn suspended(until: Option<DateTime<Utc>>) -> AppResult<()> {
+    match until.filter(|u| *u > Utc::now()) {
+        Some(u) => Err(AppError::Forbidden(format!(
+            "This account is suspended until {}.",
+            u.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Login with username or email. Failures are counted per account and per client address.
+pub fn login(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    keys: &JwtKeys,
+    login: &str,
+    password_given: &str,
+    client: &ClientInfo,
+) -> AppResult<Tokens> {
+    if login.contains('\0') || password_given.contains('\0') {
+        // No account can match (PostgreSQL text cannot even hold it): same answer, same work.
+        password::verify(password_given, dummy_hash());
+        return Err(AppError::Unauthorized(
+            "Unknown login or wrong password.".into(),
+        ));
+    }
+    let login_key = format!("login:account:{}", login.trim().to_lowercase());
+    let ip_key = client.ip.as_ref().map(|ip| format!("login:address:{ip}"));
+    if settings.rate_limits {
+        throttle::check(conn, &login_key, throttle::LOGIN_PER_ACCOUNT)?;
+        if let Some(k) = &ip_key {
+            throttle::check(conn, k, throttle::LOGIN_PER_ADDRESS)?;
+        }
+    }
+    let needle = login.trim().to_lowercase();
+    let found: Option<(Uuid, Option<String>, Option<DateTime<Utc>>)> = users::table
+        .filter(users::erased_at.is_null())
+        .filter(
+            models::lower(users::username)
+                .eq(&needle)
+                .or(users::email.eq(&needle)),
+        )
+        .select((users::id, users::password_hash, users::suspended_until))
+        .first(conn)
+        .optional()?;
+    let ok = match &found {
+        Some((_, Some(hash), _)) => password::verify(password_given, hash),
+        _ => {
+            password::verify(password_given, dummy_hash());
+            false
+        }
+    };
+    let Some((user_id, _, suspended_until)) = found.filter(|_| ok) else {
+        if settings.rate_limits {
+            throttle::record(conn, &login_key, throttle::LOGIN_PER_ACCOUNT)?;
+            if let Some(k) = &ip_key {
+                throttle::record(conn, k, throttle::LOGIN_PER_ADDRESS)?;
+            }
+        }
+        return Err(AppError::Unauthorized(
+            "Unknown login or wrong password.".into(),
+        ));
+    };
+    suspended(suspended_until)?;
+    throttle::clear(conn, &login_key)?;
+    conn.transaction(|conn| open_session(conn, keys, user_id, client))
+}
+
+enum RefreshOutcome {
+    Rotated(Box<Tokens>),
+    Reused,
+}
+
+/// Rotates a refresh token. Presenting one that was already used revokes its whole session.
+pub fn refresh(conn: &mut PgConnection, keys: &JwtKeys, token: &str) -> AppResult<Tokens> {
+    let outcome = conn.transaction::<_, AppError, _>(|conn| {
+        type Row = (
+            Uuid,
+            Option<DateTime<Utc>>,
+            Uuid,
+            Option<DateTime<Utc>>,
+            DateTime<Utc>,
+        );
+        let row: Option<Row> = refresh_tokens::table
+            .inner_join(sessions::table)
+            .filter(refresh_tokens::token_hash.eq(hash_token(token)))
+            .select((
+                refresh_tokens::session_id,
+                refresh_tokens::used_at,
+                sessions::user_id,
+                sessions::revoked_at,
+                sessions::expires_at,
+            ))
+            .for_update()
+            .first(conn)
+            .optional()?;
+        let Some((session_id, used_at, user_id, revoked_at, expires_at)) = row else {
+            return Err(AppError::Unauthorized(
+                "This refresh token is not valid.".into(),
+            ));
+        };
+        if used_at.is_some() {
+            diesel::update(
+                sessions::table
+                    .find(session_id)
+                    .filter(sessions::revoked_at.is_null()),
+            )
+            .set(sessions::revoked_at.eq(Utc::now()))
+            .execute(conn)?;
+            tracing::warn!(session = %session_id, "refresh token reused: session revoked");
+            return Ok(RefreshOutcome::Reused);
+        }
+        if revoked_at.is_some() || expires_at <= Utc::now() {
+            return Err(AppError::Unauthorized(
+                "This session has ended; log in again.".into(),
+            ));
+        }
+        let (erased, suspended_until): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+            users::table
+                .find(user_id)
+                .select((users::erased_at, users::suspended_until))
+                .first(conn)?;
+        if erased.is_some() {
+            return Err(AppError::Unauthorized(
+                "This session has ended; log in again.".into(),
+            ));
+        }
+        suspended(suspended_until)?;
+        let now = Utc::now();
+        diesel::update(refresh_tokens::table.find(hash_token(token)))
+            .set(refresh_tokens::used_at.eq(now))
+            .execute(conn)?;
+        diesel::update(sessions::table.find(session_id))
+            .set((
+                sessions::last_used_at.eq(now),
+                sessions::expires_at.eq(now + chrono::Duration::days(REFRESH_TTL_DAYS)),
+            ))
+            .execute(conn)?;
+        Ok(RefreshOutcome::Rotated(Box::new(tokens_for(
+            conn, keys, user_id, session_id,
+        )?)))
+    })?;
+    match outcome {
+        RefreshOutcome::Rotated(t) => Ok(*t),
+        RefreshOutcome::Reused => Err(AppError::Unauthorized(
+            "This refresh token was already used; the session has been closed for safety.".into(),
+        )),
+    }
+}
+
+pub fn logout(conn: &mut PgConnection, actor: &Actor) -> AppResult<()> {
+    diesel::update(sessions::table.find(actor.session_id))
+        .set(sessions::revoked_at.eq(Utc::now()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of `user_id`; returns how many were open.
+pub fn end_all_sessions(conn: &mut PgConnection, user_id: Uuid) -> AppResult<usize> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(Utc::now()))
+    .execute(conn)?)
+}
+
+/// Always succeeds (the answer never tells whether the address exists); emails a reset link when it does.
+pub fn request_password_reset(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    email: &str,
+) -> AppResult<()> {
+    let Ok(email) = models::normalise_email(email) else {
+        return Ok(());
+    };
+    let user: Option<(Uuid, String, String)> = users::table
+        .filter(users::email.eq(&email))
+        .filter(users::erased_at.is_null())
+        .select((users::id, users::display_name, users::locale))
+        .first(conn)
+        .optional()?;
+    let Some((user_id, name, locale)) = user else {
+        return Ok(());
+    };
+    let key = format!("reset:{user_id}");
+    if settings.rate_limits {
+        if throttle::check(conn, &key, throttle::RESET_PER_EMAIL).is_err() {
+            tracing::warn!(user = %user_id, "password reset requested too often; no email sent");
+            return Ok(());
+        }
+        throttle::record(conn, &key, throttle::RESET_PER_EMAIL)?;
+    }
+    conn.transaction(|conn| {
+        let token = new_user_token(conn, user_id, PASSWORD_RESET, RESET_TTL_HOURS)?;
+        queue_user_email(
+            conn,
+            settings,
+            PASSWORD_RESET,
+            &email,
+            &name,
+            Locale::parse_or_default(&locale),
+            frontend_link(settings, "/reset-password", &token),
+        )
+    })
+}
+
+/// Sets the new password and ends every session of the account.
+pub fn confirm_password_reset(
+    conn: &mut PgConnection,
+    token: &str,
+    new_password: &str,
+) -> AppResult<()> {
+    conn.transaction(|conn| {
+        let user_id = use_user_token(conn, token, PASSWORD_RESET)?;
+        let (username, email): (String, Option<String>) = users::table
+            .find(user_id)
+            .select((users::username, users::email))
+            .first(conn)?;
+        if let Some(m) =
+            password::weakness(new_password, &[&username, email.as_deref().unwrap_or("")])
+        {
+            return Err(AppError::validation("password", m));
+        }
+        let now = Utc::now();
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::password_hash.eq(password::hash(new_password)?),
+                // The link reached the mailbox: the address is proven.
+                users::email_verified_at.eq(diesel::dsl::sql::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+                >("coalesce(email_verified_at, now())")),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        end_all_sessions(conn, user_id)?;
+        Ok(())
+    })
+}
+
+pub fn update_me(conn: &mut PgConnection, actor: &Actor, input: UpdateMe) -> AppResult<Me> {
+    let mut errors = Vec::new();
+    let display_name = match input
+        .display_name
+        .as_deref()
+        .map(|d| crate::input::one_line(d, 1, 80))
+    {
+        Some(Ok(d)) => Some(d),
+        Some(Err(m)) => {
+            errors.push(FieldError::new("display_name", m));
+            None
+        }
+        None => None,
+    };
+    if let Some(b) = &input.bio
+        && b.chars().count() > 2000
+    {
+        errors.push(FieldError::new("bio", "At most 2000 characters."));
+    }
+    if let Some(d) = input.digest_day
+        && !(1..=7).contains(&d)
+    {
+        errors.push(FieldError::new("digest_day", "1 (Monday) to 7 (Sunday)."));
+    }
+    if let Some(h) = input.digest_hour
+        && !(0..=23).contains(&h)
+    {
+        errors.push(FieldError::new("digest_hour", "0 to 23."));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    #[derive(AsChangeset)]
+    #[diesel(table_name = users)]
+    struct Changes {
+        display_name: Option<String>,
+        bio: Option<String>,
+        locale: Option<&'static str>,
+        digest_frequency: Option<&'static str>,
+        digest_day: Option<i16>,
+        digest_hour: Option<i16>,
+        updated_at: DateTime<Utc>,
+    }
+    diesel::update(users::table.find(actor.id))
+        .set(&Changes {
+            display_name,
+            bio: input.bio,
+            locale: input.locale.map(Locale::as_str),
+            digest_frequency: input.digest_frequency.map(DigestFrequency::as_str),
+            digest_day: input.digest_day,
+            digest_hour: input.digest_hour,
+            updated_at: Utc::now(),
+        })
+        .execute(conn)?;
+    me(conn, actor.id)
+}
+
+pub fn profile(conn: &mut PgConnection, username: &str) -> AppResult<Profile> {
+    if models::check_username(username).is_err() {
+        return Err(AppError::NotFound);
+    }
+    type Row = (
+        Uuid,
+        String,
+        String,
+        String,
+        DateTime<Utc>,
+        String,
+        i32,
+        i32,
+        i32,
+    );
+    let row: Row = users::table
+        .filter(models::lower(users::username).eq(username.to_lowercase()))
+        .filter(users::erased_at.is_null())
+        .select((
+            users::id,
+            users::username,
+            users::display_name,
+            users::role,
+            users::created_at,
+            users::bio,
+            users::thread_count,
+            users::reply_count,
+            users::challenge_count,
+        ))
+        .first(conn)?;
+    Ok(Profile {
+        user: UserPublic {
+            id: row.0,
+            username: row.1,
+            display_name: row.2,
+            role: Role::parse(&row.3).unwrap_or(Role::Member),
+            created_at: row.4,
+        },
+        bio: row.5,
+        thread_count: row.6,
+        reply_count: row.7,
+        challenge_count: row.8,
+    })
+}
+
+/// An administrator changes a member's role; the change is logged.
+pub fn set_role(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    target: Uuid,
+    role: Role,
+    reason: Option<String>,
+) -> AppResult<UserPublic> {
+    actor.require_admin()?;
+    if target == actor.id {
+        return Err(AppError::conflict(
+            Some("role"),
+            "Administrators cannot change their own role.",
+        ));
+    }
+    conn.transaction(|conn| {
+        let (username, display_name, old_role, created_at): (String, String, String, DateTime<Utc>) = users::table
+            .find(target)
+            .filter(users::erased_at.is_null())
+            .select((users::username, users::display_name, users::role, users::created_at))
+            .for_update()
+            .first(conn)?;
+        if old_role != role.as_str() {
+            diesel::update(users::table.find(target))
+                .set((users::role.eq(role.as_str()), users::updated_at.eq(Utc::now())))
+                .execute(conn)?;
+            diesel::insert_into(moderation_log::table)
+                .values((
+                    moderation_log::id.eq(Uuid::now_v7()),
+                    moderation_log::actor_id.eq(actor.id),
+                    moderation_log::action.eq("change_role"),
+                    moderation_log::target_type.eq("user"),
+                    moderation_log::target_id.eq(target),
+                    moderation_log::reason.eq(reason),
+                    moderation_log::details.eq(json!({ "from": old_role, "to": role.as_str() })),
+                ))
+                .execute(conn)?;
+            tracing::info!(actor = %actor.id, target = %target, from = %old_role, to = role.as_str(), "role changed");
+        }
+        Ok(UserPublic {
+            id: target,
+            username,
+            display_name,
+            role,
+            created_at,
+        })
+    })
+}
+
+/// Everything stored about the caller (GDPR access). Features with member content add their sections.
+pub fn export(conn: &mut PgConnection, actor: &Actor) -> AppResult<Value> {
+    let account = me(conn, actor.id)?;
+    let counts: (i32, i32, i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>) = users::table
+        .find(actor.id)
+        .select((
+            users::thread_count,
+            users::reply_count,
+            users::challenge_count,
+            users::silenced_until,
+            users::suspended_until,
+        ))
+        .first(conn)?;
+    type SessionRow = (
+        Uuid,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Option<String>,
+        Option<String>,
+    );
+    let session_rows: Vec<SessionRow> = sessions::table
+        .filter(sessions::user_id.eq(actor.id))
+        .order(sessions::created_at)
+        .select((
+            sessions::id,
+            sessions::created_at,
+            sessions::last_used_at,
+            sessions::expires_at,
+            sessions::revoked_at,
+            sessions::user_agent,
+            sessions::ip,
+        ))
+        .load(conn)?;
+    let memberships: Vec<(Uuid, String, String, DateTime<Utc>)> = organisation_members::table
+        .inner_join(organisations::table)
+        .filter(organisation_members::user_id.eq(actor.id))
+        .order(organisations::name)
+        .select((
+            organisations::id,
+            organisations::name,
+            organisation_members::role,
+            organisation_members::created_at,
+        ))
+        .load(conn)?;
+    let log: Vec<(String, Option<String>, Value, DateTime<Utc>)> = moderation_log::table
+        .filter(moderation_log::target_type.eq("user"))
+        .filter(moderation_log::target_id.eq(actor.id))
+        .order(moderation_log::created_at)
+        .select((
+            moderation_log::action,
+            moderation_log::reason,
+            moderation_log::details,
+            moderation_log::created_at,
+        ))
+        .load(conn)?;
+    Ok(json!({
+        "exported_at": Utc::now(),
+        "account": account,
+        "restrictions": { "silenced_until": counts.3, "suspended_until": counts.4 },
+        "activity_counts": { "threads": counts.0, "replies": counts.1, "challenges": counts.2 },
+        "sessions": session_rows.into_iter().map(|s| json!({
+            "id": s.0, "created_at": s.1, "last_used_at": s.2, "expires_at": s.3,
+            "revoked_at": s.4, "user_agent": s.5, "ip": s.6,
+        })).collect::<Vec<_>>(),
+        "organisations": memberships.into_iter().map(|m| json!({
+            "id": m.0, "name": m.1, "role": m.2, "since": m.3,
+        })).collect::<Vec<_>>(),
+        "moderation_decisions": log.into_iter().map(|l| json!({
+            "action": l.0, "reason": l.1, "details": l.2, "at": l.3,
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// Erases the account (GDPR): personal data removed, content kept under an anonymous placeholder,
+/// no way to log in again.
+pub fn erase(conn: &mut PgConnection, actor: &Actor, password_given: &str) -> AppResult<()> {
+    let (hash, email, username): (Option<String>, Option<String>, String) = users::table
+        .find(actor.id)
+        .select((users::password_hash, users::email, users::username))
+        .first(conn)?;
+    if !hash.is_some_and(|h| password::verify(password_given, &h)) {
+        return Err(AppError::Forbidden("The password does not match.".into()));
+    }
+    conn.transaction(|conn| {
+        let suffix: String = actor
+            .id
+            .simple()
+            .to_string()
+            .chars()
+            .rev()
+            .take(12)
+            .collect();
+        let placeholder = format!("anonyme-{suffix}");
+        diesel::update(users::table.find(actor.id))
+            .set((
+                users::username.eq(&placeholder),
+                users::email.eq(None::<String>),
+                users::display_name.eq(""),
+                users::bio.eq(""),
+                users::password_hash.eq(None::<String>),
+                users::email_verified_at.eq(None::<DateTime<Utc>>),
+                users::digest_frequency.eq("never"),
+                users::erased_at.eq(Utc::now()),
+                users::updated_at.eq(Utc::now()),
+            ))
+            .execute(conn)?;
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(actor.id))).execute(conn)?;
+        diesel::delete(user_tokens::table.filter(user_tokens::user_id.eq(actor.id)))
+            .execute(conn)?;
+        let orgs: Vec<Uuid> = diesel::delete(
+            organisation_members::table.filter(organisation_members::user_id.eq(actor.id)),
+        )
+        .returning(organisation_members::organisation_id)
+        .get_results(conn)?;
+        diesel::update(organisations::table.filter(organisations::id.eq_any(&orgs)))
+            .set(organisations::member_count.eq(organisations::member_count - 1))
+            .execute(conn)?;
+        let mut keys = vec![format!("login:account:{}", username.to_lowercase())];
+        if let Some(e) = &email {
+            diesel::delete(outbox::table.filter(outbox::to_address.eq(e))).execute(conn)?;
+            keys.push(format!("login:account:{e}"));
+        }
+        keys.push(format!("reset:{}", actor.id));
+        diesel::delete(throttles::table.filter(throttles::key.eq_any(&keys))).execute(conn)?;
+        tracing::info!(user = %actor.id, "account erased");
+        Ok(())
+    })
+}

@@ -1,0 +1,700 @@
+//! Accounts and auth over HTTP: registration, verification, login, throttling, tokens, sessions,
+//! password reset, profile and settings, roles.
+
+use diesel::prelude::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{PASSWORD, TestApp, json, problem};
+
+fn count(app: &TestApp, sql: &str) -> i64 {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+        "({sql})"
+    )))
+    .get_result(&mut app.conn())
+    .unwrap()
+}
+
+#[tokio::test]
+async fn registration_queues_a_verification_email_and_unverified_members_cannot_write() {
+    let app = TestApp::spawn_with(
+        |s| s.frontend_url = "https://communs.example".into(),
+        |_| {},
+    );
+    let resp = app.register("Camille").await;
+    assert_eq!(resp.status(), 201);
+    assert_eq!(resp.headers()["location"], "/api/v1/users/Camille");
+    let (_, me) = json(resp).await;
+    assert_eq!(me["username"], "Camille");
+    assert_eq!(me["email"], "camille@example.org");
+    assert_eq!(me["locale"], "fr", "French by default");
+    assert_eq!(me["digest_frequency"], "weekly");
+    assert_eq!(me["email_verified"], false);
+    assert_eq!(me["role"], "member");
+    // The email is in the outbox with its job, committed with the account.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM outbox WHERE to_address = 'camille@example.org'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM jobs WHERE kind = 'send_email'"),
+        1
+    );
+    let stored: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+        "(SELECT password_hash FROM users WHERE username = 'Camille')",
+    ))
+    .get_result(&mut app.conn())
+    .unwrap();
+    assert!(stored.starts_with("$argon2id$"));
+
+    // Unverified: can log in and read, cannot write.
+    let (status, tokens) = json(app.login("camille", PASSWORD).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(tokens["token_type"], "Bearer");
+    let resp = app
+        .authed(Method::GET, "/api/v1/me", &tokens)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let create = json!({"name": "Mairie de Brest", "kind": "public"});
+    let resp = app
+        .authed(Method::POST, "/api/v1/organisations", &tokens)
+        .json(&create)
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 403).await;
+
+    // The link goes to the frontend; the token verifies once.
+    let sent_link = {
+        app.worker().run_until_idle().unwrap();
+        let raw = app.mailer.sent()[0].raw.clone();
+        let parsed = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .unwrap();
+        parsed.body_text(0).unwrap().to_string()
+    };
+    assert!(
+        sent_link.contains("https://communs.example/verify-email?token="),
+        "{sent_link}"
+    );
+    let token = app.mailed_token("camille@example.org");
+    let resp = app
+        .post_json("/api/v1/auth/verify-email", &json!({ "token": token }))
+        .await;
+    assert_eq!(resp.status(), 204);
+    problem(
+        app.post_json("/api/v1/auth/verify-email", &json!({ "token": token }))
+            .await,
+        422,
+    )
+    .await;
+    problem(
+        app.post_json("/api/v1/auth/verify-email", &json!({ "token": "forged" }))
+            .await,
+        422,
+    )
+    .await;
+
+    let resp = app
+        .authed(Method::POST, "/api/v1/organisations", &tokens)
+        .json(&create)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "verified members write");
+}
+
+#[tokio::test]
+async fn expired_verification_tokens_are_refused() {
+    let app = TestApp::spawn();
+    app.register("lea").await;
+    let token = app.mailed_token("lea@example.org");
+    diesel::sql_query("UPDATE user_tokens SET expires_at = now() - interval '1 second'")
+        .execute(&mut app.conn())
+        .unwrap();
+    problem(
+        app.post_json("/api/v1/auth/verify-email", &json!({ "token": token }))
+            .await,
+        422,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn registration_refusals_change_nothing() {
+    let app = TestApp::spawn();
+    assert_eq!(app.register("Alice").await.status(), 201);
+    let users_before = count(&app, "SELECT count(*) FROM users");
+    let outbox_before = count(&app, "SELECT count(*) FROM outbox");
+
+    let body = problem(app.register("alice").await, 409).await;
+    assert_eq!(body["errors"][0]["field"], "username", "{body}");
+    let dup_email =
+        json!({"username": "alice2", "email": "ALICE@example.org", "password": PASSWORD});
+    let body = problem(
+        app.post_json("/api/v1/auth/register", &dup_email).await,
+        409,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "email", "{body}");
+
+    let bad_email = json!({"username": "bob", "email": "not-an-email", "password": PASSWORD});
+    let body = problem(
+        app.post_json("/api/v1/auth/register", &bad_email).await,
+        422,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "email");
+    for weak in ["password123", "azertyuiop", "bob@example.org!"] {
+        let req = json!({"username": "bob", "email": "bob@example.org", "password": weak});
+        let body = problem(app.post_json("/api/v1/auth/register", &req).await, 422).await;
+        assert_eq!(body["errors"][0]["field"], "password", "{weak}: {body}");
+    }
+    let bad_name = json!({"username": "b!", "email": "bob@example.org", "password": PASSWORD});
+    let body = problem(app.post_json("/api/v1/auth/register", &bad_name).await, 422).await;
+    assert_eq!(body["errors"][0]["field"], "username");
+    let unknown_field = json!({"username": "bob", "email": "bob@example.org", "password": PASSWORD, "role": "admin"});
+    problem(
+        app.post_json("/api/v1/auth/register", &unknown_field).await,
+        400,
+    )
+    .await;
+
+    assert_eq!(count(&app, "SELECT count(*) FROM users"), users_before);
+    assert_eq!(count(&app, "SELECT count(*) FROM outbox"), outbox_before);
+}
+
+#[tokio::test]
+async fn login_by_username_or_email_with_one_answer_for_every_failure() {
+    let app = TestApp::spawn();
+    app.member("Yann").await;
+    assert_eq!(app.login("yann", PASSWORD).await.status(), 200);
+    assert_eq!(app.login("YANN@example.org", PASSWORD).await.status(), 200);
+    let unknown = problem(app.login("nobody", PASSWORD).await, 401).await;
+    let wrong = problem(app.login("yann", "wrong password here").await, 401).await;
+    assert_eq!(
+        unknown, wrong,
+        "unknown login and wrong password look the same"
+    );
+}
+
+#[tokio::test]
+async fn repeated_login_failures_are_throttled_per_account() {
+    let app = TestApp::spawn();
+    app.member("gwen").await;
+    for _ in 0..5 {
+        problem(app.login("gwen", "wrong password here").await, 401).await;
+    }
+    let resp = app.login("gwen", PASSWORD).await;
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 0 && retry <= 900, "{retry}");
+    problem(resp, 429).await;
+    // Another account from the same address is not locked by these five.
+    app.member("erwan").await;
+    assert_eq!(app.login("erwan", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn repeated_login_failures_are_throttled_per_client_address() {
+    let app = TestApp::spawn();
+    for i in 0..30 {
+        problem(
+            app.login(&format!("ghost{i}"), "wrong password here").await,
+            401,
+        )
+        .await;
+    }
+    problem(app.login("ghost-next", "wrong password here").await, 429).await;
+}
+
+#[tokio::test]
+async fn throttling_can_be_turned_off() {
+    let app = TestApp::spawn_with(|s| s.rate_limits = false, |_| {});
+    for _ in 0..8 {
+        problem(app.login("gwen", "wrong password here").await, 401).await;
+    }
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_session() {
+    let app = TestApp::spawn();
+    let first = app.member("morgane").await;
+    let (status, second) = json(
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": first["refresh_token"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    assert_eq!(
+        app.authed(Method::GET, "/api/v1/me", &second)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let stored: i64 = count(
+        &app,
+        &format!(
+            "SELECT count(*) FROM refresh_tokens WHERE token_hash = '{}'",
+            second["refresh_token"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(stored, 0, "refresh tokens are stored only as hashes");
+
+    // The spent token comes back: the whole session is revoked.
+    problem(
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": first["refresh_token"]}),
+        )
+        .await,
+        401,
+    )
+    .await;
+    problem(
+        app.authed(Method::GET, "/api/v1/me", &second)
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+    problem(
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": second["refresh_token"]}),
+        )
+        .await,
+        401,
+    )
+    .await;
+    problem(
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": "nonsense"}),
+        )
+        .await,
+        401,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logout_ends_this_session_and_delete_sessions_ends_all() {
+    let app = TestApp::spawn();
+    let a = app.member("nolwenn").await;
+    let (_, b) = json(app.login("nolwenn", PASSWORD).await).await;
+    let (_, c) = json(app.login("nolwenn", PASSWORD).await).await;
+    let resp = app
+        .authed(Method::POST, "/api/v1/auth/logout", &a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    problem(
+        app.authed(Method::GET, "/api/v1/me", &a)
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+    problem(
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": a["refresh_token"]}),
+        )
+        .await,
+        401,
+    )
+    .await;
+    assert_eq!(
+        app.authed(Method::GET, "/api/v1/me", &b)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let resp = app
+        .authed(Method::DELETE, "/api/v1/me/sessions", &b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    for t in [&b, &c] {
+        problem(
+            app.authed(Method::GET, "/api/v1/me", t)
+                .send()
+                .await
+                .unwrap(),
+            401,
+        )
+        .await;
+    }
+}
+
+fn forge(claims: &Value, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn tampered_expired_unsigned_and_foreign_tokens_are_refused() {
+    let app = TestApp::spawn();
+    let tokens = app.member("tanguy").await;
+    let good = tokens["access_token"].as_str().unwrap();
+    let secret = app.settings.jwt_secret.clone().unwrap();
+    let parts: Vec<&str> = good.split('.').collect();
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    let now = chrono::Utc::now().timestamp();
+
+    let mut expired = claims.clone();
+    expired["iat"] = json!(now - 3600);
+    expired["exp"] = json!(now - 1800);
+    let mut wrong_aud = claims.clone();
+    wrong_aud["aud"] = json!("someone-else");
+    let mut wrong_iss = claims.clone();
+    wrong_iss["iss"] = json!("https://evil.example");
+    let mut other_user = claims.clone();
+    other_user["sub"] = json!(uuid::Uuid::now_v7());
+    let tampered_payload = b64.encode(serde_json::to_vec(&other_user).unwrap());
+    let alg_none = format!(
+        "{}.{}.",
+        b64.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        parts[1]
+    );
+
+    let candidates = [
+        ("expired", forge(&expired, &secret)),
+        ("wrong audience", forge(&wrong_aud, &secret)),
+        ("wrong issuer", forge(&wrong_iss, &secret)),
+        (
+            "other key",
+            forge(&claims, "another-secret-another-secret-00000"),
+        ),
+        (
+            "tampered payload",
+            format!("{}.{}.{}", parts[0], tampered_payload, parts[2]),
+        ),
+        ("alg none", alg_none),
+        ("garbage", "not.a.token".to_string()),
+        ("session of another user", forge(&other_user, &secret)),
+    ];
+    for (what, token) in candidates {
+        let resp = app
+            .client
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["www-authenticate"], "Bearer", "{what}");
+        problem(resp, 401).await;
+    }
+    let resp = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 401).await;
+    problem(app.get("/api/v1/me").await, 401).await;
+    // The untouched token still works.
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(good)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_suspended_account_is_refused_on_its_next_request() {
+    let app = TestApp::spawn();
+    let tokens = app.member("soizic").await;
+    assert_eq!(
+        app.authed(Method::GET, "/api/v1/me", &tokens)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    diesel::sql_query(
+        "UPDATE users SET suspended_until = now() + interval '7 days' WHERE username = 'soizic'",
+    )
+    .execute(&mut app.conn())
+    .unwrap();
+    let body = problem(
+        app.authed(Method::GET, "/api/v1/me", &tokens)
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("suspended"));
+    problem(app.login("soizic", PASSWORD).await, 403).await;
+    problem(
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": tokens["refresh_token"]}),
+        )
+        .await,
+        403,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn password_reset_always_answers_202_and_ends_every_session() {
+    let app = TestApp::spawn();
+    let tokens = app.member("maiwenn").await;
+    let sent_before = {
+        app.worker().run_until_idle().unwrap();
+        app.mailer.sent().len()
+    };
+
+    let resp = app
+        .post_json(
+            "/api/v1/auth/password-reset",
+            &json!({"email": "nobody@example.org"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 202);
+    let resp = app
+        .post_json(
+            "/api/v1/auth/password-reset",
+            &json!({"email": "not even an email"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 202);
+    app.worker().run_until_idle().unwrap();
+    assert_eq!(
+        app.mailer.sent().len(),
+        sent_before,
+        "no mail for unknown addresses"
+    );
+
+    let resp = app
+        .post_json(
+            "/api/v1/auth/password-reset",
+            &json!({"email": "MAIWENN@example.org"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 202);
+    let token = app.mailed_token("maiwenn@example.org");
+    let last = app.mailer.sent().last().unwrap().raw.clone();
+    let parsed = mail_parser::MessageParser::default()
+        .parse(last.as_bytes())
+        .unwrap();
+    assert_eq!(
+        parsed.subject(),
+        Some("Réinitialisation de votre mot de passe — palabre")
+    );
+
+    let weak = json!({"token": token, "password": "password"});
+    problem(
+        app.post_json("/api/v1/auth/password-reset/confirm", &weak)
+            .await,
+        422,
+    )
+    .await;
+    let new_password = "Pointe du Raz, phare de la Vieille 1887";
+    let ok = json!({"token": token, "password": new_password});
+    assert_eq!(
+        app.post_json("/api/v1/auth/password-reset/confirm", &ok)
+            .await
+            .status(),
+        204
+    );
+    problem(
+        app.post_json("/api/v1/auth/password-reset/confirm", &ok)
+            .await,
+        422,
+    )
+    .await;
+
+    problem(
+        app.authed(Method::GET, "/api/v1/me", &tokens)
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+    problem(app.login("maiwenn", PASSWORD).await, 401).await;
+    assert_eq!(app.login("maiwenn", new_password).await.status(), 200);
+}
+
+#[tokio::test]
+async fn me_reads_and_updates_settings() {
+    let app = TestApp::spawn();
+    let tokens = app.member("ronan").await;
+    let update = json!({"display_name": "Ronan Le Gall", "bio": "Cartographe", "locale": "en",
+                        "digest_frequency": "daily", "digest_day": 5, "digest_hour": 18});
+    let (status, me) = json(
+        app.authed(Method::PATCH, "/api/v1/me", &tokens)
+            .json(&update)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(me["display_name"], "Ronan Le Gall");
+    assert_eq!(me["locale"], "en");
+    assert_eq!(me["digest_frequency"], "daily");
+    assert_eq!(
+        (me["digest_day"].as_i64(), me["digest_hour"].as_i64()),
+        (Some(5), Some(18))
+    );
+    let (_, again) = json(
+        app.authed(Method::GET, "/api/v1/me", &tokens)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again["bio"], "Cartographe");
+
+    for bad in [
+        json!({"digest_hour": 24}),
+        json!({"digest_day": 0}),
+        json!({"display_name": "  "}),
+    ] {
+        let resp = app
+            .authed(Method::PATCH, "/api/v1/me", &tokens)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        problem(resp, 422).await;
+    }
+    let resp = app
+        .authed(Method::PATCH, "/api/v1/me", &tokens)
+        .json(&json!({"locale": "de"}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 400).await;
+    let (_, unchanged) = json(
+        app.authed(Method::GET, "/api/v1/me", &tokens)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        unchanged["digest_hour"], 18,
+        "refused updates changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn public_profiles_show_counts_and_no_email() {
+    let app = TestApp::spawn();
+    app.member("Klervi").await;
+    let (status, p) = json(app.get("/api/v1/users/klervi").await).await;
+    assert_eq!(status, 200);
+    assert_eq!(p["username"], "Klervi");
+    assert_eq!(p["thread_count"], 0);
+    assert_eq!(p["reply_count"], 0);
+    assert_eq!(p["challenge_count"], 0);
+    assert!(p.get("email").is_none());
+    problem(app.get("/api/v1/users/nobody").await, 404).await;
+}
+
+#[tokio::test]
+async fn admins_change_roles_and_every_change_is_logged() {
+    let app = TestApp::spawn();
+    let admin = app.admin("root_admin").await;
+    let member = app.member("jakez").await;
+    let member_id = member["user"]["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/admin/users/{member_id}");
+
+    let resp = app
+        .authed(Method::PATCH, &path, &member)
+        .json(&json!({"role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 403).await;
+    let resp = app
+        .authed(Method::PATCH, &path, &admin)
+        .json(&json!({"role": "moderator", "reason": "animates the Forêts category"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, user) = json(resp).await;
+    assert_eq!((status, user["role"].as_str()), (200, Some("moderator")));
+    // Takes effect on the member's very next request, with the same token.
+    let (_, me) = json(
+        app.authed(Method::GET, "/api/v1/me", &member)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(me["role"], "moderator");
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM moderation_log WHERE action = 'change_role' AND target_id = '{member_id}' \
+             AND details->>'from' = 'member' AND details->>'to' = 'moderator' AND reason IS NOT NULL"
+            )
+        ),
+        1
+    );
+    let admin_id = admin["user"]["id"].as_str().unwrap();
+    let resp = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/admin/users/{admin_id}"),
+            &admin,
+        )
+        .json(&json!({"role": "member"}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 409).await;
+    let resp = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/admin/users/{}", uuid::Uuid::now_v7()),
+            &admin,
+        )
+        .json(&json!({"role": "member"}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 404).await;
+}
