@@ -188,15 +188,24 @@ async fn serve_runs_its_own_postgres_reuses_it_and_stops_cleanly() {
             .status(),
         200
     );
-    assert_eq!(
-        client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let resp = client
+        .get(format!("{base}/readyz"))
+        .header("x-request-id", "probe-req-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // A registration: its email is queued, then sent (to a file) by the in-process worker.
+    let resp = client
+        .post(format!("{base}/api/v1/auth/register"))
+        .json(
+            &serde_json::json!({"username": "secretive", "email": "secret.person@example.org",
+                                  "password": "Forêt domaniale de Brocéliande 1789!"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
     let pg_pid = postmaster_pid(&data).expect("the embedded cluster runs");
     assert!(alive(pg_pid));
 
@@ -239,6 +248,27 @@ async fn serve_runs_its_own_postgres_reuses_it_and_stops_cleanly() {
     assert!(
         rest.iter()
             .any(|l| l.contains("stopped the embedded PostgreSQL cluster"))
+    );
+    // Logs are JSON by themselves (stdout is a pipe) and a request's lines carry its id.
+    let logs: Vec<serde_json::Value> = rest
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("a JSON log line: {l}")))
+        .collect();
+    assert!(
+        logs.iter()
+            .any(|v| v["span"]["request_id"] == "probe-req-42"
+                && v["message"] == "request finished"
+                && v["status"] == 200),
+        "the request's log line carries its id: {rest:?}"
+    );
+    // Email addresses appear in logs masked only.
+    assert!(
+        rest.iter().any(|l| l.contains("s***@example.org")),
+        "{rest:?}"
+    );
+    assert!(
+        !rest.iter().any(|l| l.contains("secret.person")),
+        "an unmasked address in the logs"
     );
 
     // Second start reuses the same data: the user is still there.
