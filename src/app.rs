@@ -43,6 +43,8 @@ impl AppState {
 /// Registers every API route under `/api/v1`. Features add theirs here.
 fn api_v1(cfg: &mut web::ServiceConfig) {
     crate::accounts::routes(cfg);
+    crate::discussions::routes(cfg);
+    crate::notifications::routes(cfg);
     cfg.route(
         "/openapi.json",
         web::get().to(|| async {

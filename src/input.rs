@@ -63,7 +63,8 @@ pub fn one_line(value: &str, min: usize, max: usize) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
-/// An http(s) address of printable ASCII (`^https?://[!-~]{4,}$`), at most 300 characters.
+/// An http(s) address of printable ASCII without brackets or backslash (`^https?://[!-Z^-~]{4,}$`),
+/// at most 300 characters.
 pub fn web_address(value: &str) -> Result<(), String> {
     let rest = value
         .strip_prefix("https://")
@@ -72,7 +73,8 @@ pub fn web_address(value: &str) -> Result<(), String> {
         Some(r)
             if r.len() >= 4
                 && value.len() <= 300
-                && r.bytes().all(|b| (b'!'..=b'~').contains(&b)) =>
+                && r.bytes()
+                    .all(|b| (b'!'..=b'~').contains(&b) && !matches!(b, b'[' | b'\\' | b']')) =>
         {
             Ok(())
         }
@@ -100,5 +102,6 @@ mod text_tests {
         assert!(web_address("javascript:alert(1)").is_err());
         assert!(web_address("https://a b.fr").is_err());
         assert!(web_address("https://").is_err());
+        assert!(web_address("http://[::1]").is_err());
     }
 }

@@ -21,7 +21,10 @@ use crate::ops;
     ),
     servers((url = "http://127.0.0.1:8080", description = "A local `palabre serve`")),
     paths(ops::healthz, ops::readyz, ops::metrics),
-    nest((path = "/api/v1", api = crate::accounts::ApiDoc)),
+    nest(
+        (path = "/api/v1", api = crate::accounts::ApiDoc),
+        (path = "/api/v1", api = crate::discussions::ApiDoc),
+    ),
     components(schemas(Problem, FieldError, ops::Status)),
     tags(
         (name = "ops", description = "Liveness, readiness and metrics"),

@@ -140,6 +140,148 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    categories (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        color -> Text,
+        parent_id -> Nullable<Uuid>,
+        position -> Int4,
+        who_can_start -> Text,
+        thread_count -> Int4,
+        post_count -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    threads (id) {
+        id -> Uuid,
+        category_id -> Uuid,
+        author_id -> Uuid,
+        title -> Text,
+        kind -> Text,
+        pinned -> Bool,
+        locked -> Bool,
+        reply_count -> Int4,
+        participant_count -> Int4,
+        reaction_count -> Int4,
+        score -> Int4,
+        last_activity_at -> Timestamptz,
+        last_poster_id -> Nullable<Uuid>,
+        accepted_post_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    thread_tags (thread_id, tag_id) {
+        thread_id -> Uuid,
+        tag_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Uuid,
+        thread_id -> Uuid,
+        number -> Int4,
+        author_id -> Uuid,
+        reply_to_id -> Nullable<Uuid>,
+        body -> Text,
+        body_html -> Text,
+        reaction_counts -> Jsonb,
+        edited_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    post_revisions (id) {
+        id -> Uuid,
+        post_id -> Uuid,
+        editor_id -> Uuid,
+        previous_body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    post_reactions (post_id, user_id, kind) {
+        post_id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    thread_subscriptions (user_id, thread_id) {
+        user_id -> Uuid,
+        thread_id -> Uuid,
+        level -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    category_subscriptions (user_id, category_id) {
+        user_id -> Uuid,
+        category_id -> Uuid,
+        level -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        actor_id -> Nullable<Uuid>,
+        target_type -> Text,
+        target_id -> Uuid,
+        target_title -> Text,
+        post_id -> Nullable<Uuid>,
+        decision_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Uuid,
+        key -> Text,
+        request -> Text,
+        status -> Int2,
+        location -> Nullable<Text>,
+        body -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(threads -> categories (category_id));
+diesel::joinable!(thread_tags -> threads (thread_id));
+diesel::joinable!(thread_tags -> tags (tag_id));
+diesel::joinable!(post_revisions -> posts (post_id));
+diesel::joinable!(post_reactions -> posts (post_id));
+diesel::joinable!(thread_subscriptions -> threads (thread_id));
+diesel::joinable!(category_subscriptions -> categories (category_id));
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(user_tokens -> users (user_id));
@@ -147,7 +289,18 @@ diesel::joinable!(organisation_members -> organisations (organisation_id));
 diesel::joinable!(organisation_members -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    categories,
+    category_subscriptions,
+    idempotency_keys,
     jobs,
+    notifications,
+    post_reactions,
+    post_revisions,
+    posts,
+    tags,
+    thread_subscriptions,
+    thread_tags,
+    threads,
     moderation_log,
     organisation_members,
     organisations,

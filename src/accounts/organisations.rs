@@ -101,7 +101,7 @@ pub struct CreateOrganisation {
     pub name: String,
     pub kind: OrganisationKind,
     /// An http(s) URL.
-    #[schema(max_length = 300, pattern = "^https?://[!-~]{4,}$")]
+    #[schema(max_length = 300, pattern = "^https?://[!-Z^-~]{4,}$")]
     pub website: Option<String>,
     #[schema(max_length = 5000)]
     pub description: Option<String>,
@@ -119,7 +119,7 @@ pub struct UpdateOrganisation {
     pub name: Option<String>,
     pub kind: Option<OrganisationKind>,
     /// An http(s) URL.
-    #[schema(max_length = 300, pattern = "^https?://[!-~]{4,}$")]
+    #[schema(max_length = 300, pattern = "^https?://[!-Z^-~]{4,}$")]
     pub website: Option<String>,
     #[schema(max_length = 5000)]
     pub description: Option<String>,
@@ -299,6 +299,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Organisations, by name.
 #[utoipa::path(
+    operation_id = "list_organisations",
     tag = "organisations",
     security(()),
     params(PageQuery),
@@ -341,6 +342,7 @@ pub async fn list(
 
 /// Create an organisation; the creator becomes its admin.
 #[utoipa::path(
+    operation_id = "create_organisation",
     tag = "organisations",
     security(("bearer" = [])),
     request_body = CreateOrganisation,
@@ -404,6 +406,7 @@ pub async fn create(
 
 /// An organisation with its members.
 #[utoipa::path(
+    operation_id = "read_organisation",
     tag = "organisations",
     security(()),
     params(("id" = Uuid, Path, description = "Organisation id")),
@@ -421,6 +424,7 @@ pub async fn read(state: web::Data<AppState>, path: web::Path<Uuid>) -> AppResul
 
 /// Update an organisation (its admins).
 #[utoipa::path(
+    operation_id = "update_organisation",
     tag = "organisations",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Organisation id")),

@@ -682,6 +682,7 @@ pub fn export(conn: &mut PgConnection, actor: &Actor) -> AppResult<Value> {
         "moderation_decisions": log.into_iter().map(|l| json!({
             "action": l.0, "reason": l.1, "details": l.2, "at": l.3,
         })).collect::<Vec<_>>(),
+        "discussions": crate::discussions::export::of(conn, actor.id)?,
     }))
 }
 
@@ -719,6 +720,7 @@ pub fn erase(conn: &mut PgConnection, actor: &Actor, password_given: &str) -> Ap
             ))
             .execute(conn)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(actor.id))).execute(conn)?;
+        crate::discussions::export::forget(conn, actor.id)?;
         diesel::delete(user_tokens::table.filter(user_tokens::user_id.eq(actor.id)))
             .execute(conn)?;
         let orgs: Vec<Uuid> = diesel::delete(

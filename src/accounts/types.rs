@@ -9,7 +9,7 @@ use super::Role;
 pub use crate::mail::Locale;
 
 /// A member as anyone may see them.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserPublic {
     pub id: Uuid,
     pub username: String,

@@ -4,8 +4,11 @@
 pub mod embedded;
 
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use diesel::connection::InstrumentationEvent;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -46,6 +49,17 @@ impl DbConn {
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: String,
+    statements: Arc<AtomicU64>,
+}
+
+/// How many SQL statements a pool's connections have run (for query-count checks and metrics).
+#[derive(Debug, Clone, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 impl ManageConnection for Manager {
@@ -53,9 +67,14 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        PgConnection::establish(&self.url)
-            .map(|conn| DbConn { conn, lost: false })
-            .map_err(r2d2::Error::ConnectionError)
+        let mut conn = PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        let counter = self.statements.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { .. } = event {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        Ok(DbConn { conn, lost: false })
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
@@ -76,6 +95,17 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 /// round trip saved per request); a connection that fails with a lost-connection error is discarded
 /// on return instead.
 pub fn build_pool(url: &str, size: u32, min_idle: u32, timeout: Duration) -> anyhow::Result<Pool> {
+    Ok(build_counted_pool(url, size, min_idle, timeout)?.0)
+}
+
+/// [`build_pool`], with the counter of the statements its connections run.
+pub fn build_counted_pool(
+    url: &str,
+    size: u32,
+    min_idle: u32,
+    timeout: Duration,
+) -> anyhow::Result<(Pool, StatementCounter)> {
+    let counter = StatementCounter::default();
     let pool = r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(min_idle.min(size)))
@@ -83,8 +113,9 @@ pub fn build_pool(url: &str, size: u32, min_idle: u32, timeout: Duration) -> any
         .connection_timeout(timeout)
         .build_unchecked(Manager {
             url: url.to_string(),
+            statements: counter.0.clone(),
         });
-    Ok(pool)
+    Ok((pool, counter))
 }
 
 /// Runs `f` on a pooled connection on actix's blocking thread pool: one hop per request, all of its

@@ -4,6 +4,7 @@ mod support;
 
 mod accounts;
 mod cli;
+mod discussions;
 mod errors;
 mod jobs;
 mod mail;

@@ -187,6 +187,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub pool: Pool,
+    /// Statements run by the app's own pool.
+    pub statements: db::StatementCounter,
     pub mailer: Mailer,
     pub settings: std::sync::Arc<Settings>,
     server: Option<(ServerHandle, JoinHandle<()>)>,
@@ -227,7 +229,7 @@ impl TestApp {
         let mut settings = Settings::for_tests(db.url.clone(), &data_dir.0);
         tune(&mut settings);
         let settings = std::sync::Arc::new(settings);
-        let pool = db::build_pool(
+        let (pool, statements) = db::build_counted_pool(
             &db.url,
             settings.db_pool_size,
             0,
@@ -252,6 +254,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             pool,
+            statements,
             mailer,
             settings,
             server: Some((handle, thread)),

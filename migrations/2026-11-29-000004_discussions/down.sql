@@ -1,0 +1,15 @@
+DROP TABLE idempotency_keys;
+DROP TABLE notifications;
+DROP TABLE category_subscriptions;
+DROP TABLE thread_subscriptions;
+DROP TABLE post_reactions;
+DROP TABLE post_revisions;
+ALTER TABLE threads DROP CONSTRAINT threads_accepted_post_id_fkey;
+DROP TABLE posts;
+DROP TABLE thread_tags;
+DROP TABLE threads;
+DROP TABLE tags;
+DROP TABLE categories;
+DROP TEXT SEARCH CONFIGURATION palabre_fr;
+DROP EXTENSION IF EXISTS unaccent;
+DROP FUNCTION uuid_generate_v7();

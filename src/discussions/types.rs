@@ -1,0 +1,306 @@
+//! API shapes of discussions.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::accounts::types::UserPublic;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WhoCanStart {
+    Everyone,
+    Staff,
+}
+
+impl WhoCanStart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Everyone => "everyone",
+            Self::Staff => "staff",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        if s == "staff" {
+            Self::Staff
+        } else {
+            Self::Everyone
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Category {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    /// `#RRGGBB`.
+    pub color: String,
+    /// The parent category's slug (one level at most).
+    pub parent: Option<String>,
+    pub position: i32,
+    pub who_can_start: WhoCanStart,
+    pub thread_count: i32,
+    pub post_count: i32,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCategory {
+    /// Lower-case letters, digits and `-`.
+    #[schema(min_length = 2, max_length = 50, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
+    pub slug: String,
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
+    pub name: String,
+    #[schema(max_length = 1000)]
+    pub description: Option<String>,
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
+    pub color: Option<String>,
+    /// Slug of the parent category (which must itself have none).
+    pub parent: Option<String>,
+    #[serde(default, deserialize_with = "crate::input::opt_int")]
+    #[schema(minimum = 0, maximum = 10000)]
+    pub position: Option<i32>,
+    pub who_can_start: Option<WhoCanStart>,
+}
+
+/// Fields to change; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCategory {
+    #[schema(
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
+    pub name: Option<String>,
+    #[schema(max_length = 1000)]
+    pub description: Option<String>,
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
+    pub color: Option<String>,
+    #[serde(default, deserialize_with = "crate::input::opt_int")]
+    #[schema(minimum = 0, maximum = 10000)]
+    pub position: Option<i32>,
+    pub who_can_start: Option<WhoCanStart>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tag {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTag {
+    #[schema(min_length = 2, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
+    pub slug: String,
+    #[schema(
+        min_length = 2,
+        max_length = 60,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreadKind {
+    Discussion,
+    Question,
+}
+
+impl ThreadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Discussion => "discussion",
+            Self::Question => "question",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        if s == "question" {
+            Self::Question
+        } else {
+            Self::Discussion
+        }
+    }
+}
+
+/// Reaction kinds: one of each per member per post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReactionKind {
+    Like,
+    Thanks,
+    Insightful,
+    Agree,
+    Laugh,
+    Celebrate,
+}
+
+impl ReactionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Like => "like",
+            Self::Thanks => "thanks",
+            Self::Insightful => "insightful",
+            Self::Agree => "agree",
+            Self::Laugh => "laugh",
+            Self::Celebrate => "celebrate",
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Post {
+    pub id: Uuid,
+    pub thread_id: Uuid,
+    /// 1 for the opening post, then 2, 3, … in order.
+    pub number: i32,
+    pub author: UserPublic,
+    /// The Markdown source; empty when deleted (except for moderators).
+    pub body: String,
+    /// Sanitised HTML rendered at write time; empty when deleted (except for moderators).
+    pub body_html: String,
+    pub reply_to: Option<Uuid>,
+    /// Count per reaction kind.
+    pub reactions: BTreeMap<String, i64>,
+    /// The caller's own reactions on this post.
+    pub my_reactions: Vec<String>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryRef {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Thread {
+    pub id: Uuid,
+    pub title: String,
+    pub category: CategoryRef,
+    pub tags: Vec<Tag>,
+    pub kind: ThreadKind,
+    pub author: UserPublic,
+    pub opening_post: Post,
+    pub reply_count: i32,
+    pub participant_count: i32,
+    pub reaction_count: i32,
+    pub last_activity_at: DateTime<Utc>,
+    pub last_poster: Option<UserPublic>,
+    pub pinned: bool,
+    pub locked: bool,
+    /// The accepted answer of a question.
+    pub accepted_answer: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateThread {
+    /// Category slug.
+    #[schema(min_length = 1, max_length = 50)]
+    pub category: String,
+    #[schema(
+        min_length = 5,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
+    pub title: String,
+    /// Markdown, at most 64 KiB.
+    #[schema(min_length = 1, max_length = 65536)]
+    pub body: String,
+    /// Tag slugs, at most 5.
+    #[serde(default)]
+    #[schema(max_items = 5)]
+    pub tags: Vec<String>,
+    pub kind: Option<ThreadKind>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateThread {
+    #[schema(
+        min_length = 5,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
+    pub title: Option<String>,
+    /// Category slug.
+    #[schema(min_length = 1, max_length = 50)]
+    pub category: Option<String>,
+    #[schema(max_items = 5)]
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreadSort {
+    /// Newest threads first.
+    #[default]
+    Latest,
+    /// Most recent activity first.
+    Active,
+    /// Highest score (replies and reactions) first.
+    Top,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ThreadListQuery {
+    /// Category slug.
+    pub category: Option<String>,
+    /// Tag slug.
+    pub tag: Option<String>,
+    /// Author's username.
+    pub author: Option<String>,
+    pub sort: Option<ThreadSort>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePost {
+    /// Markdown, at most 64 KiB.
+    #[schema(min_length = 1, max_length = 65536)]
+    pub body: String,
+    /// A post of the same thread this one answers.
+    pub reply_to: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePost {
+    #[schema(min_length = 1, max_length = 65536)]
+    pub body: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revision {
+    pub editor: UserPublic,
+    pub previous_body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptAnswer {
+    pub post_id: Uuid,
+}

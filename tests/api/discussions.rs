@@ -1,0 +1,1079 @@
+//! Discussions over HTTP: categories, tags, threads, replies, revisions, soft deletion, reactions,
+//! accepted answers, subscriptions and notifications, Idempotency-Key, ETag, XSS, query counts.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, json, problem};
+
+async fn category(app: &TestApp, admin: &Value, slug: &str, who: &str) -> Value {
+    let resp = app
+        .authed(Method::POST, "/api/v1/categories", admin)
+        .json(
+            &json!({"slug": slug, "name": format!("Catégorie {slug}"), "who_can_start": who,
+                      "description": "Pour parler de géocommuns", "color": "#1a7f37"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    resp.json().await.unwrap()
+}
+
+async fn tag(app: &TestApp, admin: &Value, slug: &str) {
+    let resp = app
+        .authed(Method::POST, "/api/v1/tags", admin)
+        .json(&json!({"slug": slug, "name": slug.replace('-', " ")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+}
+
+async fn thread(app: &TestApp, who: &Value, category: &str, title: &str, body: &str) -> Value {
+    let resp = app
+        .authed(Method::POST, "/api/v1/threads", who)
+        .json(&json!({"category": category, "title": title, "body": body}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    resp.json().await.unwrap()
+}
+
+async fn reply(
+    app: &TestApp,
+    who: &Value,
+    thread: &Value,
+    body: &str,
+    reply_to: Option<&Value>,
+) -> Value {
+    let resp = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/threads/{}/posts", thread["id"].as_str().unwrap()),
+            who,
+        )
+        .json(&json!({"body": body, "reply_to": reply_to.map(|p| p["id"].clone())}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    resp.json().await.unwrap()
+}
+
+fn id(v: &Value) -> &str {
+    v["id"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn categories_are_admin_managed_ordered_and_nest_one_level() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_cat").await;
+    let member = app.member("member_cat").await;
+    let resp = app
+        .authed(Method::POST, "/api/v1/categories", &member)
+        .json(&json!({"slug": "forets", "name": "Forêts"}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 403).await;
+    for (slug, pos) in [("forets", 2), ("annonces", 0), ("adresses", 1)] {
+        let resp = app
+            .authed(Method::POST, "/api/v1/categories", &admin)
+            .json(&json!({"slug": slug, "name": slug, "position": pos}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+    let child = app
+        .authed(Method::POST, "/api/v1/categories", &admin)
+        .json(&json!({"slug": "haies", "name": "Haies", "parent": "forets"}))
+        .send()
+        .await
+        .unwrap();
+    let (_, child) = json(child).await;
+    assert_eq!(child["parent"], "forets");
+    let resp = app
+        .authed(Method::POST, "/api/v1/categories", &admin)
+        .json(&json!({"slug": "bocage", "name": "Bocage", "parent": "haies"}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 422).await;
+    let resp = app
+        .authed(Method::POST, "/api/v1/categories", &admin)
+        .json(&json!({"slug": "forets", "name": "Encore"}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 409).await;
+    let resp = app
+        .authed(Method::PATCH, "/api/v1/categories/forets", &admin)
+        .json(&json!({"name": "Forêts et haies", "color": "#00ff00"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, updated) = json(resp).await;
+    assert_eq!(
+        (status, updated["name"].as_str()),
+        (200, Some("Forêts et haies"))
+    );
+    let (_, list) = json(app.get("/api/v1/categories").await).await;
+    let slugs: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        slugs,
+        ["annonces", "haies", "adresses", "forets"],
+        "by position, then name"
+    );
+}
+
+#[tokio::test]
+async fn threads_replies_counters_and_staff_only_categories() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_thr").await;
+    let anne = app.member("anne_thr").await;
+    let bob = app.member("bob_thr").await;
+    category(&app, &admin, "forets", "everyone").await;
+    category(&app, &admin, "annonces", "staff").await;
+
+    let resp = app
+        .authed(Method::POST, "/api/v1/threads", &anne)
+        .json(&json!({"category": "annonces", "title": "Une annonce", "body": "Bonjour"}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 403).await;
+    thread(
+        &app,
+        &admin,
+        "annonces",
+        "Lancement de l'appel à communs",
+        "Bienvenue !",
+    )
+    .await;
+
+    let resp = app
+        .authed(Method::POST, "/api/v1/threads", &anne)
+        .json(&json!({"category": "forets", "title": "Court", "body": ""}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(resp, 422).await;
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
+    let resp = app
+        .authed(Method::POST, "/api/v1/threads", &anne)
+        .json(&json!({"category": "forets", "title": "Un bon titre", "body": "x".repeat(70_000)}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 422).await;
+    let resp = app
+        .authed(Method::POST, "/api/v1/threads", &anne)
+        .json(&json!({"category": "forets", "title": "Un bon titre", "body": "x".repeat(300_000)}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 413).await;
+
+    let t = thread(
+        &app,
+        &anne,
+        "forets",
+        "Cartographier les haies bocagères",
+        "Qui a des **données** ?",
+    )
+    .await;
+    assert_eq!(t["opening_post"]["number"], 1);
+    assert_eq!(
+        t["opening_post"]["body_html"],
+        "<p>Qui a des <strong>données</strong> ?</p>\n"
+    );
+    assert_eq!(t["reply_count"], 0);
+    assert_eq!(t["participant_count"], 1);
+    let p2 = reply(
+        &app,
+        &bob,
+        &t,
+        "Moi, en Bretagne.",
+        Some(&t["opening_post"]),
+    )
+    .await;
+    assert_eq!(p2["number"], 2);
+    let p3 = reply(&app, &anne, &t, "Merci !", Some(&p2)).await;
+    assert_eq!(p3["number"], 3);
+    let (_, t2) = json(app.get(&format!("/api/v1/threads/{}", id(&t))).await).await;
+    assert_eq!(t2["reply_count"], 2);
+    assert_eq!(t2["participant_count"], 2);
+    assert_eq!(t2["last_poster"]["username"], "anne_thr");
+    let (_, cats) = json(app.get("/api/v1/categories").await).await;
+    let forets = cats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "forets")
+        .unwrap();
+    assert_eq!(
+        (
+            forets["thread_count"].as_i64(),
+            forets["post_count"].as_i64()
+        ),
+        (Some(1), Some(3))
+    );
+    let (_, profile) = json(app.get("/api/v1/users/bob_thr").await).await;
+    assert_eq!(profile["reply_count"], 1);
+
+    // Replies come in order, paginated.
+    let (_, page) = json(
+        app.get(&format!("/api/v1/threads/{}/posts?limit=1", id(&t)))
+            .await,
+    )
+    .await;
+    assert_eq!(page["items"][0]["number"], 2);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (_, page) = json(
+        app.get(&format!(
+            "/api/v1/threads/{}/posts?limit=1&cursor={cursor}",
+            id(&t)
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(page["items"][0]["number"], 3);
+    assert!(page["next_cursor"].is_null());
+
+    // reply_to must be a post of the same thread.
+    let other = thread(
+        &app,
+        &bob,
+        "forets",
+        "Un autre sujet sur les forêts",
+        "Texte",
+    )
+    .await;
+    let resp = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/threads/{}/posts", id(&t)),
+            &bob,
+        )
+        .json(&json!({"body": "hors sujet", "reply_to": other["opening_post"]["id"]}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 422).await;
+    problem(
+        app.authed(
+            Method::POST,
+            &format!("/api/v1/threads/{}/posts", uuid::Uuid::now_v7()),
+            &bob,
+        )
+        .json(&json!({"body": "?"}))
+        .send()
+        .await
+        .unwrap(),
+        404,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn edits_keep_revisions_and_deletion_is_soft() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_ed").await;
+    let anne = app.member("anne_ed").await;
+    let bob = app.member("bob_ed").await;
+    category(&app, &admin, "adresses", "everyone").await;
+    let t = thread(
+        &app,
+        &anne,
+        "adresses",
+        "La Base Adresse Nationale",
+        "Version 1",
+    )
+    .await;
+    let post_path = format!("/api/v1/posts/{}", id(&t["opening_post"]));
+
+    let resp = app
+        .authed(Method::PATCH, &post_path, &bob)
+        .json(&json!({"body": "pirate"}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 403).await;
+    let resp = app
+        .authed(Method::PATCH, &post_path, &anne)
+        .json(&json!({"body": "Version 2"}))
+        .send()
+        .await
+        .unwrap();
+    let (_, edited) = json(resp).await;
+    assert_eq!(edited["body"], "Version 2");
+    assert!(edited["edited_at"].is_string());
+    app.authed(Method::PATCH, &post_path, &admin)
+        .json(&json!({"body": "Version 3"}))
+        .send()
+        .await
+        .unwrap();
+    let (_, revs) = json(app.get(&format!("{post_path}/revisions")).await).await;
+    let revs = revs.as_array().unwrap();
+    assert_eq!(revs.len(), 2);
+    assert_eq!(revs[0]["previous_body"], "Version 1");
+    assert_eq!(revs[0]["editor"]["username"], "anne_ed");
+    assert_eq!(revs[1]["previous_body"], "Version 2");
+    assert_eq!(revs[1]["editor"]["username"], "admin_ed");
+
+    let r = reply(&app, &bob, &t, "Un message regretté", None).await;
+    let r_path = format!("/api/v1/posts/{}", id(&r));
+    problem(
+        app.authed(Method::DELETE, &r_path, &anne)
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    assert_eq!(
+        app.authed(Method::DELETE, &r_path, &bob)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let (_, seen) = json(app.get(&r_path).await).await;
+    assert_eq!(
+        (
+            seen["deleted"].as_bool(),
+            seen["body"].as_str(),
+            seen["body_html"].as_str()
+        ),
+        (Some(true), Some(""), Some(""))
+    );
+    assert_eq!(seen["number"], 2, "it stays in place");
+    let (_, as_mod) = json(
+        app.authed(Method::GET, &r_path, &admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        as_mod["body"], "Un message regretté",
+        "moderators still see it"
+    );
+    let resp = app
+        .authed(Method::PATCH, &r_path, &bob)
+        .json(&json!({"body": "retour"}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 409).await;
+}
+
+#[tokio::test]
+async fn reactions_are_idempotent_and_counted_per_kind() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_re").await;
+    let anne = app.member("anne_re").await;
+    let bob = app.member("bob_re").await;
+    category(&app, &admin, "imagerie", "everyone").await;
+    let t = thread(
+        &app,
+        &anne,
+        "imagerie",
+        "Imagerie immersive en ville",
+        "Panoramas 360°",
+    )
+    .await;
+    let base = format!("/api/v1/posts/{}/reactions", id(&t["opening_post"]));
+    for _ in 0..2 {
+        let resp = app
+            .authed(Method::PUT, &format!("{base}/like"), &bob)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    app.authed(Method::PUT, &format!("{base}/thanks"), &bob)
+        .send()
+        .await
+        .unwrap();
+    let (_, post) = json(
+        app.authed(Method::PUT, &format!("{base}/like"), &admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(post["reactions"], json!({"like": 2, "thanks": 1}));
+    assert_eq!(post["my_reactions"], json!(["like"]));
+    for _ in 0..2 {
+        let resp = app
+            .authed(Method::DELETE, &format!("{base}/like"), &bob)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    let (_, post) = json(
+        app.authed(
+            Method::GET,
+            &format!("/api/v1/posts/{}", id(&t["opening_post"])),
+            &bob,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(post["reactions"], json!({"like": 1, "thanks": 1}));
+    assert_eq!(post["my_reactions"], json!(["thanks"]));
+    let (_, thread) = json(app.get(&format!("/api/v1/threads/{}", id(&t))).await).await;
+    assert_eq!(thread["reaction_count"], 2);
+    problem(
+        app.authed(Method::PUT, &format!("{base}/hate"), &bob)
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn questions_get_an_accepted_answer() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_qa").await;
+    let anne = app.member("anne_qa").await;
+    let bob = app.member("bob_qa").await;
+    category(&app, &admin, "aide", "everyone").await;
+    let resp = app
+        .authed(Method::POST, "/api/v1/threads", &anne)
+        .json(&json!({"category": "aide", "title": "Comment charger un GeoPackage ?", "body": "Avec QGIS ?", "kind": "question"}))
+        .send()
+        .await
+        .unwrap();
+    let (_, q) = json(resp).await;
+    let answer = reply(&app, &bob, &q, "Glissez-déposez le fichier.", None).await;
+    let path = format!("/api/v1/threads/{}/accepted-answer", id(&q));
+    problem(
+        app.authed(Method::POST, &path, &bob)
+            .json(&json!({"post_id": id(&answer)}))
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    problem(
+        app.authed(Method::POST, &path, &anne)
+            .json(&json!({"post_id": q["opening_post"]["id"]}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    let (status, accepted) = json(
+        app.authed(Method::POST, &path, &anne)
+            .json(&json!({"post_id": id(&answer)}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, accepted["accepted_answer"].as_str()),
+        (200, Some(id(&answer)))
+    );
+    let (_, notes) = json(
+        app.authed(Method::GET, "/api/v1/notifications", &bob)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "accepted_answer")
+    );
+
+    let d = thread(&app, &anne, "aide", "Simple discussion", "Bavardons").await;
+    let d_answer = reply(&app, &bob, &d, "Oui", None).await;
+    let resp = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/threads/{}/accepted-answer", id(&d)),
+            &anne,
+        )
+        .json(&json!({"post_id": id(&d_answer)}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 409).await;
+}
+
+#[tokio::test]
+async fn lists_filter_sort_paginate_and_hide_muted_threads() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_li").await;
+    let anne = app.member("anne_li").await;
+    let bob = app.member("bob_li").await;
+    category(&app, &admin, "forets", "everyone").await;
+    category(&app, &admin, "adresses", "everyone").await;
+    tag(&app, &admin, "lidar").await;
+    tag(&app, &admin, "open-data").await;
+    let mut created = Vec::new();
+    for i in 0..7 {
+        let cat = if i % 2 == 0 { "forets" } else { "adresses" };
+        let who = if i < 4 { &anne } else { &bob };
+        let resp = app
+            .authed(Method::POST, "/api/v1/threads", who)
+            .json(
+                &json!({"category": cat, "title": format!("Sujet numéro {i}"), "body": "…",
+                          "tags": if i % 3 == 0 { json!(["lidar"]) } else { json!([]) }}),
+            )
+            .send()
+            .await
+            .unwrap();
+        created.push(resp.json::<Value>().await.unwrap());
+    }
+    // Tags: unknown and more than five are refused.
+    let resp = app
+        .authed(Method::POST, "/api/v1/threads", &anne)
+        .json(
+            &json!({"category": "forets", "title": "Trop de tags", "body": "x", "tags": ["nope"]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 422).await;
+
+    // Walk `latest` with a cursor: newest first, every thread once.
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/threads?limit=3".to_string();
+    loop {
+        let (status, page) = json(app.get(&path).await).await;
+        assert_eq!(status, 200);
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["title"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/threads?limit=3&cursor={c}"),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..7).rev().map(|i| format!("Sujet numéro {i}")).collect();
+    assert_eq!(seen, expected);
+
+    let titles = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, forets) = json(app.get("/api/v1/threads?category=forets").await).await;
+    assert_eq!(titles(&forets).len(), 4);
+    let (_, lidar) = json(app.get("/api/v1/threads?tag=lidar").await).await;
+    assert_eq!(
+        titles(&lidar),
+        ["Sujet numéro 6", "Sujet numéro 3", "Sujet numéro 0"]
+    );
+    let (_, by_bob) = json(app.get("/api/v1/threads?author=BOB_LI").await).await;
+    assert_eq!(titles(&by_bob).len(), 3);
+
+    // `active`: a reply brings a thread up; `top`: replies and reactions rank it.
+    reply(&app, &bob, &created[1], "Je relance", None).await;
+    let (_, active) = json(app.get("/api/v1/threads?sort=active&limit=1").await).await;
+    assert_eq!(titles(&active), ["Sujet numéro 1"]);
+    let (_, top) = json(app.get("/api/v1/threads?sort=top&limit=1").await).await;
+    assert_eq!(titles(&top), ["Sujet numéro 1"]);
+    let cursor = top["next_cursor"].as_str().unwrap();
+    problem(
+        app.get(&format!("/api/v1/threads?sort=latest&cursor={cursor}"))
+            .await,
+        422,
+    )
+    .await;
+
+    // Muting: gone from that member's lists, still there for others.
+    let muted = id(&created[6]);
+    let resp = app
+        .authed(
+            Method::PUT,
+            &format!("/api/v1/threads/{muted}/subscription"),
+            &anne,
+        )
+        .json(&json!({"level": "muted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (_, mine) = json(
+        app.authed(Method::GET, "/api/v1/threads?limit=100", &anne)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        !mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == muted)
+    );
+    assert_eq!(mine["items"].as_array().unwrap().len(), 6);
+    let (_, theirs) = json(
+        app.authed(Method::GET, "/api/v1/threads?limit=100", &bob)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 7);
+    app.authed(
+        Method::PUT,
+        "/api/v1/categories/adresses/subscription",
+        &anne,
+    )
+    .json(&json!({"level": "muted"}))
+    .send()
+    .await
+    .unwrap();
+    let (_, mine) = json(
+        app.authed(Method::GET, "/api/v1/threads?limit=100", &anne)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        mine["items"].as_array().unwrap().len(),
+        3,
+        "forets only, minus the muted thread"
+    );
+}
+
+#[tokio::test]
+async fn notifications_follow_watch_levels() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_no").await;
+    let anne = app.member("anne_no").await;
+    let bob = app.member("bob_no").await;
+    let carl = app.member("carl_no").await;
+    let dana = app.member("dana_no").await;
+    category(&app, &admin, "forets", "everyone").await;
+    // Dana watches the category: she hears of new threads and their replies.
+    app.authed(Method::PUT, "/api/v1/categories/forets/subscription", &dana)
+        .json(&json!({"level": "watching"}))
+        .send()
+        .await
+        .unwrap();
+    let t = thread(
+        &app,
+        &anne,
+        "forets",
+        "Inventaire des chênes",
+        "Bonjour @carl_no et @nobody",
+    )
+    .await;
+    // Carl sets the thread to normal: mentions and direct replies only.
+    app.authed(
+        Method::PUT,
+        &format!("/api/v1/threads/{}/subscription", id(&t)),
+        &carl,
+    )
+    .json(&json!({"level": "normal"}))
+    .send()
+    .await
+    .unwrap();
+    let p = reply(&app, &bob, &t, "Je participe.", Some(&t["opening_post"])).await;
+    reply(&app, &anne, &t, "Super @bob_no, merci", Some(&p)).await;
+
+    let kinds = |notes: &Value| -> Vec<String> {
+        let mut k: Vec<String> = notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["kind"].as_str().unwrap().to_string())
+            .collect();
+        k.sort();
+        k
+    };
+    let get = |who: &Value| app.authed(Method::GET, "/api/v1/notifications", who).send();
+    let (_, anne_n) = json(get(&anne).await.unwrap()).await;
+    assert_eq!(
+        kinds(&anne_n),
+        ["reply"],
+        "anne: bob replied to her (her own posts notify nobody)"
+    );
+    let (_, bob_n) = json(get(&bob).await.unwrap()).await;
+    assert_eq!(
+        kinds(&bob_n),
+        ["reply"],
+        "bob: anne replied to him and mentioned him: one notification"
+    );
+    let (_, carl_n) = json(get(&carl).await.unwrap()).await;
+    assert_eq!(
+        kinds(&carl_n),
+        ["mention"],
+        "carl: mentioned once; normal level, no watched replies"
+    );
+    let (_, dana_n) = json(get(&dana).await.unwrap()).await;
+    assert_eq!(
+        kinds(&dana_n),
+        ["new_thread", "watched_reply", "watched_reply"]
+    );
+    assert_eq!(dana_n["unread_count"], 3);
+    assert_eq!(
+        dana_n["items"][0]["target"]["title"],
+        "Inventaire des chênes"
+    );
+    assert_eq!(dana_n["items"][0]["actor"]["username"], "anne_no");
+
+    // Muted: nothing more.
+    app.authed(
+        Method::PUT,
+        &format!("/api/v1/threads/{}/subscription", id(&t)),
+        &dana,
+    )
+    .json(&json!({"level": "muted"}))
+    .send()
+    .await
+    .unwrap();
+    reply(&app, &bob, &t, "Encore un message pour @dana_no", None).await;
+    let (_, dana_n) = json(get(&dana).await.unwrap()).await;
+    assert_eq!(dana_n["unread_count"], 3);
+
+    // Mark read: some, then all.
+    let first = dana_n["items"][0]["id"].clone();
+    let (_, left) = json(
+        app.authed(Method::POST, "/api/v1/notifications/read", &dana)
+            .json(&json!({"ids": [first]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(left["unread_count"], 2);
+    let (_, unread) = json(
+        app.authed(Method::GET, "/api/v1/notifications?unread=true", &dana)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(unread["items"].as_array().unwrap().len(), 2);
+    let (_, left) = json(
+        app.authed(Method::POST, "/api/v1/notifications/read", &dana)
+            .json(&json!({"all": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(left["unread_count"], 0);
+    problem(
+        app.authed(Method::POST, "/api/v1/notifications/read", &dana)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_response() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_id").await;
+    let anne = app.member("anne_id").await;
+    category(&app, &admin, "forets", "everyone").await;
+    let body =
+        json!({"category": "forets", "title": "Un seul fil, merci", "body": "Réseau instable"});
+    let send = |key: &'static str, body: Value| {
+        app.authed(Method::POST, "/api/v1/threads", &anne)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let first = send("k-123", body.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let location = first.headers()["location"].clone();
+    let first: Value = first.json().await.unwrap();
+    let again = send("k-123", body.clone()).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["location"], location);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    let (_, list) = json(app.get("/api/v1/threads").await).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "created once");
+    let mut other = body.clone();
+    other["title"] = json!("Un autre titre, même clé");
+    problem(send("k-123", other).await.unwrap(), 422).await;
+
+    // Replies too.
+    let path = format!("/api/v1/threads/{}/posts", first["id"].as_str().unwrap());
+    for _ in 0..3 {
+        let resp = app
+            .authed(Method::POST, &path, &anne)
+            .header("Idempotency-Key", "r-1")
+            .json(&json!({"body": "Une fois"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+    let (_, t) = json(
+        app.get(&format!(
+            "/api/v1/threads/{}",
+            first["id"].as_str().unwrap()
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(t["reply_count"], 1);
+}
+
+#[tokio::test]
+async fn thread_and_list_reads_answer_if_none_match_with_304() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_et").await;
+    category(&app, &admin, "forets", "everyone").await;
+    let t = thread(&app, &admin, "forets", "Cache HTTP et forêts", "ETag").await;
+    for path in [
+        format!("/api/v1/threads/{}", id(&t)),
+        "/api/v1/threads".to_string(),
+    ] {
+        let resp = app.get(&path).await;
+        let etag = resp.headers()["etag"].to_str().unwrap().to_string();
+        let resp = app
+            .client
+            .get(app.url(&path))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 304, "{path}");
+        assert_eq!(resp.headers()["etag"].to_str().unwrap(), etag);
+        reply(&app, &admin, &t, "Du nouveau", None).await;
+        let resp = app
+            .client
+            .get(app.url(&path))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "changed: {path}");
+    }
+}
+
+/// Classic XSS payloads; none may survive into body_html.
+const XSS: &[&str] = &[
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    "<img src=x onerror=alert(1)>",
+    "<img src=\"javascript:alert(1)\">",
+    "<svg onload=alert(1)>",
+    "<svg><script>alert(1)</script></svg>",
+    "<body onload=alert(1)>",
+    "<iframe src=\"javascript:alert(1)\"></iframe>",
+    "<iframe srcdoc=\"<script>alert(1)</script>\"></iframe>",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+    "<a href=\"&#106;avascript:alert(1)\">x</a>",
+    "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
+    "[x](javascript:alert(1))",
+    "[x](JAVASCRIPT:alert(1))",
+    "[x](data:text/html,<script>alert(1)</script>)",
+    "![x](javascript:alert(1))",
+    "<div style=\"background:url(javascript:alert(1))\">x</div>",
+    "<p style=\"color:red\">styled</p>",
+    "<style>body{display:none}</style>",
+    "<object data=\"javascript:alert(1)\"></object>",
+    "<embed src=\"javascript:alert(1)\">",
+    "<form action=\"javascript:alert(1)\"><button>go</button></form>",
+    "<input onfocus=alert(1) autofocus>",
+    "<details open ontoggle=alert(1)>",
+    "<video><source onerror=alert(1)></video>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
+    "<link rel=stylesheet href=\"javascript:alert(1)\">",
+    "<base href=\"javascript:alert(1)//\">",
+    "<marquee onstart=alert(1)>x</marquee>",
+    "<a href=\"vbscript:msgbox(1)\">x</a>",
+    "<img src=x:alert(alt) onerror=eval(src) alt=0>",
+    "<scr<script>ipt>alert(1)</scr</script>ipt>",
+    "<textarea><script>alert(1)</script></textarea>",
+];
+
+#[tokio::test]
+async fn no_xss_payload_survives_in_body_html() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_xss").await;
+    let anne = app.member("anne_xss").await;
+    category(&app, &admin, "forets", "everyone").await;
+    let t = thread(
+        &app,
+        &anne,
+        "forets",
+        "Tests de sécurité",
+        "ok [lien](https://ign.fr)",
+    )
+    .await;
+    assert!(
+        t["opening_post"]["body_html"]
+            .as_str()
+            .unwrap()
+            .contains("rel=\"nofollow ugc noopener\"")
+    );
+    assert!(XSS.len() >= 30);
+    for payload in XSS {
+        let post = reply(&app, &anne, &t, payload, None).await;
+        let html = post["body_html"].as_str().unwrap().to_lowercase();
+        for bad in [
+            "<script",
+            "javascript:",
+            "vbscript:",
+            "data:",
+            "onerror",
+            "onload",
+            "onfocus",
+            "ontoggle",
+            "onstart",
+            "<iframe",
+            "<object",
+            "<embed",
+            "<style",
+            "style=",
+            "<meta",
+            "<link",
+            "<base",
+            "<form",
+            "srcdoc",
+        ] {
+            assert!(!html.contains(bad), "{payload:?} left {bad:?} in {html:?}");
+        }
+        assert_eq!(post["body"], *payload, "the source is kept as written");
+    }
+}
+
+#[tokio::test]
+async fn a_thread_list_page_costs_the_same_queries_whatever_its_size() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_qc").await;
+    let anne = app.member("anne_qc").await;
+    category(&app, &admin, "forets", "everyone").await;
+    tag(&app, &admin, "lidar").await;
+    for i in 0..30 {
+        let resp = app
+            .authed(Method::POST, "/api/v1/threads", if i % 2 == 0 { &anne } else { &admin })
+            .json(&json!({"category": "forets", "title": format!("Fil de test {i}"), "body": "corps", "tags": ["lidar"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+    let mut counts = Vec::new();
+    for limit in [2, 10, 30] {
+        let before = app.statements.get();
+        let (status, page) = json(
+            app.authed(
+                Method::GET,
+                &format!("/api/v1/threads?limit={limit}"),
+                &anne,
+            )
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(page["items"].as_array().unwrap().len(), limit);
+        counts.push(app.statements.get() - before);
+    }
+    assert!(
+        counts.iter().all(|c| *c == counts[0]),
+        "statements per page: {counts:?}"
+    );
+    assert!(
+        counts[0] <= 8,
+        "a handful of statements per page: {counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn export_has_the_members_discussions_and_erasure_keeps_content_anonymous() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_gd").await;
+    let anne = app.member("anne_gd").await;
+    category(&app, &admin, "forets", "everyone").await;
+    let t = thread(
+        &app,
+        &anne,
+        "forets",
+        "Mon fil à exporter",
+        "Contenu d'origine",
+    )
+    .await;
+    let r = reply(&app, &anne, &t, "Ma réponse", None).await;
+    app.authed(
+        Method::PUT,
+        &format!("/api/v1/posts/{}/reactions/thanks", id(&r)),
+        &anne,
+    )
+    .send()
+    .await
+    .unwrap();
+    let (_, doc) = json(
+        app.authed(Method::GET, "/api/v1/me/export", &anne)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let d = &doc["discussions"];
+    assert_eq!(d["threads"][0]["title"], "Mon fil à exporter");
+    assert_eq!(d["posts"].as_array().unwrap().len(), 2);
+    assert_eq!(d["posts"][1]["body"], "Ma réponse");
+    assert_eq!(d["reactions"][0]["kind"], "thanks");
+    assert_eq!(d["thread_subscriptions"][0]["level"], "watching");
+
+    let resp = app
+        .authed(Method::DELETE, "/api/v1/me", &anne)
+        .json(&json!({"password": crate::support::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let (_, after) = json(app.get(&format!("/api/v1/threads/{}", id(&t))).await).await;
+    assert!(
+        after["author"]["username"]
+            .as_str()
+            .unwrap()
+            .starts_with("anonyme-")
+    );
+    assert_eq!(
+        after["opening_post"]["body"], "Contenu d'origine",
+        "content stays"
+    );
+    assert_eq!(after["author"]["display_name"], "");
+}
