@@ -45,6 +45,8 @@ fn api_v1(cfg: &mut web::ServiceConfig) {
     crate::accounts::routes(cfg);
     crate::discussions::routes(cfg);
     crate::notifications::routes(cfg);
+    crate::search::routes(cfg);
+    crate::feeds::routes(cfg);
     cfg.route(
         "/openapi.json",
         web::get().to(|| async {

@@ -36,6 +36,11 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Fill an empty database (`--profile demo`: a small French community to look around).
+    Seed {
+        #[arg(long, value_enum, default_value = "demo")]
+        profile: crate::seed::Profile,
+    },
     /// Administration commands.
     Admin {
         #[command(subcommand)]
@@ -214,6 +219,13 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 "created {} ({}) with role {}",
                 user.username, user.id, user.role
             );
+            Ok(())
+        }
+        Command::Seed { profile } => {
+            let database = Database::open(&settings)?;
+            let pool = database.migrated_pool(&settings)?;
+            let summary = crate::seed::run(&pool, &settings, profile)?;
+            println!("{summary}");
             Ok(())
         }
         Command::Worker => {

@@ -24,6 +24,8 @@ use crate::ops;
     nest(
         (path = "/api/v1", api = crate::accounts::ApiDoc),
         (path = "/api/v1", api = crate::discussions::ApiDoc),
+        (path = "/api/v1", api = crate::search::ApiDoc),
+        (path = "/api/v1", api = crate::feeds::ApiDoc),
     ),
     components(schemas(Problem, FieldError, ops::Status)),
     tags(

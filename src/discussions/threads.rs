@@ -145,7 +145,7 @@ struct CreateThreadPrint<'a> {
     kind: Option<ThreadKind>,
 }
 
-fn create_thread(
+pub(crate) fn create_thread(
     conn: &mut PgConnection,
     actor: &Actor,
     input: &CreateThread,
@@ -243,7 +243,7 @@ fn create_thread(
     })
 }
 
-fn create_reply(
+pub(crate) fn create_reply(
     conn: &mut PgConnection,
     actor: &Actor,
     thread: Uuid,
@@ -1114,7 +1114,7 @@ fn bump_reaction(
     Ok(())
 }
 
-fn set_reaction(
+pub(crate) fn set_reaction(
     conn: &mut PgConnection,
     actor: &Actor,
     post: Uuid,

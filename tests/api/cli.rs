@@ -357,3 +357,78 @@ fn the_worker_command_delivers_queued_mail_and_stops_on_sigterm() {
         "DATABASE_URL set: no embedded cluster"
     );
 }
+
+#[test]
+fn seed_demo_fills_an_empty_database_once() {
+    use diesel::prelude::*;
+    let db = TestDb::new();
+    let dir = TempDir::new("palabre-seed");
+    let out = palabre(&dir.0)
+        .env("DATABASE_URL", &db.url)
+        .args(["seed", "--profile", "demo"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("demo content"));
+    let mut conn = db.connect();
+    let count = |conn: &mut PgConnection, sql: &str| -> i64 {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "({sql})"
+        )))
+        .get_result(conn)
+        .unwrap()
+    };
+    assert!(count(&mut conn, "SELECT count(*) FROM users") >= 6);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM categories WHERE slug IN ('annonces', 'forets', 'adresses', 'imagerie-immersive')"
+        ),
+        4
+    );
+    let threads = count(&mut conn, "SELECT count(*) FROM threads");
+    assert!(threads >= 10);
+    assert!(count(&mut conn, "SELECT count(*) FROM posts") > 2 * threads);
+    assert!(count(&mut conn, "SELECT count(*) FROM post_reactions") > 0);
+    // Counters agree with the rows.
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM threads t WHERE t.reply_count <> (SELECT count(*) - 1 FROM posts p WHERE p.thread_id = t.id)"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM categories c WHERE c.post_count <> \
+             (SELECT count(*) FROM posts p JOIN threads t ON t.id = p.thread_id WHERE t.category_id = c.id)"
+        ),
+        0
+    );
+    // French search works on it.
+    assert!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM threads WHERE search @@ websearch_to_tsquery('palabre_fr', 'forets')"
+        ) >= 1
+    );
+    assert!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM posts WHERE search @@ websearch_to_tsquery('palabre_fr', 'forets')"
+        ) >= 2
+    );
+
+    let again = palabre(&dir.0)
+        .env("DATABASE_URL", &db.url)
+        .args(["seed", "--profile", "demo"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again).contains("already has content"),
+        "{}",
+        text(&again)
+    );
+}

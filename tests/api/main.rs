@@ -12,3 +12,4 @@ mod openapi;
 mod ops;
 mod organisations;
 mod schema;
+mod search_feeds;

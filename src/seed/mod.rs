@@ -1,0 +1,42 @@
+//! `palabre seed --profile …`: fills an empty database. `demo` is a small, realistic French community
+//! so that a newcomer sees a living forum; later profiles (bench) sit beside it.
+
+pub mod demo;
+
+use diesel::prelude::*;
+
+use crate::config::Settings;
+use crate::db::Pool;
+use crate::error::AppError;
+use crate::schema::{categories, threads};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// A small French community: categories, members, threads, replies, reactions.
+    Demo,
+}
+
+/// Refuses to run on a database that already has categories or threads.
+pub fn ensure_empty(conn: &mut PgConnection) -> anyhow::Result<()> {
+    let cats: i64 = categories::table.count().get_result(conn)?;
+    let ths: i64 = threads::table.count().get_result(conn)?;
+    if cats > 0 || ths > 0 {
+        anyhow::bail!(
+            "the database already has content ({cats} categories, {ths} threads): seed fills an empty database only"
+        );
+    }
+    Ok(())
+}
+
+pub fn run(pool: &Pool, settings: &Settings, profile: Profile) -> anyhow::Result<String> {
+    let mut conn = pool
+        .get()
+        .map_err(|e| anyhow::anyhow!("cannot connect: {e}"))?;
+    ensure_empty(&mut conn)?;
+    match profile {
+        Profile::Demo => demo::seed(&mut conn, settings).map_err(|e| match e {
+            AppError::Validation(v) => anyhow::anyhow!("demo content refused: {v:?}"),
+            other => anyhow::anyhow!("{other}"),
+        }),
+    }
+}

@@ -1,0 +1,256 @@
+//! Search (French stemming, accent folding, ranking, snippets) and Atom feeds (parsed by feed-rs).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, json, problem};
+
+async fn setup(app: &TestApp) -> (Value, Value) {
+    let admin = app.admin("admin_se").await;
+    let anne = app.member("anne_se").await;
+    for (slug, name) in [("forets", "Forêts"), ("adresses", "Adresses")] {
+        let resp = app
+            .authed(Method::POST, "/api/v1/categories", &admin)
+            .json(&json!({"slug": slug, "name": name}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+    (admin, anne)
+}
+
+async fn thread(app: &TestApp, who: &Value, category: &str, title: &str, body: &str) -> Value {
+    let resp = app
+        .authed(Method::POST, "/api/v1/threads", who)
+        .json(&json!({"category": category, "title": title, "body": body}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    resp.json().await.unwrap()
+}
+
+fn titles(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_folds_accents_and_stems_french() {
+    let app = TestApp::spawn();
+    let (_, anne) = setup(&app).await;
+    let t = thread(
+        &app,
+        &anne,
+        "forets",
+        "Inventaire des forêts domaniales",
+        "Les chênes de Brocéliande.",
+    )
+    .await;
+    thread(
+        &app,
+        &anne,
+        "adresses",
+        "La cartographie des adresses",
+        "Base Adresse Nationale <b>BAN</b>",
+    )
+    .await;
+    thread(
+        &app,
+        &anne,
+        "adresses",
+        "Sans rapport",
+        "Rien à voir avec le sujet.",
+    )
+    .await;
+    let resp = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/threads/{}/posts", t["id"].as_str().unwrap()),
+            &anne,
+        )
+        .json(&json!({"body": "Il faudrait cartographier les haies et les forêts."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+
+    let (status, hits) = json(app.get("/api/v1/search?q=forets&type=threads").await).await;
+    assert_eq!(status, 200);
+    assert_eq!(titles(&hits), ["Inventaire des forêts domaniales"]);
+    assert!(
+        hits["items"][0]["snippet_html"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>forêts</mark>")
+    );
+
+    let (_, hits) = json(app.get("/api/v1/search?q=cartographier&type=threads").await).await;
+    assert_eq!(
+        titles(&hits),
+        ["La cartographie des adresses"],
+        "cartographier finds cartographie"
+    );
+
+    // Both kinds together; a post hit names its thread.
+    let (_, hits) = json(app.get("/api/v1/search?q=cartographier").await).await;
+    let kinds: Vec<&str> = hits["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2);
+    assert!(kinds.contains(&"post") && kinds.contains(&"thread"));
+    let post_hit = hits["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["type"] == "post")
+        .unwrap();
+    assert_eq!(post_hit["title"], "Inventaire des forêts domaniales");
+    assert_eq!(post_hit["author"]["username"], "anne_se");
+
+    // Filters, snippets escaped, web-search syntax.
+    let (_, hits) = json(
+        app.get("/api/v1/search?q=cartographier&category=forets")
+            .await,
+    )
+    .await;
+    assert_eq!(hits["items"].as_array().unwrap().len(), 1);
+    let (_, hits) = json(app.get("/api/v1/search?q=ban&type=posts").await).await;
+    let snippet = hits["items"][0]["snippet_html"].as_str().unwrap();
+    assert!(
+        snippet.contains("&lt;b&gt;") && !snippet.contains("<b>"),
+        "{snippet}"
+    );
+    let (_, hits) = json(
+        app.get("/api/v1/search?q=forêts%20-chênes&type=posts")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        hits["items"].as_array().unwrap().len(),
+        1,
+        "the opening post with chênes is excluded"
+    );
+    let (_, none) = json(app.get("/api/v1/search?q=forets&type=challenges").await).await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+    problem(app.get("/api/v1/search?q=%20").await, 422).await;
+    problem(app.get("/api/v1/search").await, 400).await;
+}
+
+#[tokio::test]
+async fn search_ranks_and_pages_with_a_cursor() {
+    let app = TestApp::spawn();
+    let (_, anne) = setup(&app).await;
+    for i in 0..5 {
+        let body = "lidar ".repeat(i + 1);
+        thread(
+            &app,
+            &anne,
+            "forets",
+            &format!("Relevé lidar numéro {i}"),
+            &body,
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/search?q=lidar&type=posts&limit=2".to_string();
+    loop {
+        let (_, page) = json(app.get(&path).await).await;
+        for h in page["items"].as_array().unwrap() {
+            seen.push((
+                h["score"].as_f64().unwrap(),
+                h["title"].as_str().unwrap().to_string(),
+            ));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/search?q=lidar&type=posts&limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0].0 >= w[1].0),
+        "most relevant first: {seen:?}"
+    );
+    assert_eq!(
+        seen[0].1, "Relevé lidar numéro 4",
+        "the post that says lidar most ranks first"
+    );
+}
+
+#[tokio::test]
+async fn atom_feeds_parse_with_a_real_parser() {
+    let app = TestApp::spawn();
+    let (admin, anne) = setup(&app).await;
+    thread(
+        &app,
+        &anne,
+        "forets",
+        "Forêts & haies <bocagères>",
+        "Du **gras** et un [lien](https://ign.fr).",
+    )
+    .await;
+    thread(&app, &admin, "adresses", "Adresses", "BAN").await;
+
+    let resp = app.get("/api/v1/feeds/latest.atom").await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/atom+xml")
+    );
+    let body = resp.bytes().await.unwrap();
+    let feed = feed_rs::parser::parse(&body[..]).expect("a valid Atom feed");
+    assert_eq!(feed.feed_type, feed_rs::model::FeedType::Atom);
+    assert_eq!(feed.entries.len(), 2);
+    let first = feed
+        .entries
+        .iter()
+        .find(|e| e.title.as_ref().unwrap().content.contains("bocagères"))
+        .unwrap();
+    assert_eq!(
+        first.title.as_ref().unwrap().content,
+        "Forêts & haies <bocagères>"
+    );
+    assert!(
+        first
+            .content
+            .as_ref()
+            .unwrap()
+            .body
+            .as_ref()
+            .unwrap()
+            .contains("<strong>gras</strong>")
+    );
+    assert_eq!(first.authors[0].name.as_deref(), Some("anne_se Display"));
+    assert!(first.links[0].href.contains("/threads/"));
+
+    let body = app
+        .get("/api/v1/feeds/categories/forets.atom")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let feed = feed_rs::parser::parse(&body[..]).unwrap();
+    assert_eq!(feed.entries.len(), 1);
+    assert_eq!(feed.title.unwrap().content, "palabre — Forêts");
+    problem(app.get("/api/v1/feeds/categories/nope.atom").await, 404).await;
+
+    let body = app
+        .get("/api/v1/feeds/challenges.atom")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let feed = feed_rs::parser::parse(&body[..]).unwrap();
+    assert!(feed.entries.is_empty());
+}
