@@ -40,7 +40,15 @@ pub enum Command {
     Seed {
         #[arg(long, value_enum, default_value = "demo")]
         profile: crate::seed::Profile,
+        /// Size of the bench data set (1 = 20,000 members, 1,000,000 posts; 0.01 for quick runs).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Seed of the bench data set's random choices (same seed, same data).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
+    /// Check that stored counters, rendered HTML and numbering agree with the rows.
+    Check,
     /// Administration commands.
     Admin {
         #[command(subcommand)]
@@ -221,12 +229,33 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Seed { profile } => {
+        Command::Seed {
+            profile,
+            scale,
+            seed,
+        } => {
             let database = Database::open(&settings)?;
             let pool = database.migrated_pool(&settings)?;
-            let summary = crate::seed::run(&pool, &settings, profile)?;
+            let summary = crate::seed::run(&pool, &settings, profile, scale, seed)?;
             println!("{summary}");
             Ok(())
+        }
+        Command::Check => {
+            let database = Database::open(&settings)?;
+            let pool = database.migrated_pool(&settings)?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| anyhow::anyhow!("cannot connect: {e}"))?;
+            let problems = crate::seed::check::run(&mut conn)?;
+            if problems.is_empty() {
+                println!("consistent: counters, numbering and rendered HTML agree with the rows");
+                Ok(())
+            } else {
+                for p in &problems {
+                    println!("inconsistent: {p}");
+                }
+                anyhow::bail!("{} inconsistencies", problems.len())
+            }
         }
         Command::Worker => {
             let database = Database::open(&settings)?;

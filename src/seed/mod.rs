@@ -1,6 +1,8 @@
 //! `palabre seed --profile …`: fills an empty database. `demo` is a small, realistic French community
 //! so that a newcomer sees a living forum; later profiles (bench) sit beside it.
 
+pub mod bench;
+pub mod check;
 pub mod demo;
 
 use diesel::prelude::*;
@@ -14,6 +16,8 @@ use crate::schema::{categories, threads};
 pub enum Profile {
     /// A small French community: categories, members, threads, replies, reactions.
     Demo,
+    /// The load-benchmark data set (scale 1: 20,000 members, 100,000 threads, 1,000,000 posts).
+    Bench,
 }
 
 /// Refuses to run on a database that already has categories or threads.
@@ -28,15 +32,29 @@ pub fn ensure_empty(conn: &mut PgConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(pool: &Pool, settings: &Settings, profile: Profile) -> anyhow::Result<String> {
+pub fn run(
+    pool: &Pool,
+    settings: &Settings,
+    profile: Profile,
+    scale: f64,
+    seed: u64,
+) -> anyhow::Result<String> {
     let mut conn = pool
         .get()
         .map_err(|e| anyhow::anyhow!("cannot connect: {e}"))?;
     ensure_empty(&mut conn)?;
-    match profile {
-        Profile::Demo => demo::seed(&mut conn, settings).map_err(|e| match e {
-            AppError::Validation(v) => anyhow::anyhow!("demo content refused: {v:?}"),
-            other => anyhow::anyhow!("{other}"),
-        }),
-    }
+    let result = match profile {
+        Profile::Demo => demo::seed(&mut conn, settings),
+        Profile::Bench => {
+            if !(scale > 0.0 && scale <= 10.0) {
+                anyhow::bail!("--scale must be above 0 and at most 10");
+            }
+            let hash = crate::accounts::password::hash(bench::PASSWORD)?;
+            bench::seed(&mut conn, scale, seed, &hash)
+        }
+    };
+    result.map_err(|e| match e {
+        AppError::Validation(v) => anyhow::anyhow!("seed content refused: {v:?}"),
+        other => anyhow::anyhow!("{other:#}"),
+    })
 }

@@ -13,3 +13,4 @@ mod ops;
 mod organisations;
 mod schema;
 mod search_feeds;
+mod seed;
