@@ -85,7 +85,8 @@ struct Row {
 /// verbs and nouns to one stem ("cartographier" gives `cartographi`, "cartographie" `cartograph`).
 const QUERY: &str = r#"to_tsquery('simple', regexp_replace(websearch_to_tsquery('palabre_fr', $1)::text, '''([^'']{5,})[^'']''', '''\1'':*', 'g'))"#;
 
-/// Escapes text for HTML before it is headlined, so that only `<mark>` is markup.
+/// Escapes text for HTML before it is headlined, so that only `<mark>` is markup. Snippets are made
+/// for the page's rows only, after ranking and limiting (ts_headline is the expensive part).
 const ESCAPE: &str = "replace(replace(replace(%s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')";
 const HEADLINE_OPTIONS: &str =
     "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2'";
@@ -96,28 +97,22 @@ const BOOST: &str =
 
 fn threads_sql() -> String {
     format!(
-        "SELECT 'thread'::text AS kind, t.id, t.id AS thread_id, t.title, \
-                ts_headline('palabre_fr', {title}, q, {opts}) AS snippet, \
+        "SELECT 'thread'::text AS kind, t.id, t.id AS thread_id, t.title, t.title AS text, \
                 t.author_id, t.created_at, \
                 (ts_rank(t.search, q) * {boost})::float8 AS score \
          FROM threads t, query \
          WHERE t.search @@ q AND ($2::uuid IS NULL OR t.category_id = $2)",
-        title = ESCAPE.replace("%s", "t.title"),
-        opts = HEADLINE_OPTIONS,
         boost = BOOST.replace("%s", "t.last_activity_at"),
     )
 }
 
 fn posts_sql() -> String {
     format!(
-        "SELECT 'post'::text AS kind, p.id, p.thread_id, t.title, \
-                ts_headline('palabre_fr', {body}, q, {opts}) AS snippet, \
+        "SELECT 'post'::text AS kind, p.id, p.thread_id, t.title, p.body AS text, \
                 p.author_id, p.created_at, \
                 (ts_rank(p.search, q) * {boost})::float8 AS score \
          FROM posts p JOIN threads t ON t.id = p.thread_id, query \
          WHERE p.search @@ q AND p.deleted_at IS NULL AND ($2::uuid IS NULL OR t.category_id = $2)",
-        body = ESCAPE.replace("%s", "p.body"),
-        opts = HEADLINE_OPTIONS,
         boost = BOOST.replace("%s", "p.created_at"),
     )
 }
@@ -171,9 +166,15 @@ pub fn search(conn: &mut PgConnection, q: &SearchQuery) -> AppResult<Page<Search
         None => format!("{} UNION ALL {}", threads_sql(), posts_sql()),
     };
     let sql = format!(
-        "WITH query AS (SELECT {QUERY} AS q) SELECT * FROM ({inner}) hits \
-         WHERE $3::float8 IS NULL OR (score, id) < ($3, $4) \
-         ORDER BY score DESC, id DESC LIMIT $5"
+        "WITH query AS (SELECT {QUERY} AS q), \
+              top AS (SELECT * FROM ({inner}) hits \
+                      WHERE $3::float8 IS NULL OR (score, id) < ($3, $4) \
+                      ORDER BY score DESC, id DESC LIMIT $5) \
+         SELECT top.kind, top.id, top.thread_id, top.title, \
+                ts_headline('palabre_fr', {text}, query.q, {HEADLINE_OPTIONS}) AS snippet, \
+                top.author_id, top.created_at, top.score \
+         FROM top, query ORDER BY top.score DESC, top.id DESC",
+        text = ESCAPE.replace("%s", "top.text"),
     );
     let rows: Vec<Row> = diesel::sql_query(sql)
         .bind::<Text, _>(text)
