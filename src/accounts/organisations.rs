@@ -319,10 +319,15 @@ pub async fn list(
     let page = db::run(&state.pool, move |conn| {
         let mut q = organisations::table.select(org_columns()).into_boxed();
         if let Some((name, id)) = after {
+            // A row-value comparison, so that the cursor is an index range.
             q = q.filter(
-                organisations::name
-                    .gt(name.clone())
-                    .or(organisations::name.eq(name).and(organisations::id.gt(id))),
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "(organisations.name, organisations.id) > (",
+                )
+                .bind::<diesel::sql_types::Text, _>(name)
+                .sql(", ")
+                .bind::<diesel::sql_types::Uuid, _>(id)
+                .sql(")"),
             );
         }
         let rows: Vec<OrgRow> = q

@@ -4,7 +4,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Integer, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -410,20 +412,28 @@ fn list_threads(
     }
     let bad_cursor = || AppError::validation("cursor", "This cursor does not belong to this sort.");
     query = match (sort, after) {
+        // Row-value comparisons, so that PostgreSQL turns the cursor into an index range: with
+        // `a < x OR (a = x AND id < y)` it scanned from the top (page 500 cost 3x page 1).
         (ThreadSort::Latest, Some(ThreadCursor::Time(t, id))) => query.filter(
-            threads::created_at
-                .lt(t)
-                .or(threads::created_at.eq(t).and(threads::id.lt(id))),
+            sql::<Bool>("(threads.created_at, threads.id) < (")
+                .bind::<Timestamptz, _>(t)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
         ),
         (ThreadSort::Active, Some(ThreadCursor::Time(t, id))) => query.filter(
-            threads::last_activity_at
-                .lt(t)
-                .or(threads::last_activity_at.eq(t).and(threads::id.lt(id))),
+            sql::<Bool>("(threads.last_activity_at, threads.id) < (")
+                .bind::<Timestamptz, _>(t)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
         ),
-        (ThreadSort::Top, Some(ThreadCursor::Score(s, id))) => query.filter(
-            threads::score
-                .lt(s)
-                .or(threads::score.eq(s).and(threads::id.lt(id))),
+        (ThreadSort::Top, Some(ThreadCursor::Score(score, id))) => query.filter(
+            sql::<Bool>("(threads.score, threads.id) < (")
+                .bind::<Integer, _>(score)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
         ),
         (_, None) => query,
         _ => return Err(bad_cursor()),

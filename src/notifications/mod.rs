@@ -282,12 +282,15 @@ pub async fn list(
             q = q.filter(notifications::read_at.is_null());
         }
         if let Some((at, id)) = after {
+            // A row-value comparison, so that the cursor is an index range.
             q = q.filter(
-                notifications::created_at
-                    .lt(at)
-                    .or(notifications::created_at
-                        .eq(at)
-                        .and(notifications::id.lt(id))),
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "(notifications.created_at, notifications.id) < (",
+                )
+                .bind::<diesel::sql_types::Timestamptz, _>(at)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
             );
         }
         let mut rows: Vec<NotificationRow> = q
