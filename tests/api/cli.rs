@@ -139,7 +139,8 @@ impl Serving {
             libc::kill(self.child.id() as i32, libc::SIGTERM);
         }
         let status = self.child.wait().unwrap();
-        let rest: Vec<String> = self.lines.try_iter().collect();
+        // Every line up to EOF: the reader thread ends (and the channel closes) when palabre exits.
+        let rest: Vec<String> = self.lines.iter().collect();
         let _ = std::mem::ManuallyDrop::new(self);
         (status, rest)
     }
