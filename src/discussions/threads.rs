@@ -333,7 +333,7 @@ pub(crate) fn create_reply(
         let mentioned =
             existing_users(conn, &crate::markdown::mentions(&input.body, MAX_MENTIONS))?;
         notifications::notify(conn, &event("mention"), &mentioned)?;
-        notifications::notify_watchers(conn, &event("watched_reply"), category)?;
+        notifications::enqueue_watchers(conn, &event("watched_reply"), category)?;
         post_view(conn, id, Some(actor))
     })
 }

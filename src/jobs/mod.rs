@@ -56,6 +56,7 @@ impl Registry {
     pub fn for_app() -> Self {
         let mut r = Self::new();
         crate::mail::register_jobs(&mut r);
+        crate::notifications::register_jobs(&mut r);
         r
     }
 

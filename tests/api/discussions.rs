@@ -718,6 +718,8 @@ async fn notifications_follow_watch_levels() {
         k
     };
     let get = |who: &Value| app.authed(Method::GET, "/api/v1/notifications", who).send();
+    // Watchers are notified by a job (the reply and direct notifications are in its transaction).
+    app.worker().run_until_idle().unwrap();
     let (_, anne_n) = json(get(&anne).await.unwrap()).await;
     assert_eq!(
         kinds(&anne_n),
@@ -759,6 +761,7 @@ async fn notifications_follow_watch_levels() {
     .await
     .unwrap();
     reply(&app, &bob, &t, "Encore un message pour @dana_no", None).await;
+    app.worker().run_until_idle().unwrap();
     let (_, dana_n) = json(get(&dana).await.unwrap()).await;
     assert_eq!(dana_n["unread_count"], 3);
 
