@@ -10,11 +10,20 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 use crate::schema::idempotency_keys;
 
+/// The first `bytes` bytes of the SHA-256 of `data`, in hex (ETags, request fingerprints, stored
+/// token hashes).
+pub fn sha256_hex(data: &[u8], bytes: usize) -> String {
+    Sha256::digest(data)
+        .iter()
+        .take(bytes)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A JSON 200 with a weak `ETag` of its body, or a 304 when the client already has it.
 pub fn json_with_etag<T: Serialize>(req: &HttpRequest, value: &T) -> AppResult<HttpResponse> {
     let body = serde_json::to_vec(value).map_err(|e| AppError::Internal(e.into()))?;
-    let digest = Sha256::digest(&body);
-    let tag: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let tag = sha256_hex(&body, 16);
     let etag = format!("W/\"{tag}\"");
     let matches = req
         .headers()

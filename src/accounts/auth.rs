@@ -14,7 +14,6 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::Role;
@@ -238,10 +237,7 @@ pub fn random_token() -> String {
 
 /// How tokens are stored: their SHA-256, hex.
 pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::http_util::sha256_hex(token.as_bytes(), 32)
 }
 
 #[cfg(test)]

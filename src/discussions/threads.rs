@@ -8,7 +8,6 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Integer, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::types::*;
@@ -131,9 +130,7 @@ fn existing_users(conn: &mut PgConnection, names: &[String]) -> QueryResult<Vec<
 /// The fingerprint of a create request, for `Idempotency-Key`.
 fn fingerprint<T: Serialize>(method_path: &str, body: &T) -> String {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let digest = Sha256::digest(&bytes);
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("{method_path} {hex}")
+    format!("{method_path} {}", http_util::sha256_hex(&bytes, 16))
 }
 
 // ---- threads -------------------------------------------------------------------------------------
@@ -1080,10 +1077,7 @@ pub async fn revisions(
                 post_revisions::created_at,
             ))
             .load(conn)?;
-        let mut editors: Vec<Uuid> = revs.iter().map(|r| r.0).collect();
-        editors.sort();
-        editors.dedup();
-        let editors = view::users_by_id(conn, &editors)?;
+        let editors = view::users_by_id(conn, revs.iter().map(|r| r.0))?;
         Ok(revs
             .into_iter()
             .filter_map(|(e, body, at)| {

@@ -50,13 +50,19 @@ pub struct ThreadRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// Public users by id, in one query.
-pub fn users_by_id(conn: &mut PgConnection, ids: &[Uuid]) -> AppResult<HashMap<Uuid, UserPublic>> {
+/// Public users by id (duplicates allowed), in one query.
+pub fn users_by_id(
+    conn: &mut PgConnection,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<HashMap<Uuid, UserPublic>> {
+    let mut ids: Vec<Uuid> = ids.into_iter().collect();
+    ids.sort();
+    ids.dedup();
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     let rows: Vec<(Uuid, String, String, String, DateTime<Utc>)> = users::table
-        .filter(users::id.eq_any(ids))
+        .filter(users::id.eq_any(&ids))
         .select((
             users::id,
             users::username,
@@ -98,10 +104,7 @@ pub fn posts(
     rows: Vec<PostRow>,
     viewer: Option<&Actor>,
 ) -> AppResult<Vec<Post>> {
-    let mut author_ids: Vec<Uuid> = rows.iter().map(|r| r.author_id).collect();
-    author_ids.sort();
-    author_ids.dedup();
-    let authors = users_by_id(conn, &author_ids)?;
+    let authors = users_by_id(conn, rows.iter().map(|r| r.author_id))?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mine: Vec<(Uuid, String)> = match viewer {
         Some(v) if !ids.is_empty() => post_reactions::table
@@ -188,13 +191,11 @@ pub fn threads(
         .into_iter()
         .map(|p| (p.thread_id, p))
         .collect();
-    let mut people: Vec<Uuid> = rows
-        .iter()
-        .flat_map(|r| std::iter::once(r.author_id).chain(r.last_poster_id))
-        .collect();
-    people.sort();
-    people.dedup();
-    let people = users_by_id(conn, &people)?;
+    let people = users_by_id(
+        conn,
+        rows.iter()
+            .flat_map(|r| std::iter::once(r.author_id).chain(r.last_poster_id)),
+    )?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let (slug, name) = cats.get(&r.category_id).cloned().unwrap_or_default();

@@ -50,10 +50,7 @@ fn thread_feed(
         .filter(posts::number.eq(1))
         .select((posts::thread_id, posts::body_html, posts::deleted_at))
         .load(conn)?;
-    let mut author_ids: Vec<Uuid> = rows.iter().map(|r| r.author_id).collect();
-    author_ids.sort();
-    author_ids.dedup();
-    let authors = users_by_id(conn, &author_ids)?;
+    let authors = users_by_id(conn, rows.iter().map(|r| r.author_id))?;
     let front = &settings.frontend_url;
     let title = match &category {
         Some((_, name)) => format!("palabre — {name}"),

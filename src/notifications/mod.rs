@@ -361,10 +361,7 @@ pub async fn list(
         } else {
             None
         };
-        let mut actors: Vec<Uuid> = rows.iter().filter_map(|r| r.2).collect();
-        actors.sort();
-        actors.dedup();
-        let actors = users_by_id(conn, &actors)?;
+        let actors = users_by_id(conn, rows.iter().filter_map(|r| r.2))?;
         let items = rows
             .into_iter()
             .map(|r| Notification {

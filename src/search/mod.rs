@@ -183,10 +183,7 @@ pub fn search(conn: &mut PgConnection, q: &SearchQuery) -> AppResult<Page<Search
         .bind::<SqlUuid, _>(after.map(|a| a.1).unwrap_or_else(Uuid::nil))
         .bind::<BigInt, _>(limit + 1)
         .load(conn)?;
-    let mut authors: Vec<Uuid> = rows.iter().map(|r| r.author_id).collect();
-    authors.sort();
-    authors.dedup();
-    let authors = users_by_id(conn, &authors)?;
+    let authors = users_by_id(conn, rows.iter().map(|r| r.author_id))?;
     Ok(Page::from_rows(
         rows,
         limit,
