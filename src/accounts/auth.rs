@@ -145,6 +145,8 @@ pub struct Actor {
     pub session_id: Uuid,
     pub verified: bool,
     pub silenced: bool,
+    pub display_name: String,
+    pub created_at: DateTime<Utc>,
 }
 
 impl Actor {
@@ -156,6 +158,8 @@ impl Actor {
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
+            String,
+            DateTime<Utc>,
         );
         let row: Option<Row> = sessions::table
             .inner_join(users::table)
@@ -169,10 +173,21 @@ impl Actor {
                 users::email_verified_at,
                 users::suspended_until,
                 users::silenced_until,
+                users::display_name,
+                users::created_at,
             ))
             .first(conn)
             .optional()?;
-        let Some((username, role, verified_at, suspended_until, silenced_until)) = row else {
+        let Some((
+            username,
+            role,
+            verified_at,
+            suspended_until,
+            silenced_until,
+            display_name,
+            created_at,
+        )) = row
+        else {
             return Err(AppError::Unauthorized(
                 "This session has ended; log in again.".into(),
             ));
@@ -191,7 +206,20 @@ impl Actor {
             session_id: claims.sid,
             verified: verified_at.is_some(),
             silenced: silenced_until.is_some_and(|u| u > now),
+            display_name,
+            created_at,
         })
+    }
+
+    /// The member as anyone sees them.
+    pub fn public(&self) -> crate::accounts::types::UserPublic {
+        crate::accounts::types::UserPublic {
+            id: self.id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role,
+            created_at: self.created_at,
+        }
     }
 
     /// Writing needs a verified address and no silence.

@@ -2,6 +2,7 @@
 //! PostgreSQL launcher used when no `DATABASE_URL` is set.
 
 pub mod embedded;
+pub mod fixed;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -68,6 +69,23 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
         let mut conn = PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        // Session settings for short OLTP statements, each measured on the bench data set
+        // (BENCHMARKS.md). Diesel prepares a statement once per connection; PostgreSQL's default
+        // `auto` mode then re-plans it on every call whenever the generic plan looks costlier than
+        // a custom one, which it always does for `LIMIT $n` (it assumes 10 % of the table): a
+        // thread list page was planned anew each time (1.5-2.5 ms). Forcing the generic plan keeps
+        // the plan made once; with its over-estimated row counts, memoize nodes (hash tables sized
+        // for 100,000 rows: 0.88 ms instead of 0.22 ms a page), JIT compilation and parallel workers
+        // are all harmful, and are turned off. Searches, whose plans depend on the words asked, put
+        // their query in the SQL text instead of a parameter.
+        {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute(
+                "SET plan_cache_mode = force_generic_plan; SET enable_memoize = off; \
+                 SET jit = off; SET max_parallel_workers_per_gather = 0",
+            )
+            .map_err(r2d2::Error::QueryError)?;
+        }
         let counter = self.statements.clone();
         conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
             if let InstrumentationEvent::StartQuery { .. } = event {

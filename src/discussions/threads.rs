@@ -4,14 +4,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Integer, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::types::*;
-use super::view::{self, PostRow, ThreadRow};
+use super::view::{self, PostRow, ThreadCursor, ThreadRow};
 use crate::accounts::auth::{Actor, Bearer, MaybeBearer};
 use crate::accounts::models::lower;
 use crate::app::AppState;
@@ -22,8 +20,7 @@ use crate::input::one_line;
 use crate::notifications::{self, Event};
 use crate::pagination::{Page, PageQuery};
 use crate::schema::{
-    categories, category_subscriptions, post_reactions, post_revisions, posts, tags,
-    thread_subscriptions, thread_tags, threads, users,
+    categories, post_reactions, post_revisions, posts, tags, thread_tags, threads, users,
 };
 
 /// Post bodies: at most 64 KiB of Markdown.
@@ -94,9 +91,14 @@ fn thread_row(conn: &mut PgConnection, id: Uuid) -> AppResult<ThreadRow> {
 }
 
 pub fn thread_view(conn: &mut PgConnection, id: Uuid, viewer: Option<&Actor>) -> AppResult<Thread> {
-    let row = thread_row(conn, id)?;
-    view::threads(conn, vec![row], viewer)?
+    let select = view::ThreadSelect {
+        id: Some(id),
+        limit: 1,
+        ..Default::default()
+    };
+    view::load_threads(conn, &select, viewer)?
         .pop()
+        .map(|item| item.thread)
         .ok_or(AppError::NotFound)
 }
 
@@ -108,8 +110,7 @@ fn post_row(conn: &mut PgConnection, id: Uuid) -> AppResult<PostRow> {
 }
 
 fn post_view(conn: &mut PgConnection, id: Uuid, viewer: Option<&Actor>) -> AppResult<Post> {
-    let row = post_row(conn, id)?;
-    view::posts(conn, vec![row], viewer)?
+    view::load_posts(conn, &view::PostSelect::One(id), viewer)?
         .pop()
         .ok_or(AppError::NotFound)
 }
@@ -251,14 +252,35 @@ pub(crate) fn create_reply(
     actor.require_writer()?;
     check_body(&input.body)?;
     conn.transaction(|conn| {
-        let (title, category, locked): (String, Uuid, bool) = threads::table
-            .find(thread)
-            .select((threads::title, threads::category_id, threads::locked))
-            .for_update()
-            .first(conn)?;
-        if locked && !actor.is_staff() {
+        let now = Utc::now();
+        // One statement locks the thread row, refuses a locked thread (but to staff) and counts the
+        // reply; the subquery sees the posts before this one, so it tells a first-time participant.
+        let first_time = crate::db::fixed::fixed::<diesel::sql_types::Integer>(
+            "(NOT EXISTS (SELECT 1 FROM posts p WHERE p.thread_id = threads.id AND p.author_id = ",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(actor.id)
+        .sql("))::int");
+        let counted: Option<(String, Uuid, i32)> = diesel::update(
+            threads::table.filter(threads::id.eq(thread)).filter(
+                threads::locked
+                    .eq(false)
+                    .or(threads::locked.eq(actor.is_staff())),
+            ),
+        )
+        .set((
+            threads::reply_count.eq(threads::reply_count + 1),
+            threads::participant_count.eq(threads::participant_count + first_time),
+            threads::score.eq(threads::score + 2),
+            threads::last_activity_at.eq(now),
+            threads::last_poster_id.eq(actor.id),
+        ))
+        .returning((threads::title, threads::category_id, threads::reply_count))
+        .get_result(conn)
+        .optional()?;
+        let Some((title, category, reply_count)) = counted else {
+            thread_row(conn, thread)?;
             return Err(AppError::Forbidden("This thread is locked.".into()));
-        }
+        };
         let reply_to_author = match input.reply_to {
             None => None,
             Some(p) => {
@@ -278,33 +300,29 @@ pub(crate) fn create_reply(
                 }
             }
         };
-        let first_time: bool = !diesel::select(diesel::dsl::exists(
-            posts::table
-                .filter(posts::thread_id.eq(thread))
-                .filter(posts::author_id.eq(actor.id)),
-        ))
-        .get_result(conn)?;
-        let now = Utc::now();
-        let reply_count: i32 = diesel::update(threads::table.find(thread))
-            .set((
-                threads::reply_count.eq(threads::reply_count + 1),
-                threads::participant_count.eq(threads::participant_count + i32::from(first_time)),
-                threads::score.eq(threads::score + 2),
-                threads::last_activity_at.eq(now),
-                threads::last_poster_id.eq(actor.id),
-            ))
-            .returning(threads::reply_count)
-            .get_result(conn)?;
-        let id = Uuid::now_v7();
+        let row = PostRow {
+            id: Uuid::now_v7(),
+            thread_id: thread,
+            number: reply_count + 1,
+            author_id: actor.id,
+            reply_to_id: input.reply_to,
+            body: input.body.clone(),
+            body_html: crate::markdown::render(&input.body),
+            reaction_counts: serde_json::json!({}),
+            edited_at: None,
+            deleted_at: None,
+            created_at: now,
+        };
+        let id = row.id;
         diesel::insert_into(posts::table)
             .values((
                 posts::id.eq(id),
                 posts::thread_id.eq(thread),
-                posts::number.eq(reply_count + 1),
+                posts::number.eq(row.number),
                 posts::author_id.eq(actor.id),
                 posts::reply_to_id.eq(input.reply_to),
-                posts::body.eq(&input.body),
-                posts::body_html.eq(crate::markdown::render(&input.body)),
+                posts::body.eq(&row.body),
+                posts::body_html.eq(&row.body_html),
                 posts::created_at.eq(now),
             ))
             .execute(conn)?;
@@ -331,15 +349,8 @@ pub(crate) fn create_reply(
             existing_users(conn, &crate::markdown::mentions(&input.body, MAX_MENTIONS))?;
         notifications::notify(conn, &event("mention"), &mentioned)?;
         notifications::enqueue_watchers(conn, &event("watched_reply"), category)?;
-        post_view(conn, id, Some(actor))
+        Ok(view::own_post(row, actor.public()))
     })
-}
-
-#[derive(Debug, serde::Deserialize, serde::Serialize)]
-#[serde(untagged)]
-enum ThreadCursor {
-    Time(DateTime<Utc>, Uuid),
-    Score(i32, Uuid),
 }
 
 fn list_threads(
@@ -354,107 +365,70 @@ fn list_threads(
     let limit = paging.limit()?;
     let sort = q.sort.unwrap_or_default();
     let after: Option<ThreadCursor> = paging.after()?;
-    let mut query = threads::table.select(ThreadRow::as_select()).into_boxed();
-    if let Some(slug) = &q.category {
-        let category: Option<Uuid> = categories::table
+    match (sort, &after) {
+        (ThreadSort::Latest | ThreadSort::Active, Some(ThreadCursor::Time(..)))
+        | (ThreadSort::Top, Some(ThreadCursor::Score(..)))
+        | (_, None) => {}
+        _ => {
+            return Err(AppError::validation(
+                "cursor",
+                "This cursor does not belong to this sort.",
+            ));
+        }
+    }
+    let empty = || Page {
+        items: Vec::new(),
+        next_cursor: None,
+    };
+    let category = match &q.category {
+        None => None,
+        Some(slug) => match categories::table
             .filter(categories::slug.eq(slug))
             .select(categories::id)
-            .first(conn)
-            .optional()?;
-        let Some(category) = category else {
-            return Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            });
-        };
-        query = query.filter(threads::category_id.eq(category));
-    }
-    if let Some(tag) = &q.tag {
-        query = query.filter(diesel::dsl::exists(
-            thread_tags::table
-                .inner_join(tags::table)
-                .filter(thread_tags::thread_id.eq(threads::id))
-                .filter(tags::slug.eq(tag.clone())),
-        ));
-    }
-    if let Some(author) = &q.author {
-        let id: Option<Uuid> = users::table
-            .filter(lower(users::username).eq(author.to_lowercase()))
+            .first::<Uuid>(conn)
+            .optional()?
+        {
+            Some(id) => Some(id),
+            None => return Ok(empty()),
+        },
+    };
+    let author = match &q.author {
+        None => None,
+        Some(name) => match users::table
+            .filter(lower(users::username).eq(name.to_lowercase()))
             .select(users::id)
-            .first(conn)
-            .optional()?;
-        let Some(id) = id else {
-            return Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            });
-        };
-        query = query.filter(threads::author_id.eq(id));
-    }
-    if let Some(v) = viewer {
-        // Muted threads and categories are left out of the member's lists.
-        query = query
-            .filter(diesel::dsl::not(diesel::dsl::exists(
-                thread_subscriptions::table
-                    .filter(thread_subscriptions::user_id.eq(v.id))
-                    .filter(thread_subscriptions::thread_id.eq(threads::id))
-                    .filter(thread_subscriptions::level.eq("muted")),
-            )))
-            .filter(diesel::dsl::not(diesel::dsl::exists(
-                category_subscriptions::table
-                    .filter(category_subscriptions::user_id.eq(v.id))
-                    .filter(category_subscriptions::category_id.eq(threads::category_id))
-                    .filter(category_subscriptions::level.eq("muted")),
-            )));
-    }
-    let bad_cursor = || AppError::validation("cursor", "This cursor does not belong to this sort.");
-    query = match (sort, after) {
-        // Row-value comparisons, so that PostgreSQL turns the cursor into an index range: with
-        // `a < x OR (a = x AND id < y)` it scanned from the top (page 500 cost 3x page 1).
-        (ThreadSort::Latest, Some(ThreadCursor::Time(t, id))) => query.filter(
-            sql::<Bool>("(threads.created_at, threads.id) < (")
-                .bind::<Timestamptz, _>(t)
-                .sql(", ")
-                .bind::<SqlUuid, _>(id)
-                .sql(")"),
-        ),
-        (ThreadSort::Active, Some(ThreadCursor::Time(t, id))) => query.filter(
-            sql::<Bool>("(threads.last_activity_at, threads.id) < (")
-                .bind::<Timestamptz, _>(t)
-                .sql(", ")
-                .bind::<SqlUuid, _>(id)
-                .sql(")"),
-        ),
-        (ThreadSort::Top, Some(ThreadCursor::Score(score, id))) => query.filter(
-            sql::<Bool>("(threads.score, threads.id) < (")
-                .bind::<Integer, _>(score)
-                .sql(", ")
-                .bind::<SqlUuid, _>(id)
-                .sql(")"),
-        ),
-        (_, None) => query,
-        _ => return Err(bad_cursor()),
+            .first::<Uuid>(conn)
+            .optional()?
+        {
+            Some(id) => Some(id),
+            None => return Ok(empty()),
+        },
     };
-    query = match sort {
-        ThreadSort::Latest => query.order((threads::created_at.desc(), threads::id.desc())),
-        ThreadSort::Active => query.order((threads::last_activity_at.desc(), threads::id.desc())),
-        ThreadSort::Top => query.order((threads::score.desc(), threads::id.desc())),
+    let select = view::ThreadSelect {
+        id: None,
+        category,
+        tag: q.tag.clone(),
+        author,
+        sort,
+        after,
+        limit: limit + 1,
     };
-    let mut rows: Vec<ThreadRow> = query.limit(limit + 1).load(conn)?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| {
+    let mut items = view::load_threads(conn, &select, viewer)?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|i| {
+            let t = &i.thread;
             crate::pagination::encode(&match sort {
-                ThreadSort::Latest => ThreadCursor::Time(r.created_at, r.id),
-                ThreadSort::Active => ThreadCursor::Time(r.last_activity_at, r.id),
-                ThreadSort::Top => ThreadCursor::Score(r.score, r.id),
+                ThreadSort::Latest => ThreadCursor::Time(t.created_at, t.id),
+                ThreadSort::Active => ThreadCursor::Time(t.last_activity_at, t.id),
+                ThreadSort::Top => ThreadCursor::Score(i.score, t.id),
             })
         })
     } else {
         None
     };
     Ok(Page {
-        items: view::threads(conn, rows, viewer)?,
+        items: items.into_iter().map(|i| i.thread).collect(),
         next_cursor,
     })
 }
@@ -739,29 +713,26 @@ pub async fn list_posts(
     let after: Option<i32> = paging.after()?;
     let page = db::run(&state.pool, move |conn| {
         let v = viewer(conn, &bearer)?;
-        threads::table
-            .find(id)
-            .select(threads::id)
-            .first::<Uuid>(conn)?;
-        let rows: Vec<PostRow> = posts::table
-            .filter(posts::thread_id.eq(id))
-            .filter(posts::number.gt(after.unwrap_or(1)))
-            .order(posts::number)
-            .limit(limit + 1)
-            .select(PostRow::as_select())
-            .load(conn)?;
-        let more = rows.len() as i64 > limit;
-        let mut rows = rows;
-        rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|r| crate::pagination::encode(&r.number))
+        let select = view::PostSelect::Replies {
+            thread: id,
+            after: after.unwrap_or(1),
+            limit: limit + 1,
+        };
+        let mut items = view::load_posts(conn, &select, v.as_ref())?;
+        if items.is_empty() {
+            // An empty page: tell an empty thread from no thread.
+            threads::table
+                .find(id)
+                .select(threads::id)
+                .first::<Uuid>(conn)?;
+        }
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|p| crate::pagination::encode(&p.number))
         } else {
             None
         };
-        Ok(Page {
-            items: view::posts(conn, rows, v.as_ref())?,
-            next_cursor,
-        })
+        Ok(Page { items, next_cursor })
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))

@@ -1,18 +1,26 @@
-//! Turning rows into API shapes with a fixed number of queries per page, whatever its size:
-//! authors, tags, opening posts and the viewer's reactions are each loaded once for the whole page.
+//! Turning rows into API shapes. A thread list page, a thread, a replies page or a post is one
+//! statement whatever its size: category, authors, opening post, tags and the viewer's reactions are
+//! joined or gathered in subqueries, so that a read costs one round trip to PostgreSQL (each round
+//! trip costs more CPU in context switches than the lookups themselves; see BENCHMARKS.md).
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
+use diesel::pg::sql_types::Record;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use super::types::{CategoryRef, Post, Tag, Thread, ThreadKind};
+use super::types::{CategoryRef, Post, Tag, Thread, ThreadKind, ThreadSort};
 use crate::accounts::Role;
 use crate::accounts::auth::Actor;
 use crate::accounts::types::UserPublic;
+use crate::db::fixed::fixed;
 use crate::error::AppResult;
-use crate::schema::{categories, post_reactions, posts, tags, thread_tags, threads, users};
+use crate::schema::{
+    categories, category_subscriptions, posts, tags, thread_subscriptions, thread_tags, threads,
+    users,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = posts)]
@@ -61,7 +69,7 @@ pub fn users_by_id(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(Uuid, String, String, String, DateTime<Utc>)> = users::table
+    let rows: Vec<UserCols> = users::table
         .filter(users::id.eq_any(&ids))
         .select((
             users::id,
@@ -71,169 +79,319 @@ pub fn users_by_id(
             users::created_at,
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, username, display_name, role, created_at)| {
-            (
-                id,
-                UserPublic {
-                    id,
-                    username,
-                    display_name,
-                    role: Role::parse(&role).unwrap_or(Role::Member),
-                    created_at,
-                },
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(|c| (c.0, user(c))).collect())
 }
 
-fn unknown_user(id: Uuid) -> UserPublic {
+/// The public columns of a member, in the order [`user`] reads them.
+type UserCols = (Uuid, String, String, String, DateTime<Utc>);
+
+fn user((id, username, display_name, role, created_at): UserCols) -> UserPublic {
     UserPublic {
         id,
-        username: "inconnu".into(),
-        display_name: String::new(),
-        role: Role::Member,
-        created_at: DateTime::<Utc>::MIN_UTC,
+        username,
+        display_name,
+        role: Role::parse(&role).unwrap_or(Role::Member),
+        created_at,
     }
 }
 
-/// Posts as the viewer sees them (deleted bodies hidden but for staff), with two extra queries.
-pub fn posts(
+diesel::alias!(users as last_posters: LastPosters);
+
+/// The viewer's own reactions on `posts.id`, as an array (empty for anonymous readers), to put in a
+/// select clause. The viewer is bound twice so that an anonymous read skips the subquery.
+macro_rules! my_reactions {
+    ($viewer:expr) => {
+        fixed::<Array<Text>>("CASE WHEN ")
+            .bind::<Nullable<SqlUuid>, _>($viewer)
+            .sql(
+                "::uuid IS NULL THEN '{}'::text[] ELSE ARRAY(SELECT r.kind FROM post_reactions r \
+                 WHERE r.post_id = posts.id AND r.user_id = ",
+            )
+            .bind::<Nullable<SqlUuid>, _>($viewer)
+            .sql(" ORDER BY r.kind) END")
+    };
+}
+
+/// Builds a post as `viewer` sees it: a deleted post's text is hidden but for staff.
+fn post(r: PostRow, author: UserPublic, my_reactions: Vec<String>, staff: bool) -> Post {
+    let deleted = r.deleted_at.is_some();
+    let show = !deleted || staff;
+    let reactions: BTreeMap<String, i64> = r
+        .reaction_counts
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_i64().filter(|n| *n > 0).map(|n| (k.clone(), n)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Post {
+        id: r.id,
+        thread_id: r.thread_id,
+        number: r.number,
+        author,
+        body: if show { r.body } else { String::new() },
+        body_html: if show { r.body_html } else { String::new() },
+        reply_to: r.reply_to_id,
+        reactions,
+        my_reactions,
+        edited_at: r.edited_at,
+        deleted,
+        created_at: r.created_at,
+    }
+}
+
+/// A just-written post as its author sees it, built without reading it back.
+pub fn own_post(r: PostRow, author: UserPublic) -> Post {
+    post(r, author, Vec::new(), false)
+}
+
+/// Which posts to load.
+pub enum PostSelect {
+    One(Uuid),
+    /// The replies of a thread after number `after`, in order.
+    Replies {
+        thread: Uuid,
+        after: i32,
+        limit: i64,
+    },
+}
+
+/// Posts with their author and the viewer's reactions: one statement.
+pub fn load_posts(
     conn: &mut PgConnection,
-    rows: Vec<PostRow>,
+    select: &PostSelect,
     viewer: Option<&Actor>,
 ) -> AppResult<Vec<Post>> {
-    let authors = users_by_id(conn, rows.iter().map(|r| r.author_id))?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mine: Vec<(Uuid, String)> = match viewer {
-        Some(v) if !ids.is_empty() => post_reactions::table
-            .filter(post_reactions::user_id.eq(v.id))
-            .filter(post_reactions::post_id.eq_any(&ids))
-            .select((post_reactions::post_id, post_reactions::kind))
-            .load(conn)?,
-        _ => Vec::new(),
+    let viewer_id = viewer.map(|v| v.id);
+    let mut q = posts::table
+        .inner_join(users::table.on(users::id.eq(posts::author_id)))
+        .select((
+            PostRow::as_select(),
+            (
+                users::id,
+                users::username,
+                users::display_name,
+                users::role,
+                users::created_at,
+            ),
+            my_reactions!(viewer_id),
+        ))
+        .into_boxed();
+    q = match *select {
+        PostSelect::One(id) => q.filter(posts::id.eq(id)),
+        PostSelect::Replies {
+            thread,
+            after,
+            limit,
+        } => q
+            .filter(posts::thread_id.eq(thread))
+            .filter(posts::number.gt(after))
+            .order(posts::number)
+            .limit(limit),
     };
+    let rows: Vec<(PostRow, UserCols, Vec<String>)> = q.load(conn)?;
     let staff = viewer.is_some_and(Actor::is_staff);
     Ok(rows
         .into_iter()
-        .map(|r| {
-            let deleted = r.deleted_at.is_some();
-            let show = !deleted || staff;
-            let reactions: BTreeMap<String, i64> = r
-                .reaction_counts
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| v.as_i64().filter(|n| *n > 0).map(|n| (k.clone(), n)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut my_reactions: Vec<String> = mine
-                .iter()
-                .filter(|(p, _)| *p == r.id)
-                .map(|(_, k)| k.clone())
-                .collect();
-            my_reactions.sort();
-            Post {
-                id: r.id,
-                thread_id: r.thread_id,
-                number: r.number,
-                author: authors
-                    .get(&r.author_id)
-                    .cloned()
-                    .unwrap_or_else(|| unknown_user(r.author_id)),
-                body: if show { r.body } else { String::new() },
-                body_html: if show { r.body_html } else { String::new() },
-                reply_to: r.reply_to_id,
-                reactions,
-                my_reactions,
-                edited_at: r.edited_at,
-                deleted,
-                created_at: r.created_at,
-            }
-        })
+        .map(|(r, author, mine)| post(r, user(author), mine, staff))
         .collect())
 }
 
-/// Threads with their category, tags, author, last poster and opening post: six queries for a page.
-pub fn threads(
+/// A keyset cursor in a thread list: the sort key of the last item and its id.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+#[serde(untagged)]
+pub enum ThreadCursor {
+    Time(DateTime<Utc>, Uuid),
+    Score(i32, Uuid),
+}
+
+/// Which threads to load; filters are ANDed.
+#[derive(Default)]
+pub struct ThreadSelect {
+    pub id: Option<Uuid>,
+    pub category: Option<Uuid>,
+    pub tag: Option<String>,
+    pub author: Option<Uuid>,
+    pub sort: ThreadSort,
+    /// Must match `sort` (checked by the caller).
+    pub after: Option<ThreadCursor>,
+    pub limit: i64,
+}
+
+/// A thread with its sort keys, to make the next cursor from.
+pub struct ThreadItem {
+    pub thread: Thread,
+    pub score: i32,
+}
+
+/// Threads with their category, tags, author, last poster, opening post and the viewer's reactions
+/// on it, in one statement; a member's muted threads and categories are left out of lists.
+pub fn load_threads(
     conn: &mut PgConnection,
-    rows: Vec<ThreadRow>,
+    s: &ThreadSelect,
     viewer: Option<&Actor>,
-) -> AppResult<Vec<Thread>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
+) -> AppResult<Vec<ThreadItem>> {
+    let viewer_id = viewer.map(|v| v.id);
+    let tag_list = fixed::<Array<Record<(Text, Text)>>>(
+        "ARRAY(SELECT ROW(g.slug, g.name) FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id \
+         WHERE tt.thread_id = threads.id ORDER BY g.slug)",
+    );
+    let mut q = threads::table
+        .inner_join(categories::table)
+        .inner_join(users::table.on(users::id.eq(threads::author_id)))
+        // A constant, not a bind parameter: the generic plan then knows it is one row a thread.
+        .inner_join(
+            posts::table.on(posts::thread_id
+                .eq(threads::id)
+                .and(fixed::<Bool>("posts.number = 1"))),
+        )
+        .left_join(
+            last_posters.on(threads::last_poster_id.eq(last_posters.field(users::id).nullable())),
+        )
+        .select((
+            ThreadRow::as_select(),
+            (categories::slug, categories::name),
+            (
+                users::id,
+                users::username,
+                users::display_name,
+                users::role,
+                users::created_at,
+            ),
+            last_posters
+                .fields((
+                    users::id,
+                    users::username,
+                    users::display_name,
+                    users::role,
+                    users::created_at,
+                ))
+                .nullable(),
+            PostRow::as_select(),
+            tag_list,
+            my_reactions!(viewer_id),
+        ))
+        .into_boxed();
+    if let Some(id) = s.id {
+        q = q.filter(threads::id.eq(id));
     }
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut category_ids: Vec<Uuid> = rows.iter().map(|r| r.category_id).collect();
-    category_ids.sort();
-    category_ids.dedup();
-    let cats: HashMap<Uuid, (String, String)> = categories::table
-        .filter(categories::id.eq_any(&category_ids))
-        .select((categories::id, categories::slug, categories::name))
-        .load::<(Uuid, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, slug, name)| (id, (slug, name)))
-        .collect();
-    let tag_rows: Vec<(Uuid, String, String)> = thread_tags::table
-        .inner_join(tags::table)
-        .filter(thread_tags::thread_id.eq_any(&ids))
-        .order(tags::slug)
-        .select((thread_tags::thread_id, tags::slug, tags::name))
-        .load(conn)?;
-    let opening: Vec<PostRow> = posts::table
-        .filter(posts::thread_id.eq_any(&ids))
-        .filter(posts::number.eq(1))
-        .select(PostRow::as_select())
-        .load(conn)?;
-    let mut opening: HashMap<Uuid, Post> = self::posts(conn, opening, viewer)?
-        .into_iter()
-        .map(|p| (p.thread_id, p))
-        .collect();
-    let people = users_by_id(
-        conn,
-        rows.iter()
-            .flat_map(|r| std::iter::once(r.author_id).chain(r.last_poster_id)),
-    )?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let (slug, name) = cats.get(&r.category_id).cloned().unwrap_or_default();
-        let Some(opening_post) = opening.remove(&r.id) else {
-            continue;
-        };
-        out.push(Thread {
-            id: r.id,
-            title: r.title,
-            category: CategoryRef {
-                id: r.category_id,
-                slug,
-                name,
-            },
-            tags: tag_rows
-                .iter()
-                .filter(|t| t.0 == r.id)
-                .map(|t| Tag {
-                    slug: t.1.clone(),
-                    name: t.2.clone(),
-                })
-                .collect(),
-            kind: ThreadKind::parse(&r.kind),
-            author: people
-                .get(&r.author_id)
-                .cloned()
-                .unwrap_or_else(|| unknown_user(r.author_id)),
-            opening_post,
-            reply_count: r.reply_count,
-            participant_count: r.participant_count,
-            reaction_count: r.reaction_count,
-            last_activity_at: r.last_activity_at,
-            last_poster: r.last_poster_id.and_then(|id| people.get(&id).cloned()),
-            pinned: r.pinned,
-            locked: r.locked,
-            accepted_answer: r.accepted_post_id,
-            created_at: r.created_at,
-        });
+    if let Some(category) = s.category {
+        q = q.filter(threads::category_id.eq(category));
     }
-    Ok(out)
+    if let Some(tag) = &s.tag {
+        q = q.filter(diesel::dsl::exists(
+            thread_tags::table
+                .inner_join(tags::table)
+                .filter(thread_tags::thread_id.eq(threads::id))
+                .filter(tags::slug.eq(tag.clone())),
+        ));
+    }
+    if let Some(author) = s.author {
+        q = q.filter(threads::author_id.eq(author));
+    }
+    if let (Some(v), None) = (viewer, s.id) {
+        // Muted threads and categories are left out of the member's lists.
+        q = q
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                thread_subscriptions::table
+                    .filter(thread_subscriptions::user_id.eq(v.id))
+                    .filter(thread_subscriptions::thread_id.eq(threads::id))
+                    .filter(thread_subscriptions::level.eq("muted")),
+            )))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                category_subscriptions::table
+                    .filter(category_subscriptions::user_id.eq(v.id))
+                    .filter(category_subscriptions::category_id.eq(threads::category_id))
+                    .filter(category_subscriptions::level.eq("muted")),
+            )));
+    }
+    // Row-value comparisons, so that PostgreSQL turns the cursor into an index range: with
+    // `a < x OR (a = x AND id < y)` it scanned from the top (page 500 cost 3x page 1).
+    q = match &s.after {
+        None => q,
+        Some(ThreadCursor::Time(t, id)) => {
+            let column = match s.sort {
+                ThreadSort::Active => "(threads.last_activity_at, threads.id) < (",
+                _ => "(threads.created_at, threads.id) < (",
+            };
+            q.filter(
+                fixed::<Bool>(column)
+                    .bind::<Timestamptz, _>(*t)
+                    .sql(", ")
+                    .bind::<SqlUuid, _>(*id)
+                    .sql(")"),
+            )
+        }
+        Some(ThreadCursor::Score(score, id)) => q.filter(
+            fixed::<Bool>("(threads.score, threads.id) < (")
+                .bind::<Integer, _>(*score)
+                .sql(", ")
+                .bind::<SqlUuid, _>(*id)
+                .sql(")"),
+        ),
+    };
+    if s.id.is_some() {
+        // One thread: no ORDER BY nor LIMIT, which made the generic plan walk the sort index
+        // looking for the id instead of using the primary key.
+        let rows: Vec<ThreadRowJoined> = q.load(conn)?;
+        return Ok(thread_items(rows, viewer));
+    }
+    q = match s.sort {
+        ThreadSort::Latest => q.order((threads::created_at.desc(), threads::id.desc())),
+        ThreadSort::Active => q.order((threads::last_activity_at.desc(), threads::id.desc())),
+        ThreadSort::Top => q.order((threads::score.desc(), threads::id.desc())),
+    };
+    let rows: Vec<ThreadRowJoined> = q.limit(s.limit.max(1)).load(conn)?;
+    Ok(thread_items(rows, viewer))
+}
+
+/// A thread row with what [`load_threads`] joins to it.
+type ThreadRowJoined = (
+    ThreadRow,
+    (String, String),
+    UserCols,
+    Option<UserCols>,
+    PostRow,
+    Vec<(String, String)>,
+    Vec<String>,
+);
+
+fn thread_items(rows: Vec<ThreadRowJoined>, viewer: Option<&Actor>) -> Vec<ThreadItem> {
+    let staff = viewer.is_some_and(Actor::is_staff);
+    rows.into_iter()
+        .map(|(r, (slug, name), author, last, opening, tags, mine)| {
+            let author = user(author);
+            // The opening post is written by the thread's author, in the same transaction.
+            let opening_post = post(opening, author.clone(), mine, staff);
+            ThreadItem {
+                score: r.score,
+                thread: Thread {
+                    id: r.id,
+                    title: r.title,
+                    category: CategoryRef {
+                        id: r.category_id,
+                        slug,
+                        name,
+                    },
+                    tags: tags
+                        .into_iter()
+                        .map(|(slug, name)| Tag { slug, name })
+                        .collect(),
+                    kind: ThreadKind::parse(&r.kind),
+                    author,
+                    opening_post,
+                    reply_count: r.reply_count,
+                    participant_count: r.participant_count,
+                    reaction_count: r.reaction_count,
+                    last_activity_at: r.last_activity_at,
+                    last_poster: last.map(user),
+                    pinned: r.pinned,
+                    locked: r.locked,
+                    accepted_answer: r.accepted_post_id,
+                    created_at: r.created_at,
+                },
+            }
+        })
+        .collect()
 }

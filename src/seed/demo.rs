@@ -324,6 +324,8 @@ pub fn seed(conn: &mut PgConnection, _settings: &Settings) -> AppResult<String> 
                 session_id: Uuid::nil(),
                 verified: true,
                 silenced: false,
+                display_name: user.display_name,
+                created_at: user.created_at,
             });
         }
         for (i, (slug, name, description, color, who)) in CATEGORIES.iter().enumerate() {

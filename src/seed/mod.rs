@@ -50,6 +50,9 @@ pub fn run(
                 anyhow::bail!("--scale must be above 0 and at most 10");
             }
             let hash = crate::accounts::password::hash(bench::PASSWORD)?;
+            // Bulk loading: PostgreSQL's defaults (parallel workers, custom plans) suit it better
+            // than the pool's settings for short requests.
+            diesel::connection::SimpleConnection::batch_execute(&mut **conn, "RESET ALL")?;
             bench::seed(&mut conn, scale, seed, &hash)
         }
     };

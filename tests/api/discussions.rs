@@ -980,47 +980,74 @@ async fn no_xss_payload_survives_in_body_html() {
 }
 
 #[tokio::test]
-async fn a_thread_list_page_costs_the_same_queries_whatever_its_size() {
+async fn reads_cost_one_statement_whatever_their_size() {
     let app = TestApp::spawn();
     let admin = app.admin("admin_qc").await;
     let anne = app.member("anne_qc").await;
     category(&app, &admin, "forets", "everyone").await;
     tag(&app, &admin, "lidar").await;
+    let mut thread = String::new();
     for i in 0..30 {
+        let (status, created) = json(
+            app.authed(Method::POST, "/api/v1/threads", if i % 2 == 0 { &anne } else { &admin })
+                .json(&json!({"category": "forets", "title": format!("Fil de test {i}"), "body": "corps", "tags": ["lidar"]}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 201);
+        thread = created["id"].as_str().unwrap().to_owned();
+    }
+    for i in 0..12 {
         let resp = app
-            .authed(Method::POST, "/api/v1/threads", if i % 2 == 0 { &anne } else { &admin })
-            .json(&json!({"category": "forets", "title": format!("Fil de test {i}"), "body": "corps", "tags": ["lidar"]}))
+            .authed(
+                Method::POST,
+                &format!("/api/v1/threads/{thread}/posts"),
+                if i % 2 == 0 { &anne } else { &admin },
+            )
+            .json(&json!({"body": format!("Réponse {i}")}))
             .send()
             .await
             .unwrap();
         assert_eq!(resp.status(), 201);
     }
-    let mut counts = Vec::new();
+    // Statements a read costs, anonymous and as a member (who adds one: the session check).
+    let cost = |path: String, as_member: bool| {
+        let app = &app;
+        let token = as_member.then(|| anne.clone());
+        async move {
+            let before = app.statements.get();
+            let req = match &token {
+                Some(t) => app.authed(Method::GET, &path, t),
+                None => app.client.get(app.url(&path)),
+            };
+            let (status, body) = json(req.send().await.unwrap()).await;
+            assert_eq!(status, 200, "{path}: {body}");
+            (app.statements.get() - before, body)
+        }
+    };
     for limit in [2, 10, 30] {
-        let before = app.statements.get();
-        let (status, page) = json(
-            app.authed(
-                Method::GET,
-                &format!("/api/v1/threads?limit={limit}"),
-                &anne,
-            )
-            .send()
-            .await
-            .unwrap(),
+        let (anonymous, page) = cost(format!("/api/v1/threads?limit={limit}"), false).await;
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), limit);
+        assert_eq!(items[0]["tags"][0]["slug"], "lidar", "{page}");
+        assert_eq!(items[0]["category"]["slug"], "forets");
+        assert_eq!(items[0]["opening_post"]["body"], "corps");
+        assert_eq!(anonymous, 1, "thread list of {limit}, anonymous");
+        let (member, _) = cost(format!("/api/v1/threads?limit={limit}"), true).await;
+        assert_eq!(member, 2, "thread list of {limit}, as a member");
+        let (replies, page) = cost(
+            format!("/api/v1/threads/{thread}/posts?limit={limit}"),
+            false,
         )
         .await;
-        assert_eq!(status, 200);
-        assert_eq!(page["items"].as_array().unwrap().len(), limit);
-        counts.push(app.statements.get() - before);
+        assert_eq!(page["items"].as_array().unwrap().len(), limit.min(12));
+        assert_eq!(replies, 1, "replies page of {limit}");
     }
-    assert!(
-        counts.iter().all(|c| *c == counts[0]),
-        "statements per page: {counts:?}"
-    );
-    assert!(
-        counts[0] <= 8,
-        "a handful of statements per page: {counts:?}"
-    );
+    let (read, body) = cost(format!("/api/v1/threads/{thread}"), false).await;
+    assert_eq!(body["last_poster"]["username"], "admin_qc");
+    assert_eq!(read, 1, "thread read");
 }
 
 #[tokio::test]
