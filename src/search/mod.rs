@@ -80,40 +80,60 @@ struct Row {
     score: f64,
 }
 
-/// The query: web-search syntax, French stemming and accent folding; then every lexeme of six letters
-/// or more loses its last letter and matches as a prefix, because the French stemmer does not bring
-/// verbs and nouns to one stem ("cartographier" gives `cartographi`, "cartographie" `cartograph`).
-const QUERY: &str = r#"to_tsquery('simple', regexp_replace(websearch_to_tsquery('palabre_fr', $1)::text, '''([^'']{5,})[^'']''', '''\1'':*', 'g'))"#;
+/// The query as `tsquery` text: web-search syntax, French stemming and accent folding; then every
+/// lexeme of six letters or more loses its last letter and matches as a prefix, because the French
+/// stemmer does not bring verbs and nouns to one stem ("cartographier" gives `cartographi`,
+/// "cartographie" `cartograph`). The searched text is bound between the two halves.
+const TSQUERY_BEFORE: &str =
+    "(to_tsquery('simple', regexp_replace(websearch_to_tsquery('palabre_fr', ";
+const TSQUERY_AFTER: &str = r#")::text, '''([^'']{5,})[^'']''', '''\1'':*', 'g')))::text"#;
 
-/// Escapes text for HTML before it is headlined, so that only `<mark>` is markup. Snippets are made
-/// for the page's rows only, after ranking and limiting (ts_headline is the expensive part).
+/// How many of the most recent matches of each kind are ranked. Common words match a large share of
+/// a million posts, and ranking every match read all of their `tsvector`s (1-2 s at scale 1); the
+/// most recent matches come from an index walk that stops once it has them.
+pub const CANDIDATES: i64 = 500;
+
 const ESCAPE: &str = "replace(replace(replace(%s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')";
 const HEADLINE_OPTIONS: &str =
     "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2'";
-/// Relevance, boosted for recent activity (×2 today, ×1.5 a month ago, towards ×1).
-/// Uses the start of the day, not `now()`, so that scores (and cursors) hold steady within a day.
 const BOOST: &str =
     "(1 + 1 / (1 + greatest(extract(epoch FROM date_trunc('day', now()) - %s), 0) / 2592000))";
 
-fn threads_sql() -> String {
+/// A `tsquery` as an SQL literal, so that the planner sees the words and estimates how many rows
+/// match: behind a parameter or a CTE it cannot, and chose a wrong plan both ways. The text is
+/// PostgreSQL's own output of a parsed query, dollar-quoted (independent of
+/// `standard_conforming_strings`); a text containing the quote tag is refused (`None`).
+fn literal(tsquery: &str) -> Option<String> {
+    const TAG: &str = "$palabre_q$";
+    (!tsquery.contains(TAG)).then(|| format!("{TAG}{tsquery}{TAG}::tsquery"))
+}
+
+fn threads_sql(q: &str) -> String {
     format!(
-        "SELECT 'thread'::text AS kind, t.id, t.id AS thread_id, t.title, t.title AS text, \
-                t.author_id, t.created_at, \
-                (ts_rank(t.search, q) * {boost})::float8 AS score \
-         FROM threads t, query \
-         WHERE t.search @@ q AND ($2::uuid IS NULL OR t.category_id = $2)",
-        boost = BOOST.replace("%s", "t.last_activity_at"),
+        "SELECT 'thread'::text AS kind, c.id, c.id AS thread_id, c.title, c.title AS text, \
+                c.author_id, c.created_at, \
+                (ts_rank(c.search, {q}) * {boost})::float8 AS score \
+         FROM (SELECT t.id, t.title, t.author_id, t.created_at, t.last_activity_at, t.search \
+               FROM threads t \
+               WHERE t.search @@ {q} AND ($1::uuid IS NULL OR t.category_id = $1) \
+               ORDER BY t.last_activity_at DESC, t.id DESC LIMIT {CANDIDATES}) c",
+        boost = BOOST.replace("%s", "c.last_activity_at"),
     )
 }
 
-fn posts_sql() -> String {
+fn posts_sql(q: &str) -> String {
     format!(
-        "SELECT 'post'::text AS kind, p.id, p.thread_id, t.title, p.body AS text, \
-                p.author_id, p.created_at, \
-                (ts_rank(p.search, q) * {boost})::float8 AS score \
-         FROM posts p JOIN threads t ON t.id = p.thread_id, query \
-         WHERE p.search @@ q AND p.deleted_at IS NULL AND ($2::uuid IS NULL OR t.category_id = $2)",
-        boost = BOOST.replace("%s", "p.created_at"),
+        "SELECT 'post'::text AS kind, c.id, c.thread_id, t.title, c.body AS text, \
+                c.author_id, c.created_at, \
+                (ts_rank(c.search, {q}) * {boost})::float8 AS score \
+         FROM (SELECT p.id, p.thread_id, p.body, p.author_id, p.created_at, p.search \
+               FROM posts p \
+               WHERE p.search @@ {q} AND p.deleted_at IS NULL \
+                 AND ($1::uuid IS NULL \
+                      OR p.thread_id IN (SELECT id FROM threads WHERE category_id = $1)) \
+               ORDER BY p.id DESC LIMIT {CANDIDATES}) c \
+         JOIN threads t ON t.id = c.thread_id",
+        boost = BOOST.replace("%s", "c.created_at"),
     )
 }
 
@@ -154,30 +174,45 @@ pub fn search(conn: &mut PgConnection, q: &SearchQuery) -> AppResult<Page<Search
             }
         }
     };
+    if q.kind == Some(SearchType::Challenges) {
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    }
+    // The words first, then a statement that carries them as a literal (see `literal`).
+    let tsquery: String = diesel::select(
+        crate::db::fixed::fixed::<Text>(TSQUERY_BEFORE)
+            .bind::<Text, _>(text)
+            .sql(TSQUERY_AFTER),
+    )
+    .get_result(conn)?;
+    if tsquery.is_empty() {
+        // Only words too common to be indexed ("le", "et"…).
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    }
+    let Some(lit) = literal(&tsquery) else {
+        return Err(AppError::validation("q", "These words cannot be searched."));
+    };
     let inner = match q.kind {
-        Some(SearchType::Challenges) => {
-            return Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            });
-        }
-        Some(SearchType::Threads) => threads_sql(),
-        Some(SearchType::Posts) => posts_sql(),
-        None => format!("{} UNION ALL {}", threads_sql(), posts_sql()),
+        Some(SearchType::Threads) => threads_sql(&lit),
+        Some(SearchType::Posts) => posts_sql(&lit),
+        _ => format!("({}) UNION ALL ({})", threads_sql(&lit), posts_sql(&lit)),
     };
     let sql = format!(
-        "WITH query AS (SELECT {QUERY} AS q), \
-              top AS (SELECT * FROM ({inner}) hits \
-                      WHERE $3::float8 IS NULL OR (score, id) < ($3, $4) \
-                      ORDER BY score DESC, id DESC LIMIT $5) \
+        "WITH top AS (SELECT * FROM ({inner}) hits \
+                      WHERE $2::float8 IS NULL OR (score, id) < ($2, $3) \
+                      ORDER BY score DESC, id DESC LIMIT $4) \
          SELECT top.kind, top.id, top.thread_id, top.title, \
-                ts_headline('palabre_fr', {text}, query.q, {HEADLINE_OPTIONS}) AS snippet, \
+                ts_headline('palabre_fr', {text}, {lit}, {HEADLINE_OPTIONS}) AS snippet, \
                 top.author_id, top.created_at, top.score \
-         FROM top, query ORDER BY top.score DESC, top.id DESC",
+         FROM top ORDER BY top.score DESC, top.id DESC",
         text = ESCAPE.replace("%s", "top.text"),
     );
     let rows: Vec<Row> = diesel::sql_query(sql)
-        .bind::<Text, _>(text)
         .bind::<Nullable<SqlUuid>, _>(category)
         .bind::<Nullable<Double>, _>(after.map(|a| a.0))
         .bind::<SqlUuid, _>(after.map(|a| a.1).unwrap_or_else(Uuid::nil))

@@ -146,6 +146,48 @@ async fn search_folds_accents_and_stems_french() {
 }
 
 #[tokio::test]
+async fn search_takes_quotes_backslashes_and_stop_words() {
+    let app = TestApp::spawn();
+    let (_, anne) = setup(&app).await;
+    thread(
+        &app,
+        &anne,
+        "forets",
+        "L'aménagement du territoire",
+        "Un relevé de l'aménagement, chemin d'accès compris.",
+    )
+    .await;
+    let (status, hits) = json(
+        app.get("/api/v1/search?q=l%27am%C3%A9nagement&type=threads")
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{hits}");
+    assert_eq!(titles(&hits), vec!["L'aménagement du territoire"]);
+    for q in [
+        "%27%27%27",
+        "%5C%27%20OR%201%3D1%20--",
+        "%24palabre_q%24%20am%C3%A9nagement",
+        "%22chemin%20d%27acc%C3%A8s%22",
+        "le%20et%20du",
+    ] {
+        let (status, body) = json(app.get(&format!("/api/v1/search?q={q}")).await).await;
+        assert_eq!(status, 200, "{q}: {body}");
+        assert!(body["items"].is_array(), "{q}: {body}");
+    }
+    let (_, hits) = json(
+        app.get("/api/v1/search?q=%22chemin%20d%27acc%C3%A8s%22&type=posts")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        hits["items"].as_array().unwrap().len(),
+        1,
+        "a phrase with an apostrophe: {hits}"
+    );
+}
+
+#[tokio::test]
 async fn search_ranks_and_pages_with_a_cursor() {
     let app = TestApp::spawn();
     let (_, anne) = setup(&app).await;
