@@ -109,3 +109,11 @@ macro_rules! expression_impls {
     )*};
 }
 expression_impls!(Fixed<ST, T>, Bound<ST, T, BST, V>);
+
+/// A whole statement written as fixed SQL (for what the query builder cannot say, such as
+/// data-modifying `WITH` clauses) runs like any diesel query, and is cached like one.
+impl<ST: TypedExpressionType, T> diesel::query_builder::Query for Fixed<ST, T> {
+    type SqlType = ST;
+}
+
+impl<ST, T, Conn> diesel::RunQueryDsl<Conn> for Fixed<ST, T> {}

@@ -5,6 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -14,6 +15,7 @@ use crate::accounts::auth::{Actor, Bearer, MaybeBearer};
 use crate::accounts::models::lower;
 use crate::app::AppState;
 use crate::db;
+use crate::db::fixed::fixed;
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http_util::{self, Stored};
 use crate::input::one_line;
@@ -252,35 +254,16 @@ pub(crate) fn create_reply(
     actor.require_writer()?;
     check_body(&input.body)?;
     conn.transaction(|conn| {
-        let now = Utc::now();
-        // One statement locks the thread row, refuses a locked thread (but to staff) and counts the
-        // reply; the subquery sees the posts before this one, so it tells a first-time participant.
-        let first_time = crate::db::fixed::fixed::<diesel::sql_types::Integer>(
-            "(NOT EXISTS (SELECT 1 FROM posts p WHERE p.thread_id = threads.id AND p.author_id = ",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(actor.id)
-        .sql("))::int");
-        let counted: Option<(String, Uuid, i32)> = diesel::update(
-            threads::table.filter(threads::id.eq(thread)).filter(
-                threads::locked
-                    .eq(false)
-                    .or(threads::locked.eq(actor.is_staff())),
-            ),
-        )
-        .set((
-            threads::reply_count.eq(threads::reply_count + 1),
-            threads::participant_count.eq(threads::participant_count + first_time),
-            threads::score.eq(threads::score + 2),
-            threads::last_activity_at.eq(now),
-            threads::last_poster_id.eq(actor.id),
-        ))
-        .returning((threads::title, threads::category_id, threads::reply_count))
-        .get_result(conn)
-        .optional()?;
-        let Some((title, category, reply_count)) = counted else {
-            thread_row(conn, thread)?;
+        // Lock the thread first: the statement below then runs with a snapshot taken after the
+        // lock, so it sees the posts of replies that committed while this one waited.
+        let (locked,): (bool,) = threads::table
+            .find(thread)
+            .select((threads::locked,))
+            .for_update()
+            .first(conn)?;
+        if locked && !actor.is_staff() {
             return Err(AppError::Forbidden("This thread is locked.".into()));
-        };
+        }
         let reply_to_author = match input.reply_to {
             None => None,
             Some(p) => {
@@ -300,39 +283,71 @@ pub(crate) fn create_reply(
                 }
             }
         };
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        let body_html = crate::markdown::render(&input.body);
+        // One statement writes the reply and everything it counts: the thread's counters (a
+        // first-time participant adds one), the post, the category's and the author's counts, and
+        // the author's default watch level on the thread. Prepared once per connection.
+        let (title, category, number): (String, Uuid, i32) = fixed::<(Text, SqlUuid, Integer)>(
+            "WITH t AS (UPDATE threads SET reply_count = reply_count + 1, \
+                 participant_count = participant_count + (NOT EXISTS (SELECT 1 FROM posts p \
+                     WHERE p.thread_id = threads.id AND p.author_id = ",
+        )
+        .bind::<SqlUuid, _>(actor.id)
+        .sql("))::int, score = score + 2, last_activity_at = ")
+        .bind::<Timestamptz, _>(now)
+        .sql(", last_poster_id = ")
+        .bind::<SqlUuid, _>(actor.id)
+        .sql(" WHERE id = ")
+        .bind::<SqlUuid, _>(thread)
+        .sql(
+            " RETURNING title, category_id, reply_count + 1 AS number), \
+             p AS (INSERT INTO posts (id, thread_id, number, author_id, reply_to_id, body, \
+                                      body_html, created_at) SELECT ",
+        )
+        .bind::<SqlUuid, _>(id)
+        .sql(", ")
+        .bind::<SqlUuid, _>(thread)
+        .sql(", t.number, ")
+        .bind::<SqlUuid, _>(actor.id)
+        .sql(", ")
+        .bind::<Nullable<SqlUuid>, _>(input.reply_to)
+        .sql(", ")
+        .bind::<Text, _>(&input.body)
+        .sql(", ")
+        .bind::<Text, _>(&body_html)
+        .sql(", ")
+        .bind::<Timestamptz, _>(now)
+        .sql(
+            " FROM t), \
+             c AS (UPDATE categories SET post_count = post_count + 1 \
+                   WHERE id = (SELECT category_id FROM t)), \
+             u AS (UPDATE users SET reply_count = reply_count + 1 WHERE id = ",
+        )
+        .bind::<SqlUuid, _>(actor.id)
+        .sql(
+            "), \
+             w AS (INSERT INTO thread_subscriptions (user_id, thread_id, level) SELECT ",
+        )
+        .bind::<SqlUuid, _>(actor.id)
+        .sql(", ")
+        .bind::<SqlUuid, _>(thread)
+        .sql(", 'watching' FROM t ON CONFLICT DO NOTHING) SELECT title, category_id, number FROM t")
+        .get_result(conn)?;
         let row = PostRow {
-            id: Uuid::now_v7(),
+            id,
             thread_id: thread,
-            number: reply_count + 1,
+            number,
             author_id: actor.id,
             reply_to_id: input.reply_to,
             body: input.body.clone(),
-            body_html: crate::markdown::render(&input.body),
+            body_html,
             reaction_counts: serde_json::json!({}),
             edited_at: None,
             deleted_at: None,
             created_at: now,
         };
-        let id = row.id;
-        diesel::insert_into(posts::table)
-            .values((
-                posts::id.eq(id),
-                posts::thread_id.eq(thread),
-                posts::number.eq(row.number),
-                posts::author_id.eq(actor.id),
-                posts::reply_to_id.eq(input.reply_to),
-                posts::body.eq(&row.body),
-                posts::body_html.eq(&row.body_html),
-                posts::created_at.eq(now),
-            ))
-            .execute(conn)?;
-        diesel::update(categories::table.find(category))
-            .set(categories::post_count.eq(categories::post_count + 1))
-            .execute(conn)?;
-        diesel::update(users::table.find(actor.id))
-            .set(users::reply_count.eq(users::reply_count + 1))
-            .execute(conn)?;
-        notifications::watch_thread_by_default(conn, actor.id, thread)?;
         let event = |kind| Event {
             kind,
             actor: actor.id,

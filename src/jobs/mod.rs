@@ -111,17 +111,25 @@ impl NewJob {
 /// Returns `None` when a job with the same unique key is already queued.
 pub fn enqueue(conn: &mut PgConnection, job: NewJob) -> QueryResult<Option<Uuid>> {
     let id = Uuid::now_v7();
-    let inserted = diesel::insert_into(jobs::table)
-        .values((
-            jobs::id.eq(id),
-            jobs::kind.eq(&job.kind),
-            jobs::payload.eq(&job.payload),
-            jobs::run_at.eq(job.run_at.unwrap_or_else(Utc::now)),
-            jobs::max_attempts.eq(job.max_attempts),
-            jobs::unique_key.eq(&job.unique_key),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)?;
+    use diesel::sql_types::{Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    // Fixed SQL rather than the query builder: diesel never caches `ON CONFLICT` statements, and
+    // this one runs with every reply.
+    let inserted = crate::db::fixed::fixed::<Integer>(
+        "INSERT INTO jobs (id, kind, payload, run_at, max_attempts, unique_key) VALUES (",
+    )
+    .bind::<SqlUuid, _>(id)
+    .sql(", ")
+    .bind::<Text, _>(&job.kind)
+    .sql(", ")
+    .bind::<Jsonb, _>(&job.payload)
+    .sql(", ")
+    .bind::<Timestamptz, _>(job.run_at.unwrap_or_else(Utc::now))
+    .sql(", ")
+    .bind::<Nullable<Integer>, _>(job.max_attempts)
+    .sql(", ")
+    .bind::<Nullable<Text>, _>(&job.unique_key)
+    .sql(") ON CONFLICT DO NOTHING")
+    .execute(conn)?;
     Ok((inserted == 1).then_some(id))
 }
 

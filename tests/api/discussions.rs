@@ -1107,3 +1107,34 @@ async fn export_has_the_members_discussions_and_erasure_keeps_content_anonymous(
     );
     assert_eq!(after["author"]["display_name"], "");
 }
+
+#[tokio::test]
+async fn concurrent_replies_are_numbered_and_counted_once() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_cc").await;
+    let anne = app.member("anne_cc").await;
+    let bob = app.member("bob_cc").await;
+    category(&app, &admin, "forets", "everyone").await;
+    let t = thread(&app, &admin, "forets", "Relevés simultanés", "Allez-y.").await;
+    let path = format!("/api/v1/threads/{}/posts", id(&t));
+    // Both members reply five times at once: the thread row lock orders them.
+    let sends = (0..10).map(|i| {
+        let who = if i % 2 == 0 { &anne } else { &bob };
+        app.authed(Method::POST, &path, who)
+            .json(&json!({"body": format!("Réponse {i}")}))
+            .send()
+    });
+    let mut numbers = Vec::new();
+    for resp in futures_util::future::join_all(sends).await {
+        let (status, post) = json(resp.unwrap()).await;
+        assert_eq!(status, 201, "{post}");
+        numbers.push(post["number"].as_i64().unwrap());
+    }
+    numbers.sort();
+    assert_eq!(numbers, (2..=11).collect::<Vec<_>>());
+    let (_, t2) = json(app.get(&format!("/api/v1/threads/{}", id(&t))).await).await;
+    assert_eq!(t2["reply_count"], 10);
+    assert_eq!(t2["participant_count"], 3, "the author, anne and bob");
+    let (_, profile) = json(app.get("/api/v1/users/anne_cc").await).await;
+    assert_eq!(profile["reply_count"], 5);
+}
