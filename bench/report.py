@@ -31,7 +31,9 @@ for line in sys.stdin:
         "kind": kind,
         "rps": rps,
         "p50_ms": float(fields.get("p50_ms", 0)),
+        "p95_ms": float(fields.get("p95_ms", 0)),
         "p99_ms": float(fields.get("p99_ms", 0)),
+        "connections": int(fields.get("conns", a.connections)),
         "requests": int(fields.get("requests", 0)),
         "errors": int(fields.get("errors", 0)),
         "non_2xx": int(fields.get("non2xx", 0)),
@@ -66,9 +68,9 @@ with open(a.out, "w") as f:
     json.dump(doc, f, indent=2, ensure_ascii=False)
 
 print(f"\nlimits: pgbench -S {a.sel:.0f} tps, TPC-B {a.tpcb:.0f} tps ({a.connections} clients)")
-print(f"{'scenario':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>7}")
+print(f"{'scenario':42} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>7}")
 for r in rows:
     ratio = f"{r['ratio_to_limit']:.2f}" if r["ratio_to_limit"] is not None else "-"
-    print(f"{r['scenario']:42} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
-          f"{r['errors'] + r['non_2xx']:7d} {ratio:>7}")
+    print(f"{r['scenario']:42} {r['connections']:5d} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} "
+          f"{r['p99_ms']:8.2f} {r['errors'] + r['non_2xx']:7d} {ratio:>7}")
 print(f"\nwritten: {a.out}")

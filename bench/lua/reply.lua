@@ -6,9 +6,10 @@ local data = require("tokens")
 local words = { "forêt","haie","bocage","adresse","commune","hameau","lidar","donnée","ouverte","carte","cartographie","territoire","parcelle","cadastre","route","chemin","rivière","littoral","imagerie","photo","immersive","relevé","inventaire","peuplement","chêne","hêtre","châtaignier","incendie","repousse","sentinelle","satellite","modèle","hauteur","altitude","qualité","base","nationale","collectivité","mairie","habitant","contributeur","lauréat","défi","commun","géocommun","partenaire","organisation","projet","atelier","réunion","outil","logiciel","format","export","import","fichier","serveur","interface","service","public","politique","friche","artificialisation","biodiversité","zone","humide","prairie","verger","sentier","vélo","école","santé","secours","pompier","livraison","numérotation","voie","rue","place","quartier","bourg","village","ville","région","département","Bretagne","Finistère","Morbihan","Gironde","Vosges","Alpes","Jura","Landes","Corse","mesurer","cartographier","publier","partager","vérifier","corriger","compléter","ajouter","télécharger","documenter","animer","proposer","améliorer","suivre","comparer","croiser","nouveau","ancien","précis","complet","libre","utile","simple","rapide","fiable","local" }
 local i = 0
 local seed = 42
-local function rand(n) -- a small LCG: the same bodies on every run
-  seed = (seed * 1103515245 + 12345) % 2147483648
-  return (seed % n) + 1
+-- Park-Miller: the same bodies on every run, and its products stay exact in LuaJIT's doubles.
+local function rand(n)
+  seed = (seed * 16807) % 2147483647
+  return seed % n + 1
 end
 request = function()
   i = i + 1
