@@ -83,9 +83,24 @@ pub fn users_by_id(
 }
 
 /// The public columns of a member, in the order [`user`] reads them.
-type UserCols = (Uuid, String, String, String, DateTime<Utc>);
+pub type UserCols = (Uuid, String, String, String, DateTime<Utc>);
 
-fn user((id, username, display_name, role, created_at): UserCols) -> UserPublic {
+/// A member's public columns, to select (aliases and joins select them the same way).
+pub const USER_COLUMNS: (
+    users::id,
+    users::username,
+    users::display_name,
+    users::role,
+    users::created_at,
+) = (
+    users::id,
+    users::username,
+    users::display_name,
+    users::role,
+    users::created_at,
+);
+
+pub fn user((id, username, display_name, role, created_at): UserCols) -> UserPublic {
     UserPublic {
         id,
         username,

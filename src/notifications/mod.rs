@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz, Uuid as SqlUuid};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -14,10 +14,11 @@ use crate::accounts::auth::{Actor, Bearer};
 use crate::accounts::types::UserPublic;
 use crate::app::AppState;
 use crate::db;
-use crate::discussions::view::users_by_id;
+use crate::db::fixed::fixed;
+use crate::discussions::view::{USER_COLUMNS, UserCols, user};
 use crate::error::{AppError, AppResult, Problem};
 use crate::schema::{
-    categories, category_subscriptions, notifications, thread_subscriptions, threads,
+    categories, category_subscriptions, notifications, thread_subscriptions, threads, users,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -321,19 +322,30 @@ pub async fn list(
     let unread_only = query.unread.unwrap_or(false);
     let page = db::run(&state.pool, move |conn| {
         let actor = Actor::load(conn, &bearer.0)?;
+        // One statement: the page, each actor's public columns, and the unread count (an
+        // uncorrelated subquery, which PostgreSQL runs once for the page).
         let mut q = notifications::table
+            .left_join(users::table.on(notifications::actor_id.eq(users::id.nullable())))
             .filter(notifications::user_id.eq(actor.id))
             .select((
-                notifications::id,
-                notifications::kind,
-                notifications::actor_id,
-                notifications::target_type,
-                notifications::target_id,
-                notifications::target_title,
-                notifications::post_id,
-                notifications::decision_id,
-                notifications::created_at,
-                notifications::read_at,
+                (
+                    notifications::id,
+                    notifications::kind,
+                    notifications::actor_id,
+                    notifications::target_type,
+                    notifications::target_id,
+                    notifications::target_title,
+                    notifications::post_id,
+                    notifications::decision_id,
+                    notifications::created_at,
+                    notifications::read_at,
+                ),
+                USER_COLUMNS.nullable(),
+                fixed::<BigInt>(
+                    "(SELECT count(*) FROM notifications unread WHERE unread.user_id = ",
+                )
+                .bind::<SqlUuid, _>(actor.id)
+                .sql(" AND unread.read_at IS NULL)"),
             ))
             .into_boxed();
         if unread_only {
@@ -342,32 +354,33 @@ pub async fn list(
         if let Some((at, id)) = after {
             // A row-value comparison, so that the cursor is an index range.
             q = q.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "(notifications.created_at, notifications.id) < (",
-                )
-                .bind::<diesel::sql_types::Timestamptz, _>(at)
-                .sql(", ")
-                .bind::<SqlUuid, _>(id)
-                .sql(")"),
+                fixed::<Bool>("(notifications.created_at, notifications.id) < (")
+                    .bind::<Timestamptz, _>(at)
+                    .sql(", ")
+                    .bind::<SqlUuid, _>(id)
+                    .sql(")"),
             );
         }
-        let mut rows: Vec<NotificationRow> = q
+        let mut rows: Vec<(NotificationRow, Option<UserCols>, i64)> = q
             .order((notifications::created_at.desc(), notifications::id.desc()))
             .limit(limit + 1)
             .load(conn)?;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
-            rows.last().map(|r| crate::pagination::encode(&(r.8, r.0)))
+            rows.last().map(|r| crate::pagination::encode(&(r.0.8, r.0.0)))
         } else {
             None
         };
-        let actors = users_by_id(conn, rows.iter().filter_map(|r| r.2))?;
+        let unread_count = match rows.first() {
+            Some(r) => r.2,
+            None => unread_count(conn, actor.id)?,
+        };
         let items = rows
             .into_iter()
-            .map(|r| Notification {
+            .map(|(r, who, _)| Notification {
                 id: r.0,
                 kind: r.1,
-                actor: r.2.and_then(|a| actors.get(&a).cloned()),
+                actor: who.map(user),
                 target: Target {
                     kind: r.3,
                     id: r.4,
@@ -382,7 +395,7 @@ pub async fn list(
         Ok(NotificationPage {
             items,
             next_cursor,
-            unread_count: unread_count(conn, actor.id)?,
+            unread_count,
         })
     })
     .await?;
