@@ -15,6 +15,7 @@ p.add_argument("--scale", required=True)
 p.add_argument("--connections", type=int, required=True)
 p.add_argument("--duration", type=int, required=True)
 p.add_argument("--out", required=True)
+p.add_argument("--drain", default="", help="fan-out jobs pending after the replies, left, seconds waited")
 a = p.parse_args()
 
 rows = []
@@ -64,6 +65,10 @@ doc = {
     "limits": {"pgbench_select_only_tps": a.sel, "pgbench_tpcb_tps": a.tpcb},
     "scenarios": rows,
 }
+if a.drain:
+    pending, left, waited = a.drain.split(",")
+    doc["fanout_drain"] = {"pending_after_replies": int(pending), "left": int(left), "seconds": float(waited),
+                           "jobs_per_s": round((int(pending) - int(left)) / float(waited), 1) if float(waited) else None}
 with open(a.out, "w") as f:
     json.dump(doc, f, indent=2, ensure_ascii=False)
 
@@ -73,4 +78,8 @@ for r in rows:
     ratio = f"{r['ratio_to_limit']:.2f}" if r["ratio_to_limit"] is not None else "-"
     print(f"{r['scenario']:42} {r['connections']:5d} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} "
           f"{r['p99_ms']:8.2f} {r['errors'] + r['non_2xx']:7d} {ratio:>7}")
+if "fanout_drain" in doc:
+    d = doc["fanout_drain"]
+    print(f"\nnotification fan-out: {d['pending_after_replies']} jobs after the replies, {d['left']} left after "
+          f"{d['seconds']} s ({d['jobs_per_s']} jobs/s)")
 print(f"\nwritten: {a.out}")
