@@ -1,0 +1,1 @@
+DROP INDEX thread_subscriptions_muted_idx;
