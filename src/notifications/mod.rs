@@ -367,7 +367,8 @@ pub async fn list(
             .load(conn)?;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
-            rows.last().map(|r| crate::pagination::encode(&(r.0.8, r.0.0)))
+            rows.last()
+                .map(|r| crate::pagination::encode(&(r.0.8, r.0.0)))
         } else {
             None
         };
