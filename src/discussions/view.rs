@@ -71,13 +71,7 @@ pub fn users_by_id(
     }
     let rows: Vec<UserCols> = users::table
         .filter(users::id.eq_any(&ids))
-        .select((
-            users::id,
-            users::username,
-            users::display_name,
-            users::role,
-            users::created_at,
-        ))
+        .select(USER_COLUMNS)
         .load(conn)?;
     Ok(rows.into_iter().map(|c| (c.0, user(c))).collect())
 }
@@ -181,17 +175,7 @@ pub fn load_posts(
     let viewer_id = viewer.map(|v| v.id);
     let mut q = posts::table
         .inner_join(users::table.on(users::id.eq(posts::author_id)))
-        .select((
-            PostRow::as_select(),
-            (
-                users::id,
-                users::username,
-                users::display_name,
-                users::role,
-                users::created_at,
-            ),
-            my_reactions!(viewer_id),
-        ))
+        .select((PostRow::as_select(), USER_COLUMNS, my_reactions!(viewer_id)))
         .into_boxed();
     q = match *select {
         PostSelect::One(id) => q.filter(posts::id.eq(id)),
@@ -267,22 +251,8 @@ pub fn load_threads(
         .select((
             ThreadRow::as_select(),
             (categories::slug, categories::name),
-            (
-                users::id,
-                users::username,
-                users::display_name,
-                users::role,
-                users::created_at,
-            ),
-            last_posters
-                .fields((
-                    users::id,
-                    users::username,
-                    users::display_name,
-                    users::role,
-                    users::created_at,
-                ))
-                .nullable(),
+            USER_COLUMNS,
+            last_posters.fields(USER_COLUMNS).nullable(),
             PostRow::as_select(),
             tag_list,
             my_reactions!(viewer_id),
