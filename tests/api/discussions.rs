@@ -1138,3 +1138,78 @@ async fn concurrent_replies_are_numbered_and_counted_once() {
     let (_, profile) = json(app.get("/api/v1/users/anne_cc").await).await;
     assert_eq!(profile["reply_count"], 5);
 }
+
+#[tokio::test]
+async fn hot_reads_are_prepared_once_per_connection() {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    use palabre::discussions::view::{self, PostSelect, ThreadSelect};
+
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        plan_cache_mode: String,
+    }
+    #[derive(QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = Text)]
+        statement: String,
+    }
+
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_ps").await;
+    category(&app, &admin, "forets", "everyone").await;
+    let t = thread(&app, &admin, "forets", "Préparé une fois", "corps").await;
+    reply(&app, &admin, &t, "Une réponse", None).await;
+    let thread_id: uuid::Uuid = id(&t).parse().unwrap();
+
+    // A connection of the app's own pool, with the session settings every request gets.
+    let mut conn = app.pool.get().unwrap();
+    let setting: Setting = diesel::sql_query("SHOW plan_cache_mode")
+        .get_result(&mut **conn)
+        .unwrap();
+    assert_eq!(setting.plan_cache_mode, "force_generic_plan");
+    let list = ThreadSelect {
+        limit: 21,
+        ..Default::default()
+    };
+    let one = ThreadSelect {
+        id: Some(thread_id),
+        limit: 1,
+        ..Default::default()
+    };
+    let replies = PostSelect::Replies {
+        thread: thread_id,
+        after: 1,
+        limit: 21,
+    };
+    for _ in 0..3 {
+        assert_eq!(view::load_threads(&mut conn, &list, None).unwrap().len(), 1);
+        assert_eq!(view::load_threads(&mut conn, &one, None).unwrap().len(), 1);
+        assert_eq!(
+            view::load_posts(&mut conn, &replies, None).unwrap().len(),
+            1
+        );
+    }
+    // Cached statements are named and listed; a statement diesel refuses to cache (any `sql()`
+    // literal in it) runs as the unnamed one and is not.
+    let prepared: Vec<Prepared> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+        .load(&mut **conn)
+        .unwrap();
+    let count = |needle: &str| {
+        prepared
+            .iter()
+            .filter(|p| p.statement.contains(needle))
+            .count()
+    };
+    assert_eq!(
+        count(r#""threads" INNER JOIN "categories""#),
+        2,
+        "the list and the single thread, each prepared once"
+    );
+    assert_eq!(
+        count(r#"FROM ("posts" INNER JOIN "users""#),
+        1,
+        "the replies page"
+    );
+}
