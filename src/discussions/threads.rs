@@ -333,7 +333,9 @@ pub(crate) fn create_reply(
         .bind::<SqlUuid, _>(actor.id)
         .sql(", ")
         .bind::<SqlUuid, _>(thread)
-        .sql(", 'watching' FROM t ON CONFLICT DO NOTHING) SELECT title, category_id, number FROM t")
+        .sql(", ")
+        .bind::<Text, _>(notifications::LEVEL_ON_POSTING.as_str())
+        .sql(" FROM t ON CONFLICT DO NOTHING) SELECT title, category_id, number FROM t")
         .get_result(conn)?;
         let row = PostRow {
             id,

@@ -109,7 +109,11 @@ pub struct UnreadCount {
     pub unread_count: i64,
 }
 
-/// Sets `user`'s level on a thread only if they have none yet (an explicit choice is kept).
+/// The level a member gets on a thread they start or reply to, unless they chose one.
+pub const LEVEL_ON_POSTING: WatchLevel = WatchLevel::Watching;
+
+/// Sets `user`'s level on a thread to [`LEVEL_ON_POSTING`] only if they have none yet (an explicit
+/// choice is kept). A reply does the same inside its one statement (`threads::reply`).
 pub fn watch_thread_by_default(
     conn: &mut PgConnection,
     user: Uuid,
@@ -119,7 +123,7 @@ pub fn watch_thread_by_default(
         .values((
             thread_subscriptions::user_id.eq(user),
             thread_subscriptions::thread_id.eq(thread),
-            thread_subscriptions::level.eq("watching"),
+            thread_subscriptions::level.eq(LEVEL_ON_POSTING.as_str()),
         ))
         .on_conflict_do_nothing()
         .execute(conn)?;

@@ -94,7 +94,7 @@ const TSQUERY_AFTER: &str = r#")::text, '''([^'']{7,})[^'']''', '''\1'':*', 'g')
 /// How many of the most recent matching posts are ranked. Common words match a large share of
 /// a million posts, and ranking every match read all of their `tsvector`s (1-2 s at scale 1); the
 /// most recent matches come from an index walk that stops once it has them.
-pub const POST_CANDIDATES: i64 = 500;
+const POST_CANDIDATES: i64 = 500;
 
 const ESCAPE: &str = "replace(replace(replace(%s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')";
 const HEADLINE_OPTIONS: &str =
