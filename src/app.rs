@@ -161,19 +161,16 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `settings.bind` (port 0 picks a free port) and prepares the server.
-    /// `handle_signals`: stop gracefully on SIGINT/SIGTERM (production), or leave signals alone (tests).
-    pub fn build(state: AppState, handle_signals: bool) -> anyhow::Result<Self> {
-        Self::build_with(state, handle_signals, |_| {})
+    /// Binds `settings.bind` (port 0 picks a free port) and prepares the server. It leaves signals
+    /// alone: `palabre serve` listens for them before it announces itself, and stops the server
+    /// through [`Application::handle`].
+    pub fn build(state: AppState) -> anyhow::Result<Self> {
+        Self::build_with(state, |_| {})
     }
 
     /// [`Application::build`] with extra routes (the test suite mounts probes of the shared
     /// extractor configuration this way).
-    pub fn build_with(
-        state: AppState,
-        handle_signals: bool,
-        extra: fn(&mut web::ServiceConfig),
-    ) -> anyhow::Result<Self> {
+    pub fn build_with(state: AppState, extra: fn(&mut web::ServiceConfig)) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(state.settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.settings.bind))?;
         let addr = listener.local_addr()?;
@@ -182,7 +179,7 @@ impl Application {
         let workers = state.settings.http_workers;
         let settings = state.settings.clone();
         let configure = configure(state, metrics, routes);
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
             App::new()
                 .configure(configure.clone())
                 .configure(extra)
@@ -194,10 +191,8 @@ impl Application {
                 .wrap(from_fn(telemetry::request_middleware))
         })
         .workers(workers)
-        .shutdown_timeout(10);
-        if !handle_signals {
-            server = server.disable_signals();
-        }
+        .shutdown_timeout(10)
+        .disable_signals();
         let server = server.listen(listener)?.run();
         Ok(Self { server, addr })
     }

@@ -261,13 +261,14 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let database = Database::open(&settings)?;
             let pool = database.migrated_pool(&settings)?;
             let mailer = Mailer::from_settings(&settings)?;
-            tracing::info!(mail = %mailer.describe(), threads = settings.job_workers, "worker started");
-            let handle = worker_for(&pool, &settings, &mailer)
-                .spawn(settings.job_workers.max(1), Some(Scheduler::for_app()));
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            rt.block_on(wait_for_shutdown_signal())?;
+            let shutdown = rt.block_on(async { ShutdownSignal::listen() })?;
+            tracing::info!(mail = %mailer.describe(), threads = settings.job_workers, "worker started");
+            let handle = worker_for(&pool, &settings, &mailer)
+                .spawn(settings.job_workers.max(1), Some(Scheduler::for_app()));
+            rt.block_on(shutdown.recv());
             tracing::info!("stopping the worker");
             handle.stop();
             drop(pool);
@@ -284,7 +285,14 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             });
             let state = AppState::new(pool.clone(), settings.clone(), mailer)?;
             let result = actix_web::rt::System::new().block_on(async move {
-                let app = Application::build(state, true)?;
+                let shutdown = ShutdownSignal::listen()?;
+                let app = Application::build(state)?;
+                let server = app.handle();
+                actix_web::rt::spawn(async move {
+                    shutdown.recv().await;
+                    // Graceful: in-flight requests finish (up to the shutdown timeout).
+                    server.stop(true).await;
+                });
                 tracing::info!(addr = %app.addr(), "palabre listening");
                 app.run().await?;
                 anyhow::Ok(())
@@ -301,13 +309,28 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-async fn wait_for_shutdown_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {},
-        _ = int.recv() => {},
+/// SIGTERM and SIGINT, caught from the moment this is made. Made before a process says it is
+/// listening or started, so that a signal sent right after that line stops it gracefully: before,
+/// the signal's default action would kill it, leaving the embedded PostgreSQL behind (a test that
+/// stopped `serve` just after it started saw it once). Must be made inside a Tokio runtime.
+struct ShutdownSignal {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn listen() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
     }
-    Ok(())
+
+    async fn recv(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {},
+            _ = self.int.recv() => {},
+        }
+    }
 }

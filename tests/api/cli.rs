@@ -293,8 +293,8 @@ async fn serve_runs_its_own_postgres_reuses_it_and_stops_cleanly() {
         text(&out)
     );
     let pg_pid = postmaster_pid(&data).unwrap();
-    let (status, _) = serving.terminate();
-    assert!(status.success());
+    let (status, rest) = serving.terminate();
+    assert!(status.success(), "{status:?} {rest:?}");
     assert!(!alive(pg_pid));
 
     // With nothing running, a command starts the cluster for its own run and stops it afterwards.
@@ -317,6 +317,24 @@ async fn serve_runs_its_own_postgres_reuses_it_and_stops_cleanly() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     assert!(postmaster_pid(&data).is_none(), "no PostgreSQL left behind");
+}
+
+#[test]
+fn serve_stopped_as_soon_as_it_listens_stops_cleanly() {
+    // SIGTERM the moment `palabre listening` is logged: the signal is caught by then, so the server
+    // stops gracefully and stops its embedded PostgreSQL (the default action would kill palabre
+    // and leave PostgreSQL running).
+    let dir = TempDir::new("palabre-quick-stop");
+    let data = dir.0.join("data");
+    let serving = Serving::start(&dir.0);
+    let pg_pid = postmaster_pid(&data).unwrap();
+    let (status, rest) = serving.terminate();
+    assert!(status.success(), "{status:?} {rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("HTTP server stopped")),
+        "{rest:?}"
+    );
+    assert!(!alive(pg_pid), "the embedded PostgreSQL was left running");
 }
 
 #[test]

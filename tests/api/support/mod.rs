@@ -241,7 +241,7 @@ impl TestApp {
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let app = Application::build_with(state, false, extra).expect("build the app");
+                let app = Application::build_with(state, extra).expect("build the app");
                 tx.send((app.addr(), app.handle())).unwrap();
                 let _ = app.run().await;
             })
