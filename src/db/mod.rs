@@ -196,6 +196,24 @@ pub fn with_conn<T>(
 }
 
 /// Applies every pending migration.
+/// Runs `f` in a transaction, or in the caller's when there is one already, without the
+/// `SAVEPOINT`/`RELEASE` pair a nested `Connection::transaction` would add: two round trips, on a
+/// reply while it holds its thread's row lock. An error from `f` must then end the caller's
+/// transaction (every caller returns it), since nothing is rolled back to a savepoint.
+pub fn atomic<T, E, F>(conn: &mut PgConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth()?;
+    if depth.is_some() {
+        f(conn)
+    } else {
+        conn.transaction(f)
+    }
+}
+
 pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
     let applied = conn
         .run_pending_migrations(MIGRATIONS)

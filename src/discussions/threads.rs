@@ -253,7 +253,11 @@ pub(crate) fn create_reply(
 ) -> AppResult<Post> {
     actor.require_writer()?;
     check_body(&input.body)?;
-    conn.transaction(|conn| {
+    // Work that needs no lock happens before the thread's row is locked: concurrent replies to a
+    // hot thread wait on that lock, so it is held for as few round trips as possible.
+    let body_html = crate::markdown::render(&input.body);
+    let mentioned = existing_users(conn, &crate::markdown::mentions(&input.body, MAX_MENTIONS))?;
+    db::atomic(conn, |conn| {
         // Lock the thread first: the statement below then runs with a snapshot taken after the
         // lock, so it sees the posts of replies that committed while this one waited.
         let (locked,): (bool,) = threads::table
@@ -285,7 +289,6 @@ pub(crate) fn create_reply(
         };
         let now = Utc::now();
         let id = Uuid::now_v7();
-        let body_html = crate::markdown::render(&input.body);
         // One statement writes the reply and everything it counts: the thread's counters (a
         // first-time participant adds one), the post, the category's and the author's counts, and
         // the author's default watch level on the thread. Prepared once per connection.
@@ -362,8 +365,6 @@ pub(crate) fn create_reply(
         if let Some(author) = reply_to_author {
             notifications::notify(conn, &event("reply"), &[author])?;
         }
-        let mentioned =
-            existing_users(conn, &crate::markdown::mentions(&input.body, MAX_MENTIONS))?;
         notifications::notify(conn, &event("mention"), &mentioned)?;
         notifications::enqueue_watchers(conn, &event("watched_reply"), category)?;
         Ok(view::own_post(row, actor.public()))
