@@ -62,6 +62,14 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A page with nothing on it, and no next page.
+    pub fn empty() -> Self {
+        Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    }
+
     /// Builds a page from up to `limit + 1` rows (the extra row tells that there is a next page).
     pub fn from_rows<R, K: Serialize>(
         mut rows: Vec<R>,

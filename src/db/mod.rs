@@ -195,7 +195,6 @@ pub fn with_conn<T>(
     result
 }
 
-/// Applies every pending migration.
 /// Runs `f` in a transaction, or in the caller's when there is one already, without the
 /// `SAVEPOINT`/`RELEASE` pair a nested `Connection::transaction` would add: two round trips, on a
 /// reply while it holds its thread's row lock. An error from `f` must then end the caller's
@@ -214,6 +213,7 @@ where
     }
 }
 
+/// Applies every pending migration.
 pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
     let applied = conn
         .run_pending_migrations(MIGRATIONS)

@@ -394,10 +394,6 @@ fn list_threads(
             ));
         }
     }
-    let empty = || Page {
-        items: Vec::new(),
-        next_cursor: None,
-    };
     let category = match &q.category {
         None => None,
         Some(slug) => match categories::table
@@ -407,7 +403,7 @@ fn list_threads(
             .optional()?
         {
             Some(id) => Some(id),
-            None => return Ok(empty()),
+            None => return Ok(Page::empty()),
         },
     };
     let author = match &q.author {
@@ -419,7 +415,7 @@ fn list_threads(
             .optional()?
         {
             Some(id) => Some(id),
-            None => return Ok(empty()),
+            None => return Ok(Page::empty()),
         },
     };
     let select = view::ThreadSelect {
@@ -431,24 +427,20 @@ fn list_threads(
         after,
         limit: limit + 1,
     };
-    let mut items = view::load_threads(conn, &select, viewer)?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|i| {
+    let items = view::load_threads(conn, &select, viewer)?;
+    Ok(Page::from_rows(
+        items,
+        limit,
+        |i| {
             let t = &i.thread;
-            crate::pagination::encode(&match sort {
+            match sort {
                 ThreadSort::Latest => ThreadCursor::Time(t.created_at, t.id),
                 ThreadSort::Active => ThreadCursor::Time(t.last_activity_at, t.id),
                 ThreadSort::Top => ThreadCursor::Score(i.score, t.id),
-            })
-        })
-    } else {
-        None
-    };
-    Ok(Page {
-        items: items.into_iter().map(|i| i.thread).collect(),
-        next_cursor,
-    })
+            }
+        },
+        |i| i.thread,
+    ))
 }
 
 fn viewer(conn: &mut PgConnection, bearer: &MaybeBearer) -> AppResult<Option<Actor>> {
@@ -736,7 +728,7 @@ pub async fn list_posts(
             after: after.unwrap_or(1),
             limit: limit + 1,
         };
-        let mut items = view::load_posts(conn, &select, v.as_ref())?;
+        let items = view::load_posts(conn, &select, v.as_ref())?;
         if items.is_empty() {
             // An empty page: tell an empty thread from no thread.
             threads::table
@@ -744,13 +736,7 @@ pub async fn list_posts(
                 .select(threads::id)
                 .first::<Uuid>(conn)?;
         }
-        let next_cursor = if items.len() as i64 > limit {
-            items.truncate(limit as usize);
-            items.last().map(|p| crate::pagination::encode(&p.number))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(Page::from_rows(items, limit, |p| p.number, |p| p))
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))

@@ -17,6 +17,7 @@ use crate::db;
 use crate::db::fixed::fixed;
 use crate::discussions::view::{USER_COLUMNS, UserCols, user};
 use crate::error::{AppError, AppResult, Problem};
+use crate::pagination::Page;
 use crate::schema::{
     categories, category_subscriptions, notifications, thread_subscriptions, threads, users,
 };
@@ -113,7 +114,7 @@ pub struct UnreadCount {
 pub const LEVEL_ON_POSTING: WatchLevel = WatchLevel::Watching;
 
 /// Sets `user`'s level on a thread to [`LEVEL_ON_POSTING`] only if they have none yet (an explicit
-/// choice is kept). A reply does the same inside its one statement (`threads::reply`).
+/// choice is kept). A reply does the same inside its one statement (`threads::create_reply`).
 pub fn watch_thread_by_default(
     conn: &mut PgConnection,
     user: Uuid,
@@ -365,24 +366,19 @@ pub async fn list(
                     .sql(")"),
             );
         }
-        let mut rows: Vec<(NotificationRow, Option<UserCols>, i64)> = q
+        let rows: Vec<(NotificationRow, Option<UserCols>, i64)> = q
             .order((notifications::created_at.desc(), notifications::id.desc()))
             .limit(limit + 1)
             .load(conn)?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last()
-                .map(|r| crate::pagination::encode(&(r.0.8, r.0.0)))
-        } else {
-            None
-        };
         let unread_count = match rows.first() {
             Some(r) => r.2,
             None => unread_count(conn, actor.id)?,
         };
-        let items = rows
-            .into_iter()
-            .map(|(r, who, _)| Notification {
+        let Page { items, next_cursor } = Page::from_rows(
+            rows,
+            limit,
+            |r| (r.0.8, r.0.0),
+            |(r, who, _)| Notification {
                 id: r.0,
                 kind: r.1,
                 actor: who.map(user),
@@ -395,8 +391,8 @@ pub async fn list(
                 decision_id: r.7,
                 created_at: r.8,
                 read: r.9.is_some(),
-            })
-            .collect();
+            },
+        );
         Ok(NotificationPage {
             items,
             next_cursor,
