@@ -1,4 +1,8 @@
-//! Builds the actix application. The same builder serves production (`palabre serve`) and the tests.
+//! Composes the application from its list of features, and builds the actix application. The same
+//! builder serves production (`palabre serve`) and the tests.
+//!
+//! Adding a feature is a folder under `src/`, a migration, and one entry in [`FEATURES`]: its routes,
+//! OpenAPI document, job kinds, periodic jobs and personal-data hooks are read from that entry.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -10,43 +14,56 @@ use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::accounts::auth::JwtKeys;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{self, AppError};
+use crate::feature::Feature;
+pub use crate::http::AppState;
+use crate::jobs::{Registry, Scheduler};
 use crate::mail::Mailer;
 use crate::telemetry::{self, Metrics};
 
-/// What every handler may need. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: Pool,
-    pub settings: Arc<Settings>,
-    pub mailer: Mailer,
-    pub jwt: Arc<JwtKeys>,
+/// The features of palabre, in the order of their layers (a feature may use the ones before it).
+pub const FEATURES: &[Feature] = &[
+    crate::accounts::FEATURE,
+    crate::notifications::FEATURE,
+    crate::organisations::FEATURE,
+    crate::discussions::FEATURE,
+    crate::search::FEATURE,
+    crate::feeds::FEATURE,
+];
+
+/// The application state, composed of every feature.
+pub fn state(pool: Pool, settings: Arc<Settings>, mailer: Mailer) -> anyhow::Result<AppState> {
+    AppState::new(pool, settings, mailer, FEATURES)
 }
 
-impl AppState {
-    /// Resolves the JWT secret (configured, or generated once in the data dir).
-    pub fn new(pool: Pool, settings: Arc<Settings>, mailer: Mailer) -> anyhow::Result<Self> {
-        let secret = settings.resolve_jwt_secret()?;
-        let jwt = Arc::new(JwtKeys::new(&secret, &settings.public_url)?);
-        Ok(Self {
-            pool,
-            settings,
-            mailer,
-            jwt,
-        })
+/// Every job kind: core's (mail delivery through `mailer`, housekeeping), then each feature's.
+pub fn job_registry(mailer: &Mailer) -> Registry {
+    let mut registry = Registry::new();
+    crate::mail::register_jobs(&mut registry, mailer.clone());
+    crate::housekeeping::register(&mut registry);
+    for feature in FEATURES {
+        (feature.jobs)(&mut registry);
     }
+    registry
 }
 
-/// Registers every API route under `/api/v1`. Features add theirs here.
+/// Every periodic job: core's, then each feature's.
+pub fn scheduler() -> Scheduler {
+    let mut periodic = crate::mail::periodic();
+    periodic.extend(crate::housekeeping::periodic());
+    for feature in FEATURES {
+        periodic.extend((feature.periodic)());
+    }
+    Scheduler::new(periodic)
+}
+
+/// Registers every API route under `/api/v1`: each feature's, and the OpenAPI document.
 fn api_v1(cfg: &mut web::ServiceConfig) {
-    crate::accounts::routes(cfg);
-    crate::discussions::routes(cfg);
-    crate::notifications::routes(cfg);
-    crate::search::routes(cfg);
-    crate::feeds::routes(cfg);
+    for feature in FEATURES {
+        (feature.routes)(cfg);
+    }
     cfg.route(
         "/openapi.json",
         web::get().to(|| async {

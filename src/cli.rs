@@ -5,10 +5,10 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::accounts::{self, NewUser, Role};
-use crate::app::{AppState, Application};
+use crate::app::Application;
 use crate::config::Settings;
 use crate::db::{self, Pool, embedded::LocalPostgres};
-use crate::jobs::{JobContext, Registry, Scheduler, Worker, WorkerConfig};
+use crate::jobs::{JobContext, Worker, WorkerConfig};
 use crate::mail::Mailer;
 
 #[derive(Parser, Debug)]
@@ -112,9 +112,9 @@ impl Database {
     pub fn open(settings: &Settings) -> anyhow::Result<Self> {
         match &settings.database_url {
             Some(url) => {
-                tracing::info!(url = %db::redact_url(url), "using DATABASE_URL");
+                tracing::info!(url = %db::redact_url(url.expose()), "using DATABASE_URL");
                 Ok(Self {
-                    url: url.clone(),
+                    url: url.expose().to_string(),
                     local: None,
                 })
             }
@@ -157,10 +157,9 @@ fn worker_for(pool: &Pool, settings: &Arc<Settings>, mailer: &Mailer) -> Worker 
     Worker::new(
         JobContext {
             pool: pool.clone(),
-            mailer: mailer.clone(),
             settings: settings.clone(),
         },
-        Registry::for_app(),
+        crate::app::job_registry(mailer),
         WorkerConfig::from_settings(settings),
     )
 }
@@ -267,7 +266,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let shutdown = rt.block_on(async { ShutdownSignal::listen() })?;
             tracing::info!(mail = %mailer.describe(), threads = settings.job_workers, "worker started");
             let handle = worker_for(&pool, &settings, &mailer)
-                .spawn(settings.job_workers.max(1), Some(Scheduler::for_app()));
+                .spawn(settings.job_workers.max(1), Some(crate::app::scheduler()));
             rt.block_on(shutdown.recv());
             tracing::info!("stopping the worker");
             handle.stop();
@@ -281,9 +280,9 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let mailer = Mailer::from_settings(&settings)?;
             let worker = (!no_worker).then(|| {
                 tracing::info!(mail = %mailer.describe(), threads = settings.job_workers, "in-process worker started");
-                worker_for(&pool, &settings, &mailer).spawn(settings.job_workers, Some(Scheduler::for_app()))
+                worker_for(&pool, &settings, &mailer).spawn(settings.job_workers, Some(crate::app::scheduler()))
             });
-            let state = AppState::new(pool.clone(), settings.clone(), mailer)?;
+            let state = crate::app::state(pool.clone(), settings.clone(), mailer)?;
             let result = actix_web::rt::System::new().block_on(async move {
                 let shutdown = ShutdownSignal::listen()?;
                 let app = Application::build(state)?;

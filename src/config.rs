@@ -24,6 +24,27 @@ impl ConfigError {
     }
 }
 
+/// A secret setting (a key, or a URL holding a password): `Debug` prints `[redacted]`, so that
+/// settings can be logged or printed whole; [`Secret::expose`] is the one way to read it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     /// JSON when stdout is not a terminal, human-readable otherwise.
@@ -35,15 +56,15 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `DATABASE_URL`; `None` means the embedded cluster under `data_dir/postgres`.
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
     pub data_dir: PathBuf,
     pub bind: SocketAddr,
     pub public_url: String,
     pub frontend_url: String,
     pub cors_origins: Vec<String>,
     /// `None`: generated once and kept in `data_dir/jwt_secret`.
-    pub jwt_secret: Option<String>,
-    pub smtp_url: Option<String>,
+    pub jwt_secret: Option<Secret>,
+    pub smtp_url: Option<Secret>,
     pub mail_from: String,
     pub log: String,
     pub log_format: LogFormat,
@@ -84,7 +105,7 @@ impl Settings {
                         "must start with postgres:// or postgresql://",
                     ));
                 }
-                Some(url)
+                Some(Secret::new(url))
             }
             None => None,
         };
@@ -118,10 +139,12 @@ impl Settings {
                     "must be at least 32 characters long",
                 ));
             }
-            other => other,
+            other => other.map(Secret::new),
         };
         let smtp_url = match get("PALABRE_SMTP_URL") {
-            Some(u) if u.starts_with("smtp://") || u.starts_with("smtps://") => Some(u),
+            Some(u) if u.starts_with("smtp://") || u.starts_with("smtps://") => {
+                Some(Secret::new(u))
+            }
             Some(_) => {
                 return Err(ConfigError::new(
                     "PALABRE_SMTP_URL",
@@ -245,17 +268,17 @@ impl Settings {
     /// Settings for tests: everything default, mail in memory, a fixed secret.
     pub fn for_tests(database_url: String, data_dir: &Path) -> Self {
         let mut s = Self::from_lookup(|_| None).expect("defaults are valid");
-        s.database_url = Some(database_url);
+        s.database_url = Some(Secret::new(database_url));
         s.data_dir = data_dir.to_path_buf();
         s.bind = "127.0.0.1:0".parse().unwrap();
-        s.jwt_secret = Some("test-secret-test-secret-test-secret-0123".into());
+        s.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret-0123"));
         s.db_pool_size = 4;
         s.http_workers = 1;
         s
     }
 
     /// The JWT signing secret: configured, or generated once and kept in the data dir.
-    pub fn resolve_jwt_secret(&self) -> anyhow::Result<String> {
+    pub fn resolve_jwt_secret(&self) -> anyhow::Result<Secret> {
         if let Some(s) = &self.jwt_secret {
             return Ok(s.clone());
         }
@@ -263,7 +286,7 @@ impl Settings {
         if let Ok(s) = std::fs::read_to_string(&path) {
             let s = s.trim().to_string();
             if s.len() >= 32 {
-                return Ok(s);
+                return Ok(Secret::new(s));
             }
         }
         std::fs::create_dir_all(&self.data_dir)?;
@@ -271,7 +294,7 @@ impl Settings {
         rand::fill(&mut bytes);
         let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         write_private(&path, &secret)?;
-        Ok(secret)
+        Ok(Secret::new(secret))
     }
 }
 
@@ -362,6 +385,31 @@ mod tests {
             assert_eq!(err.var, var);
             assert!(err.to_string().contains(var));
         }
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let s = with(&[
+            (
+                "DATABASE_URL",
+                "postgres://palabre:db-password-1@db/palabre",
+            ),
+            (
+                "PALABRE_JWT_SECRET",
+                "jwt-secret-jwt-secret-jwt-secret-0123456",
+            ),
+            ("PALABRE_SMTP_URL", "smtp://mailer:smtp-password-2@mail:587"),
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        for secret in ["db-password-1", "jwt-secret-jwt", "smtp-password-2"] {
+            assert!(!shown.contains(secret), "{secret} leaked in {shown}");
+        }
+        assert!(shown.contains("[redacted]"));
+        assert_eq!(
+            s.smtp_url.as_ref().map(Secret::expose),
+            Some("smtp://mailer:smtp-password-2@mail:587")
+        );
     }
 
     #[test]

@@ -1,6 +1,114 @@
-//! Small helpers for parsing request input.
+//! Parsing request input into domain values ("parse, don't validate"): each value that is checked
+//! in more than one place has a type with one `parse`, and [`Errors`] gathers every field's problem
+//! of a request before answering one 422.
 
 use serde::{Deserialize, Deserializer};
+
+use crate::error::{AppError, AppResult, FieldError};
+
+/// The invalid fields of one request, gathered so that a 422 names them all.
+#[derive(Debug, Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The parsed value, or `None` with the field's message kept.
+    pub fn check<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
+        match parsed {
+            Ok(v) => Some(v),
+            Err(m) => {
+                self.0.push(FieldError::new(field, m));
+                None
+            }
+        }
+    }
+
+    /// [`Errors::check`] for an optional input: `Ok(None)` when absent.
+    pub fn check_opt<T, I>(
+        &mut self,
+        field: &str,
+        input: Option<I>,
+        parse: impl FnOnce(I) -> Result<T, String>,
+    ) -> Option<T> {
+        input.and_then(|i| self.check(field, parse(i)))
+    }
+
+    /// Keeps a message for `field` when `ok` is false.
+    pub fn ensure(&mut self, field: &str, ok: bool, message: &str) {
+        if !ok {
+            self.0.push(FieldError::new(field, message));
+        }
+    }
+
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when no field was invalid, the 422 otherwise.
+    pub fn finish(self) -> AppResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.0))
+        }
+    }
+}
+
+/// A title (of a thread, a challenge, a milestone…): one line of 5 to 200 characters, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        one_line(value, 5, 200).map(Title)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A slug: lower-case letters and digits joined by single `-`, 2 to `max` bytes
+/// (`^[a-z0-9]+(-[a-z0-9]+)*$`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(value: &str, max: usize) -> Result<Self, String> {
+        let ok = (2..=max).contains(&value.len())
+            && value.split('-').all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+        if ok {
+            Ok(Slug(value.to_string()))
+        } else {
+            Err(format!(
+                "2 to {max} lower-case letters and digits, joined by single `-`."
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
 
 /// An optional integer that also accepts an integral JSON number written as a float (`18.0`):
 /// JSON Schema counts `18.0` as an integer, so clients (and schemathesis) may send it.
@@ -85,6 +193,42 @@ pub fn web_address(value: &str) -> Result<(), String> {
 #[cfg(test)]
 mod text_tests {
     use super::*;
+
+    #[test]
+    fn titles_and_slugs() {
+        assert_eq!(
+            Title::parse("  Forêts  domaniales ").unwrap().as_str(),
+            "Forêts  domaniales"
+        );
+        assert!(Title::parse("abc").is_err());
+        assert!(Slug::parse("mer-et-littoral", 50).is_ok());
+        for bad in ["a", "Mer", "mer--x", "-mer", "mer-", "mér", "a b"] {
+            assert!(Slug::parse(bad, 50).is_err(), "{bad}");
+        }
+        assert!(Slug::parse("abcdef", 5).is_err());
+    }
+
+    #[test]
+    fn errors_gather_every_field() {
+        let mut e = Errors::new();
+        assert_eq!(
+            e.check("title", Title::parse("Un titre"))
+                .map(Title::into_inner)
+                .as_deref(),
+            Some("Un titre")
+        );
+        assert!(e.check("slug", Slug::parse("X", 10)).is_none());
+        e.ensure("body", false, "Write something.");
+        match e.finish() {
+            Err(AppError::Validation(f)) => {
+                assert_eq!(
+                    f.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
+                    ["slug", "body"]
+                )
+            }
+            _ => panic!("expected a validation error"),
+        }
+    }
 
     #[test]
     fn one_line_names() {

@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations. Each feature contributes its
-//! own `#[derive(OpenApi)]` struct, merged here. `palabre openapi` prints it; `api-spec/openapi.json`
+//! own document (its entry in `app::FEATURES`), nested here under `/api/v1`. `palabre openapi` prints it; `api-spec/openapi.json`
 //! is the committed copy (a test fails when they differ).
 
 use std::sync::OnceLock;
@@ -21,12 +21,6 @@ use crate::ops;
     ),
     servers((url = "http://127.0.0.1:8080", description = "A local `palabre serve`")),
     paths(ops::healthz, ops::readyz, ops::metrics),
-    nest(
-        (path = "/api/v1", api = crate::accounts::ApiDoc),
-        (path = "/api/v1", api = crate::discussions::ApiDoc),
-        (path = "/api/v1", api = crate::search::ApiDoc),
-        (path = "/api/v1", api = crate::feeds::ApiDoc),
-    ),
     components(schemas(Problem, FieldError, ops::Status)),
     tags(
         (name = "ops", description = "Liveness, readiness and metrics"),
@@ -39,6 +33,9 @@ pub fn spec() -> &'static utoipa::openapi::OpenApi {
     static SPEC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
     SPEC.get_or_init(|| {
         let mut doc = RootDoc::openapi();
+        for feature in crate::app::FEATURES {
+            doc = doc.nest("/api/v1", (feature.openapi)());
+        }
         doc.info.version = env!("CARGO_PKG_VERSION").to_string();
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(

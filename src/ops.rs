@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{AppError, AppResult, Problem};
+use crate::http::AppState;
 use crate::telemetry::Metrics;
 
 #[derive(Serialize, ToSchema)]

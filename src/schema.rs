@@ -263,14 +263,15 @@ diesel::table! {
 }
 
 diesel::table! {
-    idempotency_keys (user_id, key) {
-        user_id -> Uuid,
+    idempotency_keys (scope, key) {
+        user_id -> Nullable<Uuid>,
         key -> Text,
         request -> Text,
         status -> Int2,
         location -> Nullable<Text>,
         body -> Jsonb,
         created_at -> Timestamptz,
+        scope -> Text,
     }
 }
 

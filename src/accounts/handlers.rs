@@ -8,9 +8,9 @@ use super::auth::{Actor, Bearer};
 use super::models::NewUser;
 use super::service::{self, ClientInfo};
 use super::types::*;
-use crate::app::AppState;
 use crate::db;
 use crate::error::{AppResult, Problem};
+use crate::http::{AppState, Created, IdempotencyKey};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(register)
@@ -45,6 +45,7 @@ fn client_info(req: &HttpRequest) -> ClientInfo {
 #[utoipa::path(
     tag = "auth",
     security(()),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created; verification email queued", body = Me,
@@ -57,29 +58,33 @@ fn client_info(req: &HttpRequest) -> ClientInfo {
 #[post("/auth/register")]
 pub async fn register(
     state: web::Data<AppState>,
+    key: IdempotencyKey,
     body: web::Json<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
+    let idem = key.with_body(&body);
     let settings = state.settings.clone();
-    let me = db::run(&state.pool, move |conn| {
-        service::register(
-            conn,
-            &settings,
-            NewUser {
-                username: body.username,
-                email: body.email,
-                display_name: body.display_name,
-                password: body.password,
-                role: super::Role::Member,
-                locale: body.locale.unwrap_or_default().as_str().into(),
-                verified: false,
-            },
-        )
+    let stored = db::run(&state.pool, move |conn| {
+        idem.run(conn, None, |conn| {
+            let me = service::register(
+                conn,
+                &settings,
+                NewUser {
+                    username: body.username,
+                    email: body.email,
+                    display_name: body.display_name,
+                    password: body.password,
+                    role: super::Role::Member,
+                    locale: body.locale.unwrap_or_default().as_str().into(),
+                    verified: false,
+                },
+            )?;
+            let owner = me.id;
+            Ok(Created::at(format!("/api/v1/users/{}", me.username), me).owned_by(owner))
+        })
     })
     .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/users/{}", me.username)))
-        .json(me))
+    Ok(stored.response())
 }
 
 /// Confirm an email address with the token from the verification email.
@@ -303,9 +308,10 @@ pub async fn erase_me(
     body: web::Json<EraseRequest>,
 ) -> AppResult<HttpResponse> {
     let password = body.into_inner().password;
+    let st = state.clone();
     db::run(&state.pool, move |conn| {
         let actor = Actor::load(conn, &bearer.0)?;
-        service::erase(conn, &actor, &password)
+        service::erase(conn, &actor, &password, st.features)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -323,9 +329,10 @@ pub async fn erase_me(
 )]
 #[get("/me/export")]
 pub async fn export_me(state: web::Data<AppState>, bearer: Bearer) -> AppResult<HttpResponse> {
+    let st = state.clone();
     let doc = db::run(&state.pool, move |conn| {
         let actor = Actor::load(conn, &bearer.0)?;
-        service::export(conn, &actor)
+        service::export(conn, &actor, st.features)
     })
     .await?;
     Ok(HttpResponse::Ok()

@@ -1,20 +1,25 @@
 //! Accounts: users, roles, sessions, organisations and personal data.
 
 pub mod auth;
+pub mod domain;
 pub mod handlers;
 pub mod models;
-pub mod organisations;
 pub mod password;
 pub mod service;
-pub mod throttle;
 pub mod types;
+pub mod view;
 
+use utoipa::OpenApi;
+
+use crate::feature::Feature;
 pub use models::{NewUser, Role, User};
+
+/// The feature's description (its own personal data is the base of the export, not a hook).
+pub const FEATURE: Feature = Feature::new("accounts", routes, ApiDoc::openapi);
 
 /// Registers the feature's routes under `/api/v1`.
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     handlers::routes(cfg);
-    organisations::routes(cfg);
 }
 
 /// The feature's part of the OpenAPI document (nested under `/api/v1`).
@@ -35,19 +40,12 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         handlers::end_sessions,
         handlers::user_profile,
         handlers::admin_update_user,
-        organisations::list,
-        organisations::create,
-        organisations::read,
-        organisations::update,
-        organisations::add_member,
-        organisations::remove_member,
     ),
     tags(
         (name = "auth", description = "Registration, login, tokens, password reset"),
         (name = "me", description = "The caller's account, settings and personal data"),
         (name = "users", description = "Public profiles"),
         (name = "admin", description = "Administration"),
-        (name = "organisations", description = "Organisations and their members"),
     )
 )]
 pub struct ApiDoc;

@@ -4,8 +4,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::domain::{DisplayName, Email, Username};
 use super::password;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::AppResult;
+use crate::input::Errors;
 use crate::schema::users;
 
 diesel::define_sql_function! {
@@ -76,69 +78,38 @@ pub struct NewUser {
     pub verified: bool,
 }
 
-/// `^[A-Za-z0-9_-]{3,30}$`; uniqueness ignores case.
-pub fn check_username(username: &str) -> Result<(), String> {
-    let ok_chars = username
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if !(3..=30).contains(&username.len()) || !ok_chars {
-        return Err("3 to 30 characters: letters a-z, digits, `_` and `-`.".into());
-    }
-    Ok(())
-}
-
-/// Trims and lower-cases an email address, and checks its form.
-pub fn normalise_email(email: &str) -> Result<String, String> {
-    let e = email.trim().to_lowercase();
-    if e.len() > 254 || e.parse::<lettre::Address>().is_err() {
-        return Err("Not a valid email address.".into());
-    }
-    Ok(e)
-}
-
 /// Checks `input` and creates the account (password hashed with argon2id). Blocking: run it off the
 /// async executor.
 pub fn create_user(conn: &mut PgConnection, input: NewUser) -> AppResult<User> {
-    let mut errors = Vec::new();
-    if let Err(m) = check_username(&input.username) {
-        errors.push(FieldError::new("username", m));
+    let mut errors = Errors::new();
+    let username = errors.check("username", Username::parse(&input.username));
+    let email = errors.check("email", Email::parse(&input.email));
+    errors.ensure(
+        "locale",
+        matches!(input.locale.as_str(), "fr" | "en"),
+        "Use `fr` or `en`.",
+    );
+    let email_str = email.as_ref().map(Email::as_str).unwrap_or_default();
+    if let Some(m) = password::weakness(&input.password, &[&input.username, email_str]) {
+        errors.push("password", m);
     }
-    let email = match normalise_email(&input.email) {
-        Ok(e) => e,
-        Err(m) => {
-            errors.push(FieldError::new("email", m));
-            String::new()
-        }
+    let display_name = errors.check_opt(
+        "display_name",
+        input.display_name.as_deref(),
+        DisplayName::parse,
+    );
+    errors.finish()?;
+    let (Some(username), Some(email)) = (username, email) else {
+        unreachable!("checked above")
     };
-    if !matches!(input.locale.as_str(), "fr" | "en") {
-        errors.push(FieldError::new("locale", "Use `fr` or `en`."));
-    }
-    if let Some(m) = password::weakness(&input.password, &[&input.username, &email]) {
-        errors.push(FieldError::new("password", m));
-    }
-    let display_name = match input
-        .display_name
-        .as_deref()
-        .map(|d| crate::input::one_line(d, 1, 80))
-    {
-        Some(Ok(d)) => Some(d),
-        Some(Err(m)) => {
-            errors.push(FieldError::new("display_name", m));
-            None
-        }
-        None => None,
-    };
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
     let hash = password::hash(&input.password)?;
-    let display_name = display_name.unwrap_or_else(|| input.username.clone());
+    let display_name = display_name.map_or_else(|| input.username.clone(), DisplayName::into_inner);
     let now = Utc::now();
     let user = diesel::insert_into(users::table)
         .values((
             users::id.eq(Uuid::now_v7()),
-            users::username.eq(&input.username),
-            users::email.eq(&email),
+            users::username.eq(username.as_str()),
+            users::email.eq(email.as_str()),
             users::display_name.eq(display_name),
             users::password_hash.eq(hash),
             users::role.eq(input.role.as_str()),

@@ -9,21 +9,39 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::auth::{Actor, JwtKeys, REFRESH_TTL_DAYS, hash_token, random_token};
+use super::domain::{DisplayName, Email, Username};
 use super::models::{self, NewUser, Role};
+use super::password;
 use super::types::{DigestFrequency, Locale, Me, Profile, Tokens, UpdateMe, UserPublic};
-use super::{password, throttle};
 use crate::config::Settings;
-use crate::error::{AppError, AppResult, FieldError};
-use crate::mail;
+use crate::error::{AppError, AppResult};
+use crate::feature::Feature;
+use crate::input::Errors;
 use crate::schema::{
-    moderation_log, organisation_members, organisations, outbox, refresh_tokens, sessions,
-    throttles, user_tokens, users,
+    idempotency_keys, moderation_log, outbox, refresh_tokens, sessions, throttles, user_tokens,
+    users,
 };
+use crate::{mail, throttle};
 
 const VERIFY_EMAIL: &str = "verify_email";
 const PASSWORD_RESET: &str = "password_reset";
 const VERIFY_TTL_HOURS: i64 = 48;
 const RESET_TTL_HOURS: i64 = 1;
+
+/// Login: per account (the login as typed, lower-cased) and per client address.
+const LOGIN_PER_ACCOUNT: throttle::Limit = throttle::Limit {
+    max_failures: 5,
+    window_secs: 15 * 60,
+};
+const LOGIN_PER_ADDRESS: throttle::Limit = throttle::Limit {
+    max_failures: 30,
+    window_secs: 15 * 60,
+};
+/// Password-reset emails per address (over the limit, the request is still answered 202).
+const RESET_PER_EMAIL: throttle::Limit = throttle::Limit {
+    max_failures: 3,
+    window_secs: 60 * 60,
+};
 
 /// Where a request comes from, for sessions and throttling.
 #[derive(Debug, Clone, Default)]
@@ -247,9 +265,9 @@ pub fn login(
     let login_key = format!("login:account:{}", login.trim().to_lowercase());
     let ip_key = client.ip.as_ref().map(|ip| format!("login:address:{ip}"));
     if settings.rate_limits {
-        throttle::check(conn, &login_key, throttle::LOGIN_PER_ACCOUNT)?;
+        throttle::check(conn, &login_key, LOGIN_PER_ACCOUNT)?;
         if let Some(k) = &ip_key {
-            throttle::check(conn, k, throttle::LOGIN_PER_ADDRESS)?;
+            throttle::check(conn, k, LOGIN_PER_ADDRESS)?;
         }
     }
     let needle = login.trim().to_lowercase();
@@ -272,9 +290,9 @@ pub fn login(
     };
     let Some((user_id, _, suspended_until)) = found.filter(|_| ok) else {
         if settings.rate_limits {
-            throttle::record(conn, &login_key, throttle::LOGIN_PER_ACCOUNT)?;
+            throttle::record(conn, &login_key, LOGIN_PER_ACCOUNT)?;
             if let Some(k) = &ip_key {
-                throttle::record(conn, k, throttle::LOGIN_PER_ADDRESS)?;
+                throttle::record(conn, k, LOGIN_PER_ADDRESS)?;
             }
         }
         return Err(AppError::Unauthorized(
@@ -392,7 +410,7 @@ pub fn request_password_reset(
     settings: &Settings,
     email: &str,
 ) -> AppResult<()> {
-    let Ok(email) = models::normalise_email(email) else {
+    let Ok(email) = Email::parse(email).map(Email::into_inner) else {
         return Ok(());
     };
     let user: Option<(Uuid, String, String)> = users::table
@@ -406,11 +424,11 @@ pub fn request_password_reset(
     };
     let key = format!("reset:{user_id}");
     if settings.rate_limits {
-        if throttle::check(conn, &key, throttle::RESET_PER_EMAIL).is_err() {
+        if throttle::check(conn, &key, RESET_PER_EMAIL).is_err() {
             tracing::warn!(user = %user_id, "password reset requested too often; no email sent");
             return Ok(());
         }
-        throttle::record(conn, &key, throttle::RESET_PER_EMAIL)?;
+        throttle::record(conn, &key, RESET_PER_EMAIL)?;
     }
     conn.transaction(|conn| {
         let token = new_user_token(conn, user_id, PASSWORD_RESET, RESET_TTL_HOURS)?;
@@ -460,37 +478,28 @@ pub fn confirm_password_reset(
 }
 
 pub fn update_me(conn: &mut PgConnection, actor: &Actor, input: UpdateMe) -> AppResult<Me> {
-    let mut errors = Vec::new();
-    let display_name = match input
-        .display_name
-        .as_deref()
-        .map(|d| crate::input::one_line(d, 1, 80))
-    {
-        Some(Ok(d)) => Some(d),
-        Some(Err(m)) => {
-            errors.push(FieldError::new("display_name", m));
-            None
-        }
-        None => None,
-    };
-    if let Some(b) = &input.bio
-        && b.chars().count() > 2000
-    {
-        errors.push(FieldError::new("bio", "At most 2000 characters."));
+    let mut errors = Errors::new();
+    let display_name = errors
+        .check_opt(
+            "display_name",
+            input.display_name.as_deref(),
+            DisplayName::parse,
+        )
+        .map(DisplayName::into_inner);
+    if let Some(b) = &input.bio {
+        errors.ensure("bio", b.chars().count() <= 2000, "At most 2000 characters.");
     }
-    if let Some(d) = input.digest_day
-        && !(1..=7).contains(&d)
-    {
-        errors.push(FieldError::new("digest_day", "1 (Monday) to 7 (Sunday)."));
+    if let Some(d) = input.digest_day {
+        errors.ensure(
+            "digest_day",
+            (1..=7).contains(&d),
+            "1 (Monday) to 7 (Sunday).",
+        );
     }
-    if let Some(h) = input.digest_hour
-        && !(0..=23).contains(&h)
-    {
-        errors.push(FieldError::new("digest_hour", "0 to 23."));
+    if let Some(h) = input.digest_hour {
+        errors.ensure("digest_hour", (0..=23).contains(&h), "0 to 23.");
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    errors.finish()?;
     #[derive(AsChangeset)]
     #[diesel(table_name = users)]
     struct Changes {
@@ -517,7 +526,7 @@ pub fn update_me(conn: &mut PgConnection, actor: &Actor, input: UpdateMe) -> App
 }
 
 pub fn profile(conn: &mut PgConnection, username: &str) -> AppResult<Profile> {
-    if models::check_username(username).is_err() {
+    if Username::parse(username).is_err() {
         return Err(AppError::NotFound);
     }
     type Row = (
@@ -610,8 +619,9 @@ pub fn set_role(
     })
 }
 
-/// Everything stored about the caller (GDPR access). Features with member content add their sections.
-pub fn export(conn: &mut PgConnection, actor: &Actor) -> AppResult<Value> {
+/// Everything stored about the caller (GDPR access): the account's own data, then one section per
+/// feature that keeps personal data (its hook in the list of features).
+pub fn export(conn: &mut PgConnection, actor: &Actor, features: &[Feature]) -> AppResult<Value> {
     let account = me(conn, actor.id)?;
     let counts: (i32, i32, i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>) = users::table
         .find(actor.id)
@@ -645,17 +655,6 @@ pub fn export(conn: &mut PgConnection, actor: &Actor) -> AppResult<Value> {
             sessions::ip,
         ))
         .load(conn)?;
-    let memberships: Vec<(Uuid, String, String, DateTime<Utc>)> = organisation_members::table
-        .inner_join(organisations::table)
-        .filter(organisation_members::user_id.eq(actor.id))
-        .order(organisations::name)
-        .select((
-            organisations::id,
-            organisations::name,
-            organisation_members::role,
-            organisation_members::created_at,
-        ))
-        .load(conn)?;
     let log: Vec<(String, Option<String>, Value, DateTime<Utc>)> = moderation_log::table
         .filter(moderation_log::target_type.eq("user"))
         .filter(moderation_log::target_id.eq(actor.id))
@@ -667,7 +666,7 @@ pub fn export(conn: &mut PgConnection, actor: &Actor) -> AppResult<Value> {
             moderation_log::created_at,
         ))
         .load(conn)?;
-    Ok(json!({
+    let mut doc = json!({
         "exported_at": Utc::now(),
         "account": account,
         "restrictions": { "silenced_until": counts.3, "suspended_until": counts.4 },
@@ -676,19 +675,26 @@ pub fn export(conn: &mut PgConnection, actor: &Actor) -> AppResult<Value> {
             "id": s.0, "created_at": s.1, "last_used_at": s.2, "expires_at": s.3,
             "revoked_at": s.4, "user_agent": s.5, "ip": s.6,
         })).collect::<Vec<_>>(),
-        "organisations": memberships.into_iter().map(|m| json!({
-            "id": m.0, "name": m.1, "role": m.2, "since": m.3,
-        })).collect::<Vec<_>>(),
         "moderation_decisions": log.into_iter().map(|l| json!({
             "action": l.0, "reason": l.1, "details": l.2, "at": l.3,
         })).collect::<Vec<_>>(),
-        "discussions": crate::discussions::export::of(conn, actor.id)?,
-    }))
+    });
+    for feature in features {
+        if let Some(hooks) = &feature.personal_data {
+            doc[feature.name] = (hooks.export)(conn, actor.id)?;
+        }
+    }
+    Ok(doc)
 }
 
 /// Erases the account (GDPR): personal data removed, content kept under an anonymous placeholder,
-/// no way to log in again.
-pub fn erase(conn: &mut PgConnection, actor: &Actor, password_given: &str) -> AppResult<()> {
+/// no way to log in again. Each feature's erase hook runs in the same transaction.
+pub fn erase(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    password_given: &str,
+    features: &[Feature],
+) -> AppResult<()> {
     let (hash, email, username): (Option<String>, Option<String>, String) = users::table
         .find(actor.id)
         .select((users::password_hash, users::email, users::username))
@@ -720,16 +726,14 @@ pub fn erase(conn: &mut PgConnection, actor: &Actor, password_given: &str) -> Ap
             ))
             .execute(conn)?;
         diesel::delete(sessions::table.filter(sessions::user_id.eq(actor.id))).execute(conn)?;
-        crate::discussions::export::forget(conn, actor.id)?;
-        diesel::delete(user_tokens::table.filter(user_tokens::user_id.eq(actor.id)))
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::user_id.eq(actor.id)))
             .execute(conn)?;
-        let orgs: Vec<Uuid> = diesel::delete(
-            organisation_members::table.filter(organisation_members::user_id.eq(actor.id)),
-        )
-        .returning(organisation_members::organisation_id)
-        .get_results(conn)?;
-        diesel::update(organisations::table.filter(organisations::id.eq_any(&orgs)))
-            .set(organisations::member_count.eq(organisations::member_count - 1))
+        for feature in features {
+            if let Some(hooks) = &feature.personal_data {
+                (hooks.erase)(conn, actor.id)?;
+            }
+        }
+        diesel::delete(user_tokens::table.filter(user_tokens::user_id.eq(actor.id)))
             .execute(conn)?;
         let mut keys = vec![format!("login:account:{}", username.to_lowercase())];
         if let Some(e) = &email {

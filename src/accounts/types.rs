@@ -73,7 +73,7 @@ pub struct Me {
     pub email_verified: bool,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// 3 to 30 characters: letters, digits, `_` and `-`; unique without regard to case.

@@ -7,13 +7,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::error::AppResult;
-use crate::schema::{
-    category_subscriptions, idempotency_keys, notifications, post_reactions, posts,
-    thread_subscriptions, threads,
-};
+use crate::schema::{category_subscriptions, post_reactions, posts, thread_subscriptions, threads};
 
-/// Threads, posts (with their Markdown), reactions, watch levels and notifications of `user`.
-pub fn of(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
+/// Threads, posts (with their Markdown), reactions and watch levels of `user`.
+pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
     let thread_rows: Vec<(Uuid, String, DateTime<Utc>)> = threads::table
         .filter(threads::author_id.eq(user))
         .order(threads::created_at)
@@ -61,26 +58,6 @@ pub fn of(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
             category_subscriptions::level,
         ))
         .load(conn)?;
-    type NoteRow = (
-        String,
-        String,
-        Uuid,
-        String,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-    );
-    let notes: Vec<NoteRow> = notifications::table
-        .filter(notifications::user_id.eq(user))
-        .order(notifications::created_at)
-        .select((
-            notifications::kind,
-            notifications::target_type,
-            notifications::target_id,
-            notifications::target_title,
-            notifications::created_at,
-            notifications::read_at,
-        ))
-        .load(conn)?;
     Ok(json!({
         "threads": thread_rows.into_iter().map(|t| json!({"id": t.0, "title": t.1, "created_at": t.2})).collect::<Vec<_>>(),
         "posts": post_rows.into_iter().map(|p| json!({
@@ -90,20 +67,14 @@ pub fn of(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
         "reactions": reactions.into_iter().map(|r| json!({"post_id": r.0, "kind": r.1, "at": r.2})).collect::<Vec<_>>(),
         "thread_subscriptions": thread_levels.into_iter().map(|s| json!({"thread_id": s.0, "level": s.1})).collect::<Vec<_>>(),
         "category_subscriptions": category_levels.into_iter().map(|s| json!({"category_id": s.0, "level": s.1})).collect::<Vec<_>>(),
-        "notifications": notes.into_iter().map(|n| json!({
-            "kind": n.0, "target": {"type": n.1, "id": n.2, "title": n.3}, "at": n.4, "read_at": n.5,
-        })).collect::<Vec<_>>(),
     }))
 }
 
-/// Removes what only concerns `user` (watch levels, notifications, stored create responses).
-pub fn forget(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
+/// Removes what only concerns `user` (watch levels); their threads and posts stay.
+pub fn erase(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
     diesel::delete(thread_subscriptions::table.filter(thread_subscriptions::user_id.eq(user)))
         .execute(conn)?;
     diesel::delete(category_subscriptions::table.filter(category_subscriptions::user_id.eq(user)))
-        .execute(conn)?;
-    diesel::delete(notifications::table.filter(notifications::user_id.eq(user))).execute(conn)?;
-    diesel::delete(idempotency_keys::table.filter(idempotency_keys::user_id.eq(user)))
         .execute(conn)?;
     Ok(())
 }

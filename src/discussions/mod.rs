@@ -2,49 +2,48 @@
 
 pub mod categories;
 pub mod export;
+pub mod handlers;
+pub mod posts;
+pub mod reactions;
 pub mod threads;
 pub mod types;
 pub mod view;
 
-/// Registers the feature's routes under `/api/v1`.
-pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
-    categories::routes(cfg);
-    threads::routes(cfg);
-}
+use utoipa::OpenApi;
+
+use crate::feature::Feature;
+
+pub const FEATURE: Feature = Feature::new("discussions", handlers::routes, ApiDoc::openapi)
+    .personal_data(export::export, export::erase);
 
 /// The feature's part of the OpenAPI document (nested under `/api/v1`).
-#[derive(utoipa::OpenApi)]
+#[derive(OpenApi)]
 #[openapi(
     paths(
-        categories::list,
-        categories::create,
-        categories::read,
-        categories::update,
-        categories::list_tags,
-        categories::create_tag,
-        categories::read_tag,
-        threads::list,
-        threads::create,
-        threads::read,
-        threads::update,
-        threads::list_posts,
-        threads::reply,
-        threads::accept_answer,
-        threads::read_post,
-        threads::edit_post,
-        threads::delete_post,
-        threads::revisions,
-        threads::react,
-        threads::unreact,
-        crate::notifications::list,
-        crate::notifications::mark_read,
-        crate::notifications::subscribe_thread,
-        crate::notifications::subscribe_category,
+        handlers::categories::list,
+        handlers::categories::create,
+        handlers::categories::read,
+        handlers::categories::update,
+        handlers::categories::list_tags,
+        handlers::categories::create_tag,
+        handlers::categories::read_tag,
+        handlers::threads::list,
+        handlers::threads::create,
+        handlers::threads::read,
+        handlers::threads::update,
+        handlers::posts::list_posts,
+        handlers::posts::reply,
+        handlers::threads::accept_answer,
+        handlers::posts::read_post,
+        handlers::posts::edit_post,
+        handlers::posts::delete_post,
+        handlers::posts::revisions,
+        handlers::posts::react,
+        handlers::posts::unreact,
     ),
     components(schemas(types::ReactionKind, types::ThreadSort, types::WhoCanStart, types::ThreadKind)),
     tags(
         (name = "discussions", description = "Categories, tags, threads, posts and reactions"),
-        (name = "notifications", description = "Watch levels and notifications"),
     )
 )]
 pub struct ApiDoc;

@@ -48,7 +48,7 @@ pub struct Category {
     pub post_count: i32,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCategory {
     /// Lower-case letters, digits and `-`.
@@ -98,7 +98,7 @@ pub struct Tag {
     pub name: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTag {
     #[schema(min_length = 2, max_length = 40, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
@@ -208,7 +208,7 @@ pub struct Thread {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateThread {
     /// Category slug.
@@ -275,7 +275,7 @@ pub struct ThreadListQuery {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePost {
     /// Markdown, at most 64 KiB.

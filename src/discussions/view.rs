@@ -3,7 +3,7 @@
 //! joined or gathered in subqueries, so that a read costs one round trip to PostgreSQL (each round
 //! trip costs more CPU in context switches than the lookups themselves; see BENCHMARKS.md).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use diesel::pg::sql_types::Record;
@@ -12,9 +12,9 @@ use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamptz, Uuid 
 use uuid::Uuid;
 
 use super::types::{CategoryRef, Post, Tag, Thread, ThreadKind, ThreadSort};
-use crate::accounts::Role;
 use crate::accounts::auth::Actor;
 use crate::accounts::types::UserPublic;
+use crate::accounts::view::{USER_COLUMNS, UserCols, user};
 use crate::db::fixed::fixed;
 use crate::error::AppResult;
 use crate::schema::{
@@ -56,52 +56,6 @@ pub struct ThreadRow {
     pub last_poster_id: Option<Uuid>,
     pub accepted_post_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
-}
-
-/// Public users by id (duplicates allowed), in one query.
-pub fn users_by_id(
-    conn: &mut PgConnection,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> AppResult<HashMap<Uuid, UserPublic>> {
-    let mut ids: Vec<Uuid> = ids.into_iter().collect();
-    ids.sort();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<UserCols> = users::table
-        .filter(users::id.eq_any(&ids))
-        .select(USER_COLUMNS)
-        .load(conn)?;
-    Ok(rows.into_iter().map(|c| (c.0, user(c))).collect())
-}
-
-/// The public columns of a member, in the order [`user`] reads them.
-pub type UserCols = (Uuid, String, String, String, DateTime<Utc>);
-
-/// A member's public columns, to select (aliases and joins select them the same way).
-pub const USER_COLUMNS: (
-    users::id,
-    users::username,
-    users::display_name,
-    users::role,
-    users::created_at,
-) = (
-    users::id,
-    users::username,
-    users::display_name,
-    users::role,
-    users::created_at,
-);
-
-pub fn user((id, username, display_name, role, created_at): UserCols) -> UserPublic {
-    UserPublic {
-        id,
-        username,
-        display_name,
-        role: Role::parse(&role).unwrap_or(Role::Member),
-        created_at,
-    }
 }
 
 diesel::alias!(users as last_posters: LastPosters);

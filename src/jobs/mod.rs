@@ -8,6 +8,11 @@
 //! - A failure (error or panic) is recorded and retried with exponential backoff; a job that keeps
 //!   failing is kept as `failed` after its last attempt, for inspection.
 //! - Jobs may run twice (crash after a side effect, before commit): handlers are idempotent.
+//! - Each job kind has a payload type implementing [`Job`]; handlers get it parsed
+//!   ([`Registry::add`]) and callers enqueue it typed ([`NewJob::of`]).
+//!
+//! Core: the queue names no feature (nor mail). The application composes its registry and scheduler
+//! from its list of features.
 
 pub mod scheduler;
 
@@ -25,16 +30,21 @@ use uuid::Uuid;
 
 use crate::config::Settings;
 use crate::db::Pool;
-use crate::mail::Mailer;
 use crate::schema::jobs;
 
 pub use scheduler::{Periodic, Scheduler};
 
-/// What a job handler gets besides its connection.
+/// What a job handler gets besides its connection. (What else a handler needs, such as the mail
+/// transport, is captured by the handler when it is registered.)
 pub struct JobContext {
     pub pool: Pool,
-    pub mailer: Mailer,
     pub settings: Arc<Settings>,
+}
+
+/// A job kind and its payload: a serde struct, stored as the job's JSON payload.
+pub trait Job: serde::Serialize + serde::de::DeserializeOwned {
+    /// The kind's name in the `jobs` table.
+    const KIND: &'static str;
 }
 
 /// A job handler: runs inside the claiming transaction (in a savepoint) with the job's payload.
@@ -52,14 +62,21 @@ impl Registry {
         Self::default()
     }
 
-    /// The registry of the application: every feature registers its job kinds here.
-    pub fn for_app() -> Self {
-        let mut r = Self::new();
-        crate::mail::register_jobs(&mut r);
-        crate::notifications::register_jobs(&mut r);
-        r
+    /// Registers the handler of job kind `J`, which gets the payload parsed (a payload that does not
+    /// parse fails the job, and is retried like any failure).
+    pub fn add<J, F>(&mut self, handler: F) -> &mut Self
+    where
+        J: Job + 'static,
+        F: Fn(&JobContext, &mut PgConnection, J) -> anyhow::Result<()> + Send + Sync + 'static,
+    {
+        self.register(J::KIND, move |ctx, conn, payload| {
+            let job = J::deserialize(payload)
+                .map_err(|e| anyhow::anyhow!("invalid {} payload: {e}", J::KIND))?;
+            handler(ctx, conn, job)
+        })
     }
 
+    /// Registers a handler of raw JSON payloads (prefer [`Registry::add`]).
     pub fn register<F>(&mut self, kind: &str, handler: F) -> &mut Self
     where
         F: Fn(&JobContext, &mut PgConnection, &Value) -> anyhow::Result<()> + Send + Sync + 'static,
@@ -89,6 +106,14 @@ impl NewJob {
             max_attempts: None,
             unique_key: None,
         }
+    }
+
+    /// A job of kind `J` with its payload.
+    pub fn of<J: Job>(job: &J) -> Self {
+        Self::new(
+            J::KIND,
+            serde_json::to_value(job).expect("job payloads serialise"),
+        )
     }
 
     pub fn unique_key(mut self, key: impl Into<String>) -> Self {

@@ -20,6 +20,16 @@ pub struct Periodic {
 }
 
 impl Periodic {
+    /// Job `J` (with its payload) every `every`, under `name`.
+    pub fn of<J: super::Job>(name: &str, every: Duration, job: &J) -> Self {
+        Self::new(
+            name,
+            every,
+            J::KIND,
+            serde_json::to_value(job).expect("job payloads serialise"),
+        )
+    }
+
     pub fn new(name: &str, every: Duration, kind: &str, payload: Value) -> Self {
         assert!(every.as_secs() > 0, "a period is at least one second");
         Self {
@@ -46,16 +56,6 @@ pub struct Scheduler {
 impl Scheduler {
     pub fn new(jobs: Vec<Periodic>) -> Self {
         Self { jobs }
-    }
-
-    /// The periodic jobs of the application.
-    pub fn for_app() -> Self {
-        Self::new(vec![Periodic::new(
-            "outbox_cleanup",
-            Duration::from_secs(86_400),
-            crate::mail::OUTBOX_CLEANUP_JOB,
-            Value::Null,
-        )])
     }
 
     /// How often the scheduler thread looks: often enough for the shortest period.

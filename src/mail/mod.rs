@@ -18,11 +18,29 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::config::Settings;
-use crate::jobs::{NewJob, Registry, enqueue};
+use crate::jobs::{Job, NewJob, Periodic, Registry, enqueue};
 use crate::schema::outbox;
 
-pub const SEND_EMAIL_JOB: &str = "send_email";
-pub const OUTBOX_CLEANUP_JOB: &str = "outbox_cleanup";
+pub const SEND_EMAIL_JOB: &str = SendEmail::KIND;
+pub const OUTBOX_CLEANUP_JOB: &str = OutboxCleanup::KIND;
+
+/// Delivers one outbox message.
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct SendEmail {
+    pub outbox_id: Uuid,
+}
+
+impl Job for SendEmail {
+    const KIND: &'static str = "send_email";
+}
+
+/// Removes messages sent more than 30 days ago (no payload).
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct OutboxCleanup;
+
+impl Job for OutboxCleanup {
+    const KIND: &'static str = "outbox_cleanup";
+}
 
 /// Languages of user-facing text. French first.
 #[derive(
@@ -177,10 +195,7 @@ pub fn queue(
             outbox::headers.eq(Value::Object(headers)),
         ))
         .execute(conn)?;
-    enqueue(
-        conn,
-        NewJob::new(SEND_EMAIL_JOB, serde_json::json!({ "outbox_id": id })),
-    )?;
+    enqueue(conn, NewJob::of(&SendEmail { outbox_id: id }))?;
     tracing::info!(to = %mask_email(to), %message_id, "email queued");
     Ok(id)
 }
@@ -216,7 +231,7 @@ pub enum Mailer {
 impl Mailer {
     pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
         match &s.smtp_url {
-            Some(url) => Ok(Mailer::smtp(url)?),
+            Some(url) => Ok(Mailer::smtp(url.expose())?),
             None => {
                 let dir = s.data_dir.join("mail");
                 std::fs::create_dir_all(&dir)
@@ -311,13 +326,10 @@ fn build_message(from: &str, row: &OutboxRow) -> anyhow::Result<Message> {
     ))?)
 }
 
-pub fn register_jobs(registry: &mut Registry) {
-    registry.register(SEND_EMAIL_JOB, |ctx, conn, payload| {
-        let id: Uuid = payload
-            .get("outbox_id")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse().ok())
-            .context("payload without outbox_id")?;
+/// Registers mail's jobs; `send_email` delivers through `mailer`.
+pub fn register_jobs(registry: &mut Registry, mailer: Mailer) {
+    registry.add(move |ctx, conn, job: SendEmail| {
+        let id = job.outbox_id;
         let row: Option<OutboxRow> = outbox::table
             .find(id)
             .select((
@@ -339,19 +351,28 @@ pub fn register_jobs(registry: &mut Registry) {
             return Ok(());
         }
         let message = build_message(&ctx.settings.mail_from, &row)?;
-        ctx.mailer.send(&message)?;
+        mailer.send(&message)?;
         diesel::update(outbox::table.find(id))
             .set(outbox::sent_at.eq(Utc::now()))
             .execute(conn)?;
         tracing::info!(to = %mask_email(&row.to_address), message_id = %row.message_id, "email sent");
         Ok(())
     });
-    registry.register(OUTBOX_CLEANUP_JOB, |_ctx, conn, _payload| {
+    registry.add(|_ctx, conn, _: OutboxCleanup| {
         let cutoff = Utc::now() - chrono::Duration::days(30);
         let n = diesel::delete(outbox::table.filter(outbox::sent_at.lt(cutoff))).execute(conn)?;
         tracing::info!(deleted = n, "old outbox messages removed");
         Ok(())
     });
+}
+
+/// Daily: the outbox cleanup.
+pub fn periodic() -> Vec<Periodic> {
+    vec![Periodic::of(
+        "outbox_cleanup",
+        Duration::from_secs(86_400),
+        &OutboxCleanup,
+    )]
 }
 
 #[cfg(test)]

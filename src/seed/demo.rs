@@ -7,8 +7,8 @@ use uuid::Uuid;
 use crate::accounts::auth::Actor;
 use crate::accounts::models::{NewUser, Role, create_user};
 use crate::config::Settings;
-use crate::discussions::threads::{create_reply, create_thread, set_reaction};
 use crate::discussions::types::{CreatePost, CreateThread, ReactionKind, ThreadKind};
+use crate::discussions::{posts::create_reply, reactions};
 use crate::error::AppResult;
 use crate::schema::{categories, tags, threads};
 
@@ -349,7 +349,7 @@ pub fn seed(conn: &mut PgConnection, _settings: &Settings) -> AppResult<String> 
         let mut posts_created = 0;
         let count = THREADS.len() as i64;
         for (n, t) in THREADS.iter().enumerate() {
-            let thread = create_thread(
+            let thread = crate::discussions::threads::create(
                 conn,
                 &actors[t.author],
                 &CreateThread {
@@ -378,7 +378,7 @@ pub fn seed(conn: &mut PgConnection, _settings: &Settings) -> AppResult<String> 
             for (k, actor) in actors.iter().enumerate() {
                 if k != t.author && (k + n) % 3 == 0 {
                     let kind = if k % 2 == 0 { ReactionKind::Like } else { ReactionKind::Thanks };
-                    set_reaction(conn, actor, post_ids[0], kind, true)?;
+                    reactions::set(conn, actor, post_ids[0], kind, true)?;
                 }
             }
             if t.question && post_ids.len() > 1 {

@@ -363,7 +363,13 @@ async fn tampered_expired_unsigned_and_foreign_tokens_are_refused() {
     let app = TestApp::spawn();
     let tokens = app.member("tanguy").await;
     let good = tokens["access_token"].as_str().unwrap();
-    let secret = app.settings.jwt_secret.clone().unwrap();
+    let secret = app
+        .settings
+        .jwt_secret
+        .clone()
+        .unwrap()
+        .expose()
+        .to_string();
     let parts: Vec<&str> = good.split('.').collect();
     use base64::Engine;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -8,7 +8,6 @@ use std::sync::{Arc, Barrier, Mutex};
 use chrono::{TimeZone, Utc};
 use diesel::prelude::*;
 use palabre::jobs::{NewJob, Outcome, Periodic, Registry, Scheduler, enqueue};
-use palabre::mail::Mailer;
 use palabre::schema::jobs;
 use serde_json::json;
 use uuid::Uuid;
@@ -83,7 +82,7 @@ fn two_workers_never_run_the_same_job() {
     let barrier = Arc::new(Barrier::new(2));
     let handles: Vec<_> = (0..2)
         .map(|_| {
-            let worker = app.worker_with(registry.clone(), Mailer::memory());
+            let worker = app.worker_with(registry.clone());
             let barrier = barrier.clone();
             std::thread::spawn(move || {
                 barrier.wait();
@@ -123,7 +122,7 @@ fn a_job_that_fails_twice_then_succeeds_runs_to_success_once() {
     let id = enqueue(&mut app.conn(), NewJob::new("flaky", json!({})))
         .unwrap()
         .unwrap();
-    let worker = app.worker_with(registry, Mailer::memory());
+    let worker = app.worker_with(registry);
     let outcomes = worker.run_until_idle().unwrap();
     assert_eq!(
         outcomes,
@@ -175,7 +174,6 @@ fn failures_back_off_exponentially() {
     let worker = palabre::jobs::Worker::new(
         palabre::jobs::JobContext {
             pool: app.pool.clone(),
-            mailer: Mailer::memory(),
             settings: app.settings.clone(),
         },
         registry,
@@ -236,7 +234,7 @@ fn a_job_out_of_attempts_is_kept_as_failed_and_panics_are_survived() {
         .unwrap();
         enqueue(&mut conn, NewJob::new("fine", json!({}))).unwrap();
     }
-    let worker = app.worker_with(registry, Mailer::memory());
+    let worker = app.worker_with(registry);
     let outcomes = worker.run_until_idle().unwrap();
     let failed: Vec<_> = outcomes
         .iter()
@@ -326,7 +324,7 @@ fn spawned_worker_threads_run_jobs_and_stop_cleanly() {
         Ok(())
     });
     let handle = app
-        .worker_with(registry, Mailer::memory())
+        .worker_with(registry)
         .spawn(2, Some(Scheduler::new(vec![])));
     let id = Uuid::now_v7();
     enqueue(&mut app.conn(), NewJob::new("signal", json!({ "id": id }))).unwrap();

@@ -73,10 +73,7 @@ fn smtp_delivery_to_a_real_server_with_retries() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_url = format!("smtp://{}", closed.local_addr().unwrap());
     drop(closed);
-    let worker = app.worker_with(
-        palabre::jobs::Registry::for_app(),
-        Mailer::smtp(&dead_url).unwrap(),
-    );
+    let worker = app.worker_mailing_through(Mailer::smtp(&dead_url).unwrap());
     let first = worker.run_one().unwrap().unwrap();
     assert!(
         matches!(first, Outcome::Retrying { attempt: 1, .. }),
@@ -91,10 +88,7 @@ fn smtp_delivery_to_a_real_server_with_retries() {
 
     // Then the real server: both arrive.
     let smtp = SmtpServer::start();
-    let worker = app.worker_with(
-        palabre::jobs::Registry::for_app(),
-        Mailer::smtp(&smtp.url()).unwrap(),
-    );
+    let worker = app.worker_mailing_through(Mailer::smtp(&smtp.url()).unwrap());
     let outcomes = worker.run_until_idle().unwrap();
     assert_eq!(
         outcomes
@@ -155,7 +149,7 @@ fn the_file_transport_writes_eml_files() {
     let app = TestApp::spawn();
     queue_verification(&app, "zoe@example.org", Locale::Fr);
     let mailer = Mailer::from_settings(&app.settings).unwrap();
-    let worker = app.worker_with(palabre::jobs::Registry::for_app(), mailer);
+    let worker = app.worker_mailing_through(mailer);
     worker.run_until_idle().unwrap();
     let dir = app.settings.data_dir.join("mail");
     let files: Vec<_> = std::fs::read_dir(&dir)

@@ -7,6 +7,7 @@ mod cli;
 mod discussions;
 mod errors;
 mod jobs;
+mod layers;
 mod mail;
 mod openapi;
 mod ops;

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 
 use actix_web::dev::ServerHandle;
 use diesel::prelude::*;
-use palabre::app::{AppState, Application};
+use palabre::app::Application;
 use palabre::config::Settings;
 use palabre::db::{self, Pool, embedded::LocalPostgres};
 use palabre::jobs::{JobContext, Registry, Worker, WorkerConfig};
@@ -237,7 +237,7 @@ impl TestApp {
         )
         .unwrap();
         let mailer = Mailer::memory();
-        let state = AppState::new(pool.clone(), settings.clone(), mailer.clone()).unwrap();
+        let state = palabre::app::state(pool.clone(), settings.clone(), mailer.clone()).unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -287,14 +287,19 @@ impl TestApp {
 
     /// A job worker on this app's database, with the app's mailer and no backoff.
     pub fn worker(&self) -> Worker {
-        self.worker_with(Registry::for_app(), self.mailer.clone())
+        self.worker_mailing_through(self.mailer.clone())
     }
 
-    pub fn worker_with(&self, registry: Registry, mailer: Mailer) -> Worker {
+    /// A job worker running every job kind of the app, delivering mail through `mailer`.
+    pub fn worker_mailing_through(&self, mailer: Mailer) -> Worker {
+        self.worker_with(palabre::app::job_registry(&mailer))
+    }
+
+    /// A job worker running the job kinds of `registry`.
+    pub fn worker_with(&self, registry: Registry) -> Worker {
         Worker::new(
             JobContext {
                 pool: self.pool.clone(),
-                mailer,
                 settings: self.settings.clone(),
             },
             registry,

@@ -1,4 +1,5 @@
-//! Fixed-window failure counters in PostgreSQL (so that every app process sees the same counts).
+//! Fixed-window counters in PostgreSQL (so that every app process sees the same counts): login
+//! failures today, per-member write limits tomorrow. Core: features define their own [`Limit`]s.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -13,21 +14,6 @@ pub struct Limit {
     pub max_failures: i32,
     pub window_secs: i64,
 }
-
-/// Login: per account (the login as typed, lower-cased) and per client address.
-pub const LOGIN_PER_ACCOUNT: Limit = Limit {
-    max_failures: 5,
-    window_secs: 15 * 60,
-};
-pub const LOGIN_PER_ADDRESS: Limit = Limit {
-    max_failures: 30,
-    window_secs: 15 * 60,
-};
-/// Password-reset emails per address (over the limit, the request is still answered 202).
-pub const RESET_PER_EMAIL: Limit = Limit {
-    max_failures: 3,
-    window_secs: 60 * 60,
-};
 
 /// 429 when `key` is over its limit, with the seconds left in its window.
 pub fn check(conn: &mut PgConnection, key: &str, limit: Limit) -> AppResult<()> {
@@ -68,4 +54,11 @@ pub fn record(conn: &mut PgConnection, key: &str, limit: Limit) -> QueryResult<(
 pub fn clear(conn: &mut PgConnection, key: &str) -> QueryResult<()> {
     diesel::delete(throttles::table.find(key)).execute(conn)?;
     Ok(())
+}
+
+/// Removes counters whose window ended long ago (housekeeping): no limit's window is longer than a
+/// day. Returns how many were removed.
+pub fn expire(conn: &mut PgConnection) -> QueryResult<usize> {
+    let cutoff = Utc::now() - chrono::Duration::days(2);
+    diesel::delete(throttles::table.filter(throttles::window_start.lt(cutoff))).execute(conn)
 }

@@ -1,0 +1,184 @@
+//! HTTP handlers of categories and tags.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+
+use crate::accounts::auth::{Actor, Bearer};
+use crate::db;
+use crate::discussions::categories;
+use crate::discussions::types::*;
+use crate::error::{AppResult, Problem};
+use crate::http::{AppState, Created, IdempotencyKey};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(read)
+        .service(update)
+        .service(list_tags)
+        .service(create_tag)
+        .service(read_tag);
+}
+
+/// Every category, in order, with thread and post counts.
+#[utoipa::path(
+    operation_id = "list_categories",
+    tag = "discussions",
+    security(()),
+    responses((status = 200, description = "The categories", body = Vec<Category>))
+)]
+#[get("/categories")]
+pub async fn list(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let cats = db::run(&state.pool, categories::all).await?;
+    Ok(HttpResponse::Ok().json(cats))
+}
+
+/// Create a category (administrators).
+#[utoipa::path(
+    operation_id = "create_category",
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
+    request_body = CreateCategory,
+    responses(
+        (status = 201, description = "Created", body = Category, headers(("Location" = String, description = "The category"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug already taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/categories")]
+pub async fn create(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    key: IdempotencyKey,
+    body: web::Json<CreateCategory>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let idem = key.with_body(&body);
+    let stored = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        idem.run(conn, Some(actor.id), |conn| {
+            let cat = categories::create(conn, &actor, body)?;
+            Ok(Created::at(format!("/api/v1/categories/{}", cat.slug), cat))
+        })
+    })
+    .await?;
+    Ok(stored.response())
+}
+
+/// Update a category (administrators).
+#[utoipa::path(
+    operation_id = "update_category",
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Category slug")),
+    request_body = UpdateCategory,
+    responses(
+        (status = 200, description = "Updated", body = Category),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/categories/{slug}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<String>,
+    body: web::Json<UpdateCategory>,
+) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let body = body.into_inner();
+    let cat = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        categories::update(conn, &actor, &slug, body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(cat))
+}
+
+/// Every tag, by slug.
+#[utoipa::path(
+    tag = "discussions",
+    security(()),
+    responses((status = 200, description = "The tags", body = Vec<Tag>))
+)]
+#[get("/tags")]
+pub async fn list_tags(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let all = db::run(&state.pool, categories::all_tags).await?;
+    Ok(HttpResponse::Ok().json(all))
+}
+
+/// Create a tag (moderators and administrators).
+#[utoipa::path(
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
+    request_body = CreateTag,
+    responses(
+        (status = 201, description = "Created", body = Tag, headers(("Location" = String, description = "The tag"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Slug already taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/tags")]
+pub async fn create_tag(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    key: IdempotencyKey,
+    body: web::Json<CreateTag>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let idem = key.with_body(&body);
+    let stored = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        idem.run(conn, Some(actor.id), |conn| {
+            let tag = categories::create_tag(conn, &actor, body)?;
+            Ok(Created::at(format!("/api/v1/tags/{}", tag.slug), tag))
+        })
+    })
+    .await?;
+    Ok(stored.response())
+}
+
+/// One category.
+#[utoipa::path(
+    operation_id = "read_category",
+    tag = "discussions",
+    security(()),
+    params(("slug" = String, Path, description = "Category slug")),
+    responses(
+        (status = 200, description = "The category", body = Category),
+        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/categories/{slug}")]
+pub async fn read(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let cat = db::run(&state.pool, move |conn| categories::one(conn, &slug)).await?;
+    Ok(HttpResponse::Ok().json(cat))
+}
+
+/// One tag.
+#[utoipa::path(
+    tag = "discussions",
+    security(()),
+    params(("slug" = String, Path, description = "Tag slug")),
+    responses(
+        (status = 200, description = "The tag", body = Tag),
+        (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/tags/{slug}")]
+pub async fn read_tag(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let tag = db::run(&state.pool, move |conn| categories::tag(conn, &slug)).await?;
+    Ok(HttpResponse::Ok().json(tag))
+}

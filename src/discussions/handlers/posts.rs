@@ -1,0 +1,263 @@
+//! HTTP handlers of posts: replies, reads, edits, deletion, revisions, reactions.
+
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use uuid::Uuid;
+
+use crate::accounts::auth::{Actor, Bearer, MaybeBearer};
+use crate::db;
+use crate::discussions::types::*;
+use crate::discussions::{posts, reactions};
+use crate::error::{AppResult, Problem};
+use crate::http::{AppState, Created, IdempotencyKey};
+use crate::pagination::{Page, PageQuery};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_posts)
+        .service(reply)
+        .service(read_post)
+        .service(edit_post)
+        .service(delete_post)
+        .service(revisions)
+        .service(react)
+        .service(unreact);
+}
+
+/// The replies of a thread, in order (the opening post comes with the thread).
+#[utoipa::path(
+    tag = "discussions",
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Thread id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of replies", body = Page<Post>),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/threads/{id}/posts")]
+pub async fn list_posts(
+    state: web::Data<AppState>,
+    bearer: MaybeBearer,
+    path: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let paging = query.into_inner();
+    let page = db::run(&state.pool, move |conn| {
+        let v = Actor::viewer(conn, &bearer)?;
+        posts::replies(conn, id, &paging, v.as_ref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Reply to a thread. `@username` mentions notify (existing members, at most 10). Send an
+/// `Idempotency-Key` to make retries safe.
+#[utoipa::path(
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Thread id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response"),
+    ),
+    request_body = CreatePost,
+    responses(
+        (status = 201, description = "Posted", body = Post, headers(("Location" = String, description = "The post"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Email not confirmed, silenced, suspended, or thread locked", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body or reply_to", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/threads/{id}/posts")]
+pub async fn reply(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    key: IdempotencyKey,
+    path: web::Path<Uuid>,
+    body: web::Json<CreatePost>,
+) -> AppResult<HttpResponse> {
+    let thread = path.into_inner();
+    let input = body.into_inner();
+    let idem = key.with_body(&input);
+    let stored = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        idem.run(conn, Some(actor.id), |conn| {
+            let post = posts::create_reply(conn, &actor, thread, &input)?;
+            Ok(Created::at(format!("/api/v1/posts/{}", post.id), post))
+        })
+    })
+    .await?;
+    Ok(stored.response())
+}
+
+/// One post.
+#[utoipa::path(
+    tag = "discussions",
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id")),
+    responses(
+        (status = 200, description = "The post", body = Post),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/posts/{id}")]
+pub async fn read_post(
+    state: web::Data<AppState>,
+    bearer: MaybeBearer,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let post = db::run(&state.pool, move |conn| {
+        let v = Actor::viewer(conn, &bearer)?;
+        posts::view(conn, id, v.as_ref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(post))
+}
+
+/// Edit a post (its author or a moderator); the previous body is kept as a revision.
+#[utoipa::path(
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id")),
+    request_body = UpdatePost,
+    responses(
+        (status = 200, description = "Edited", body = Post),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author nor a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The post is deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/posts/{id}")]
+pub async fn edit_post(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<Uuid>,
+    body: web::Json<UpdatePost>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let new_body = body.into_inner().body;
+    let post = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        posts::edit(conn, &actor, id, &new_body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(post))
+}
+
+/// Delete a post (its author or a moderator). Soft: it stays in place as deleted, its body gone for
+/// everyone but moderators.
+#[utoipa::path(
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author nor a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/posts/{id}")]
+pub async fn delete_post(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        posts::delete(conn, &actor, id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The edit history of a post, oldest first.
+#[utoipa::path(
+    tag = "discussions",
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id")),
+    responses(
+        (status = 200, description = "Every revision: who, when, previous body", body = Vec<Revision>),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/posts/{id}/revisions")]
+pub async fn revisions(
+    state: web::Data<AppState>,
+    bearer: MaybeBearer,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let revs = db::run(&state.pool, move |conn| {
+        let v = Actor::viewer(conn, &bearer)?;
+        posts::revisions(conn, id, v.as_ref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(revs))
+}
+
+/// React to a post (idempotent: one reaction of each kind per member).
+#[utoipa::path(
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id"), ("kind" = ReactionKind, Path, description = "Reaction kind")),
+    responses(
+        (status = 200, description = "The post with its counts", body = Post),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Email not confirmed, silenced or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post or reaction kind", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The post is deleted", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/posts/{id}/reactions/{kind}")]
+pub async fn react(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(Uuid, ReactionKind)>,
+) -> AppResult<HttpResponse> {
+    let (id, kind) = path.into_inner();
+    let post = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        reactions::set(conn, &actor, id, kind, true)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(post))
+}
+
+/// Remove one's reaction (idempotent).
+#[utoipa::path(
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id"), ("kind" = ReactionKind, Path, description = "Reaction kind")),
+    responses(
+        (status = 200, description = "The post with its counts", body = Post),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Email not confirmed, silenced or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post or reaction kind", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The post is deleted", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/posts/{id}/reactions/{kind}")]
+pub async fn unreact(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(Uuid, ReactionKind)>,
+) -> AppResult<HttpResponse> {
+    let (id, kind) = path.into_inner();
+    let post = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        reactions::set(conn, &actor, id, kind, false)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(post))
+}

@@ -1,0 +1,182 @@
+//! HTTP handlers of threads.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use uuid::Uuid;
+
+use crate::accounts::auth::{Actor, Bearer, MaybeBearer};
+use crate::db;
+use crate::discussions::threads;
+use crate::discussions::types::*;
+use crate::error::{AppResult, Problem};
+use crate::http::{self, AppState, Created, IdempotencyKey};
+use crate::pagination::Page;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(read)
+        .service(update)
+        .service(accept_answer);
+}
+
+/// Threads, filtered by category, tag or author, sorted `latest`, `active` or `top`.
+#[utoipa::path(
+    operation_id = "list_threads",
+    tag = "discussions",
+    security((), ("bearer" = [])),
+    params(ThreadListQuery),
+    responses(
+        (status = 200, description = "A page of threads", body = Page<Thread>,
+         headers(("ETag" = String, description = "Send it back in If-None-Match"))),
+        (status = 304, description = "Not modified since the ETag sent"),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/threads")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    bearer: MaybeBearer,
+    query: web::Query<ThreadListQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let page = db::run(&state.pool, move |conn| {
+        let v = Actor::viewer(conn, &bearer)?;
+        threads::list(conn, &q, v.as_ref())
+    })
+    .await?;
+    http::json_with_etag(&req, &page)
+}
+
+/// Start a thread (its body is the opening post). Send an `Idempotency-Key` to make retries safe.
+#[utoipa::path(
+    operation_id = "create_thread",
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
+    request_body = CreateThread,
+    responses(
+        (status = 201, description = "Created", body = Thread, headers(("Location" = String, description = "The thread"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Email not confirmed, silenced, suspended, or a staff-only category", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/threads")]
+pub async fn create(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    key: IdempotencyKey,
+    body: web::Json<CreateThread>,
+) -> AppResult<HttpResponse> {
+    let input = body.into_inner();
+    let idem = key.with_body(&input);
+    let stored = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        idem.run(conn, Some(actor.id), |conn| {
+            let thread = threads::create(conn, &actor, &input)?;
+            Ok(Created::at(
+                format!("/api/v1/threads/{}", thread.id),
+                thread,
+            ))
+        })
+    })
+    .await?;
+    Ok(stored.response())
+}
+
+/// A thread with its opening post.
+#[utoipa::path(
+    operation_id = "read_thread",
+    tag = "discussions",
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Thread id")),
+    responses(
+        (status = 200, description = "The thread", body = Thread, headers(("ETag" = String, description = "Send it back in If-None-Match"))),
+        (status = 304, description = "Not modified since the ETag sent"),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/threads/{id}")]
+pub async fn read(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    bearer: MaybeBearer,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let thread = db::run(&state.pool, move |conn| {
+        let v = Actor::viewer(conn, &bearer)?;
+        threads::view(conn, id, v.as_ref())
+    })
+    .await?;
+    http::json_with_etag(&req, &thread)
+}
+
+/// Retitle, move or retag a thread: its author within 24 hours, or a moderator.
+#[utoipa::path(
+    operation_id = "update_thread",
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Thread id")),
+    request_body = UpdateThread,
+    responses(
+        (status = 200, description = "Updated", body = Thread),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author (or past the edit window), not a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/threads/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<Uuid>,
+    body: web::Json<UpdateThread>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let input = body.into_inner();
+    let thread = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        threads::update(conn, &actor, id, input)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(thread))
+}
+
+/// Mark a reply as the accepted answer of a question (its author or a moderator).
+#[utoipa::path(
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Thread id")),
+    request_body = AcceptAnswer,
+    responses(
+        (status = 200, description = "The thread, with its accepted answer", body = Thread),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the question's author nor a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The thread is not a question", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a reply of this thread", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/threads/{id}/accepted-answer")]
+pub async fn accept_answer(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<Uuid>,
+    body: web::Json<AcceptAnswer>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let post_id = body.into_inner().post_id;
+    let thread = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        threads::accept_answer(conn, &actor, id, post_id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(thread))
+}

@@ -1,0 +1,266 @@
+//! Posts: replies (numbered in order, one statement with their counters), reads, edits that keep
+//! revisions, soft deletion.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use super::threads::{MAX_MENTIONS, check_body, existing_users};
+use super::types::*;
+use super::view::{self, PostRow};
+use crate::accounts::auth::Actor;
+use crate::accounts::view::users_by_id;
+use crate::db;
+use crate::db::fixed::fixed;
+use crate::error::{AppError, AppResult};
+use crate::notifications::{self, Event};
+use crate::pagination::{Page, PageQuery};
+use crate::schema::{post_revisions, posts, threads};
+
+/// A post's row (404 when unknown).
+pub fn row(conn: &mut PgConnection, id: Uuid) -> AppResult<PostRow> {
+    Ok(posts::table
+        .find(id)
+        .select(PostRow::as_select())
+        .first(conn)?)
+}
+
+/// A post as `viewer` sees it.
+pub fn view(conn: &mut PgConnection, id: Uuid, viewer: Option<&Actor>) -> AppResult<Post> {
+    view::load_posts(conn, &view::PostSelect::One(id), viewer)?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+/// Replies to a thread: the post, the thread's counters, the author's watch level and the
+/// notifications (the watchers' fan-out is a job), in the caller's transaction.
+pub fn create_reply(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    thread: Uuid,
+    input: &CreatePost,
+) -> AppResult<Post> {
+    actor.require_writer()?;
+    check_body(&input.body).map_err(|m| AppError::validation("body", m))?;
+    // Work that needs no lock happens before the thread's row is locked: concurrent replies to a
+    // hot thread wait on that lock, so it is held for as few round trips as possible.
+    let body_html = crate::markdown::render(&input.body);
+    let mentioned = existing_users(conn, &crate::markdown::mentions(&input.body, MAX_MENTIONS))?;
+    db::atomic(conn, |conn| {
+        // Lock the thread first: the statement below then runs with a snapshot taken after the
+        // lock, so it sees the posts of replies that committed while this one waited.
+        let (locked,): (bool,) = threads::table
+            .find(thread)
+            .select((threads::locked,))
+            .for_update()
+            .first(conn)?;
+        if locked && !actor.is_staff() {
+            return Err(AppError::Forbidden("This thread is locked.".into()));
+        }
+        let reply_to_author = match input.reply_to {
+            None => None,
+            Some(p) => {
+                let target: Option<(Uuid, Uuid)> = posts::table
+                    .find(p)
+                    .select((posts::thread_id, posts::author_id))
+                    .first(conn)
+                    .optional()?;
+                match target {
+                    Some((t, author)) if t == thread => Some(author),
+                    _ => {
+                        return Err(AppError::validation(
+                            "reply_to",
+                            "Reply to a post of this thread.",
+                        ));
+                    }
+                }
+            }
+        };
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        // One statement writes the reply and everything it counts: the thread's counters (a
+        // first-time participant adds one), the post, the category's and the author's counts, and
+        // the author's default watch level on the thread. Prepared once per connection.
+        let (title, category, number): (String, Uuid, i32) = fixed::<(Text, SqlUuid, Integer)>(
+            "WITH t AS (UPDATE threads SET reply_count = reply_count + 1, \
+                 participant_count = participant_count + (NOT EXISTS (SELECT 1 FROM posts p \
+                     WHERE p.thread_id = threads.id AND p.author_id = ",
+        )
+        .bind::<SqlUuid, _>(actor.id)
+        .sql("))::int, score = score + 2, last_activity_at = ")
+        .bind::<Timestamptz, _>(now)
+        .sql(", last_poster_id = ")
+        .bind::<SqlUuid, _>(actor.id)
+        .sql(" WHERE id = ")
+        .bind::<SqlUuid, _>(thread)
+        .sql(
+            " RETURNING title, category_id, reply_count + 1 AS number), \
+             p AS (INSERT INTO posts (id, thread_id, number, author_id, reply_to_id, body, \
+                                      body_html, created_at) SELECT ",
+        )
+        .bind::<SqlUuid, _>(id)
+        .sql(", ")
+        .bind::<SqlUuid, _>(thread)
+        .sql(", t.number, ")
+        .bind::<SqlUuid, _>(actor.id)
+        .sql(", ")
+        .bind::<Nullable<SqlUuid>, _>(input.reply_to)
+        .sql(", ")
+        .bind::<Text, _>(&input.body)
+        .sql(", ")
+        .bind::<Text, _>(&body_html)
+        .sql(", ")
+        .bind::<Timestamptz, _>(now)
+        .sql(
+            " FROM t), \
+             c AS (UPDATE categories SET post_count = post_count + 1 \
+                   WHERE id = (SELECT category_id FROM t)), \
+             u AS (UPDATE users SET reply_count = reply_count + 1 WHERE id = ",
+        )
+        .bind::<SqlUuid, _>(actor.id)
+        .sql(
+            "), \
+             w AS (INSERT INTO thread_subscriptions (user_id, thread_id, level) SELECT ",
+        )
+        .bind::<SqlUuid, _>(actor.id)
+        .sql(", ")
+        .bind::<SqlUuid, _>(thread)
+        .sql(", ")
+        .bind::<Text, _>(notifications::LEVEL_ON_POSTING.as_str())
+        .sql(" FROM t ON CONFLICT DO NOTHING) SELECT title, category_id, number FROM t")
+        .get_result(conn)?;
+        let row = PostRow {
+            id,
+            thread_id: thread,
+            number,
+            author_id: actor.id,
+            reply_to_id: input.reply_to,
+            body: input.body.clone(),
+            body_html,
+            reaction_counts: serde_json::json!({}),
+            edited_at: None,
+            deleted_at: None,
+            created_at: now,
+        };
+        let event = |kind: &str| Event {
+            kind: kind.into(),
+            actor: actor.id,
+            target_type: "thread".into(),
+            target_id: thread,
+            target_title: title.clone(),
+            post_id: Some(id),
+            thread_id: Some(thread),
+        };
+        if let Some(author) = reply_to_author {
+            notifications::notify(conn, &event("reply"), &[author])?;
+        }
+        notifications::notify(conn, &event("mention"), &mentioned)?;
+        notifications::enqueue_watchers(conn, &event("watched_reply"), category)?;
+        Ok(view::own_post(row, actor.public()))
+    })
+}
+
+/// A page of a thread's replies, in order (404 for an unknown thread).
+pub fn replies(
+    conn: &mut PgConnection,
+    thread: Uuid,
+    paging: &PageQuery,
+    viewer: Option<&Actor>,
+) -> AppResult<Page<Post>> {
+    let limit = paging.limit()?;
+    let after: Option<i32> = paging.after()?;
+    let select = view::PostSelect::Replies {
+        thread,
+        after: after.unwrap_or(1),
+        limit: limit + 1,
+    };
+    let items = view::load_posts(conn, &select, viewer)?;
+    if items.is_empty() {
+        // An empty page: tell an empty thread from no thread.
+        threads::table
+            .find(thread)
+            .select(threads::id)
+            .first::<Uuid>(conn)?;
+    }
+    Ok(Page::from_rows(items, limit, |p| p.number, |p| p))
+}
+
+fn require_editor(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult<PostRow> {
+    actor.require_writer()?;
+    let row = row(conn, id)?;
+    if row.author_id != actor.id && !actor.is_staff() {
+        return Err(AppError::Forbidden(
+            "Only the author or a moderator may change this post.".into(),
+        ));
+    }
+    Ok(row)
+}
+
+/// Edits a post (its author or a moderator); the previous body is kept as a revision.
+pub fn edit(conn: &mut PgConnection, actor: &Actor, id: Uuid, new_body: &str) -> AppResult<Post> {
+    let row = require_editor(conn, actor, id)?;
+    if row.deleted_at.is_some() {
+        return Err(AppError::conflict(None, "A deleted post cannot be edited."));
+    }
+    check_body(new_body).map_err(|m| AppError::validation("body", m))?;
+    db::atomic(conn, |conn| {
+        if new_body != row.body {
+            diesel::insert_into(post_revisions::table)
+                .values((
+                    post_revisions::id.eq(Uuid::now_v7()),
+                    post_revisions::post_id.eq(id),
+                    post_revisions::editor_id.eq(actor.id),
+                    post_revisions::previous_body.eq(&row.body),
+                ))
+                .execute(conn)?;
+            diesel::update(posts::table.find(id))
+                .set((
+                    posts::body.eq(new_body),
+                    posts::body_html.eq(crate::markdown::render(new_body)),
+                    posts::edited_at.eq(Utc::now()),
+                ))
+                .execute(conn)?;
+        }
+        view(conn, id, Some(actor))
+    })
+}
+
+/// Deletes a post, softly (its author or a moderator).
+pub fn delete(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult<()> {
+    require_editor(conn, actor, id)?;
+    diesel::update(posts::table.find(id).filter(posts::deleted_at.is_null()))
+        .set(posts::deleted_at.eq(Utc::now()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A post's edit history, oldest first (previous bodies hidden but for staff once it is deleted).
+pub fn revisions(
+    conn: &mut PgConnection,
+    id: Uuid,
+    viewer: Option<&Actor>,
+) -> AppResult<Vec<Revision>> {
+    let row = row(conn, id)?;
+    let hidden = row.deleted_at.is_some() && !viewer.is_some_and(Actor::is_staff);
+    let revs: Vec<(Uuid, String, DateTime<Utc>)> = post_revisions::table
+        .filter(post_revisions::post_id.eq(id))
+        .order((post_revisions::created_at, post_revisions::id))
+        .select((
+            post_revisions::editor_id,
+            post_revisions::previous_body,
+            post_revisions::created_at,
+        ))
+        .load(conn)?;
+    let editors = users_by_id(conn, revs.iter().map(|r| r.0))?;
+    Ok(revs
+        .into_iter()
+        .filter_map(|(e, body, at)| {
+            Some(Revision {
+                editor: editors.get(&e)?.clone(),
+                previous_body: if hidden { String::new() } else { body },
+                created_at: at,
+            })
+        })
+        .collect())
+}

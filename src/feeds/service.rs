@@ -1,0 +1,159 @@
+//! Atom 1.0 feeds (atom_syndication): latest threads, per category, challenges.
+
+use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
+use chrono::{DateTime, FixedOffset, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::accounts::view::users_by_id;
+use crate::config::Settings;
+use crate::discussions::view::ThreadRow;
+use crate::error::{AppError, AppResult};
+use crate::schema::{categories, posts, threads};
+
+/// Entries per feed.
+const ENTRIES: i64 = 30;
+
+fn fixed(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.fixed_offset()
+}
+
+fn link(href: String, rel: &str, mime: Option<&str>) -> Link {
+    Link {
+        href,
+        rel: rel.into(),
+        mime_type: mime.map(str::to_string),
+        ..Default::default()
+    }
+}
+
+/// Builds a feed of the newest threads (optionally of one category).
+pub fn thread_feed(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    category: Option<(Uuid, String)>,
+    self_path: &str,
+) -> AppResult<String> {
+    let mut q = threads::table.select(ThreadRow::as_select()).into_boxed();
+    if let Some((id, _)) = &category {
+        q = q.filter(threads::category_id.eq(*id));
+    }
+    let rows: Vec<ThreadRow> = q
+        .order((threads::created_at.desc(), threads::id.desc()))
+        .limit(ENTRIES)
+        .load(conn)?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let bodies: Vec<(Uuid, String, Option<DateTime<Utc>>)> = posts::table
+        .filter(posts::thread_id.eq_any(&ids))
+        .filter(posts::number.eq(1))
+        .select((posts::thread_id, posts::body_html, posts::deleted_at))
+        .load(conn)?;
+    let authors = users_by_id(conn, rows.iter().map(|r| r.author_id))?;
+    let front = &settings.frontend_url;
+    let title = match &category {
+        Some((_, name)) => format!("palabre — {name}"),
+        None => "palabre — derniers sujets".to_string(),
+    };
+    let updated = rows
+        .iter()
+        .map(|r| r.last_activity_at)
+        .max()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let self_url = format!("{}/api/v1{self_path}", settings.public_url);
+    let entries = rows
+        .into_iter()
+        .map(|r| {
+            let author = authors
+                .get(&r.author_id)
+                .map(|u| {
+                    if u.display_name.is_empty() {
+                        u.username.clone()
+                    } else {
+                        u.display_name.clone()
+                    }
+                })
+                .unwrap_or_else(|| "inconnu".into());
+            let html = bodies
+                .iter()
+                .find(|b| b.0 == r.id && b.2.is_none())
+                .map(|b| b.1.clone())
+                .unwrap_or_default();
+            Entry {
+                title: Text::plain(r.title),
+                id: format!("urn:uuid:{}", r.id),
+                updated: fixed(r.last_activity_at),
+                published: Some(fixed(r.created_at)),
+                authors: vec![Person {
+                    name: author,
+                    ..Default::default()
+                }],
+                links: vec![link(
+                    format!("{front}/threads/{}", r.id),
+                    "alternate",
+                    Some("text/html"),
+                )],
+                content: Some(Content {
+                    value: Some(html),
+                    content_type: Some("html".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let feed = Feed {
+        title: Text::plain(title),
+        id: self_url.clone(),
+        updated: fixed(updated),
+        authors: vec![Person {
+            name: "palabre".into(),
+            ..Default::default()
+        }],
+        links: vec![
+            link(self_url, "self", Some("application/atom+xml")),
+            link(front.clone(), "alternate", Some("text/html")),
+        ],
+        lang: Some("fr".into()),
+        entries,
+        ..Default::default()
+    };
+    Ok(feed.to_string())
+}
+
+/// The newest threads of the category `slug` (404 when unknown).
+pub fn category_feed(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    slug: &str,
+) -> AppResult<String> {
+    let (id, name): (Uuid, String) = categories::table
+        .filter(categories::slug.eq(slug))
+        .select((categories::id, categories::name))
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    thread_feed(
+        conn,
+        settings,
+        Some((id, name)),
+        &format!("/feeds/categories/{slug}.atom"),
+    )
+}
+
+/// Challenges (empty until challenges exist).
+pub fn challenges_feed(settings: &Settings) -> String {
+    let self_url = format!("{}/api/v1/feeds/challenges.atom", settings.public_url);
+    let feed = Feed {
+        title: Text::plain("palabre — défis"),
+        id: self_url.clone(),
+        updated: fixed(DateTime::<Utc>::UNIX_EPOCH),
+        authors: vec![Person {
+            name: "palabre".into(),
+            ..Default::default()
+        }],
+        links: vec![link(self_url, "self", Some("application/atom+xml"))],
+        lang: Some("fr".into()),
+        ..Default::default()
+    };
+    feed.to_string()
+}

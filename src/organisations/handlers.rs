@@ -1,0 +1,215 @@
+//! HTTP handlers of organisations: extract, parse, one service call in one database hop, respond.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use uuid::Uuid;
+
+use super::service;
+use super::types::*;
+use crate::accounts::auth::{Actor, Bearer};
+use crate::db;
+use crate::error::{AppResult, Problem};
+use crate::http::{AppState, Created, IdempotencyKey};
+use crate::pagination::{Page, PageQuery};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(read)
+        .service(update)
+        .service(add_member)
+        .service(remove_member);
+}
+
+/// Organisations, by name.
+#[utoipa::path(
+    operation_id = "list_organisations",
+    tag = "organisations",
+    security(()),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of organisations", body = Page<Organisation>),
+        (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organisations")]
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let page = db::run(&state.pool, move |conn| service::list(conn, &query)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Create an organisation; the creator becomes its admin.
+#[utoipa::path(
+    operation_id = "create_organisation",
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
+    request_body = CreateOrganisation,
+    responses(
+        (status = 201, description = "Created", body = OrganisationDetail,
+         headers(("Location" = String, description = "The organisation"))),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Email not confirmed, silenced or suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Name already taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations")]
+pub async fn create(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    key: IdempotencyKey,
+    body: web::Json<CreateOrganisation>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let idem = key.with_body(&body);
+    let stored = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        idem.run(conn, Some(actor.id), |conn| {
+            let org = service::create(conn, &actor, &body)?;
+            Ok(Created::at(
+                format!("/api/v1/organisations/{}", org.organisation.id),
+                org,
+            ))
+        })
+    })
+    .await?;
+    Ok(stored.response())
+}
+
+/// An organisation with its members.
+#[utoipa::path(
+    operation_id = "read_organisation",
+    tag = "organisations",
+    security(()),
+    params(("id" = Uuid, Path, description = "Organisation id")),
+    responses(
+        (status = 200, description = "The organisation", body = OrganisationDetail),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organisations/{id}")]
+pub async fn read(state: web::Data<AppState>, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let org = db::run(&state.pool, move |conn| service::detail(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(org))
+}
+
+/// Update an organisation (its admins).
+#[utoipa::path(
+    operation_id = "update_organisation",
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Organisation id")),
+    request_body = UpdateOrganisation,
+    responses(
+        (status = 200, description = "Updated", body = OrganisationDetail),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Name already taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/organisations/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<Uuid>,
+    body: web::Json<UpdateOrganisation>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let org = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        service::update(conn, &actor, id, body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(org))
+}
+
+/// Add a member, or change a member's role (the organisation's admins).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Organisation id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response"),
+    ),
+    request_body = AddMember,
+    responses(
+        (status = 200, description = "The member's role changed", body = OrganisationDetail),
+        (status = 201, description = "Member added", body = OrganisationDetail,
+         headers(("Location" = String, description = "The organisation"))),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last admin cannot step down", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such member", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations/{id}/members")]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    key: IdempotencyKey,
+    path: web::Path<Uuid>,
+    body: web::Json<AddMember>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let idem = key.with_body(&body);
+    let stored = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        idem.run(conn, Some(actor.id), |conn| {
+            let (added, org) = service::add_member(conn, &actor, id, &body)?;
+            let created = Created::at(format!("/api/v1/organisations/{id}"), org);
+            Ok(if added {
+                created
+            } else {
+                created.status(StatusCode::OK)
+            })
+        })
+    })
+    .await?;
+    Ok(stored.response())
+}
+
+/// Remove a member (the organisation's admins, or the member leaving).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Organisation id"), RemoveMember),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin of this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation or member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last admin cannot leave", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/organisations/{id}/members")]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<Uuid>,
+    query: web::Query<RemoveMember>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let user = query.user_id;
+    db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        service::remove_member(conn, &actor, id, user)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

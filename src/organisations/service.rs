@@ -1,0 +1,372 @@
+//! Organisations and their members: create, read, update, list, membership, personal data.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use super::types::*;
+use crate::accounts::auth::Actor;
+use crate::accounts::domain::OrganisationName;
+use crate::accounts::models::lower;
+use crate::accounts::view::{USER_COLUMNS, UserCols, user};
+use crate::db::fixed::fixed;
+use crate::error::{AppError, AppResult};
+use crate::input::{Errors, web_address};
+use crate::pagination::{Page, PageQuery};
+use crate::schema::{organisation_members, organisations, users};
+
+type OrgRow = (
+    Uuid,
+    String,
+    String,
+    Option<String>,
+    String,
+    i32,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
+const ORG_COLUMNS: (
+    organisations::id,
+    organisations::name,
+    organisations::kind,
+    organisations::website,
+    organisations::description,
+    organisations::member_count,
+    organisations::created_at,
+    organisations::updated_at,
+) = (
+    organisations::id,
+    organisations::name,
+    organisations::kind,
+    organisations::website,
+    organisations::description,
+    organisations::member_count,
+    organisations::created_at,
+    organisations::updated_at,
+);
+
+fn from_row(r: OrgRow) -> Organisation {
+    Organisation {
+        id: r.0,
+        name: r.1,
+        kind: OrganisationKind::parse(&r.2),
+        website: r.3,
+        description: r.4,
+        member_count: r.5,
+        created_at: r.6,
+        updated_at: r.7,
+    }
+}
+
+/// The fields of a create or an update, parsed: the name trimmed.
+struct Fields {
+    name: Option<String>,
+}
+
+fn parse_fields(
+    name: Option<&str>,
+    website: Option<&str>,
+    description: Option<&str>,
+) -> AppResult<Fields> {
+    let mut errors = Errors::new();
+    let name = errors
+        .check_opt("name", name, OrganisationName::parse)
+        .map(OrganisationName::into_inner);
+    errors.check_opt("website", website, web_address);
+    if let Some(d) = description {
+        errors.ensure(
+            "description",
+            d.chars().count() <= 5000,
+            "At most 5000 characters.",
+        );
+    }
+    errors.finish()?;
+    Ok(Fields { name })
+}
+
+fn member_role(conn: &mut PgConnection, org: Uuid, user: Uuid) -> AppResult<Option<String>> {
+    Ok(organisation_members::table
+        .find((org, user))
+        .select(organisation_members::role)
+        .first(conn)
+        .optional()?)
+}
+
+/// Whether `user` belongs to organisation `org` (any role).
+pub fn is_member(conn: &mut PgConnection, org: Uuid, user: Uuid) -> AppResult<bool> {
+    Ok(member_role(conn, org, user)?.is_some())
+}
+
+/// 404 unless the organisation exists.
+fn exists(conn: &mut PgConnection, id: Uuid) -> AppResult<()> {
+    organisations::table
+        .find(id)
+        .select(organisations::id)
+        .first::<Uuid>(conn)?;
+    Ok(())
+}
+
+/// Organisation admins and site administrators manage an organisation.
+fn require_manager(conn: &mut PgConnection, org: Uuid, actor: &Actor) -> AppResult<()> {
+    actor.require_writer()?;
+    if actor.is_admin() || member_role(conn, org, actor.id)?.as_deref() == Some("admin") {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Only this organisation's admins may do this.".into(),
+        ))
+    }
+}
+
+/// An organisation with its members.
+pub fn detail(conn: &mut PgConnection, id: Uuid) -> AppResult<OrganisationDetail> {
+    let row: OrgRow = organisations::table
+        .find(id)
+        .select(ORG_COLUMNS)
+        .first(conn)?;
+    let members: Vec<(UserCols, String, DateTime<Utc>)> = organisation_members::table
+        .inner_join(users::table)
+        .filter(organisation_members::organisation_id.eq(id))
+        .order((organisation_members::role.asc(), users::username.asc()))
+        .select((
+            USER_COLUMNS,
+            organisation_members::role,
+            organisation_members::created_at,
+        ))
+        .load(conn)?;
+    Ok(OrganisationDetail {
+        organisation: from_row(row),
+        members: members
+            .into_iter()
+            .map(|(u, role, since)| OrganisationMember {
+                user: user(u),
+                role: if role == "admin" {
+                    MemberRole::Admin
+                } else {
+                    MemberRole::Member
+                },
+                since,
+            })
+            .collect(),
+    })
+}
+
+/// Organisations by name, a page after the cursor.
+pub fn list(conn: &mut PgConnection, paging: &PageQuery) -> AppResult<Page<Organisation>> {
+    let limit = paging.limit()?;
+    let after: Option<(String, Uuid)> = paging.after()?;
+    let mut q = organisations::table.select(ORG_COLUMNS).into_boxed();
+    if let Some((name, id)) = after {
+        // A row-value comparison, so that the cursor is an index range.
+        q = q.filter(
+            fixed::<Bool>("(organisations.name, organisations.id) > (")
+                .bind::<Text, _>(name)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
+        );
+    }
+    let rows: Vec<OrgRow> = q
+        .order((organisations::name.asc(), organisations::id.asc()))
+        .limit(limit + 1)
+        .load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| (r.1.clone(), r.0),
+        from_row,
+    ))
+}
+
+/// Creates an organisation; the creator becomes its admin.
+pub fn create(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    input: &CreateOrganisation,
+) -> AppResult<OrganisationDetail> {
+    actor.require_writer()?;
+    let name = parse_fields(
+        Some(&input.name),
+        input.website.as_deref(),
+        input.description.as_deref(),
+    )?
+    .name
+    .unwrap_or_default();
+    let id = Uuid::now_v7();
+    crate::db::atomic(conn, |conn| {
+        diesel::insert_into(organisations::table)
+            .values((
+                organisations::id.eq(id),
+                organisations::name.eq(&name),
+                organisations::kind.eq(input.kind.as_str()),
+                organisations::website.eq(&input.website),
+                organisations::description.eq(input.description.clone().unwrap_or_default()),
+                organisations::created_by.eq(actor.id),
+                organisations::member_count.eq(1),
+            ))
+            .execute(conn)?;
+        diesel::insert_into(organisation_members::table)
+            .values((
+                organisation_members::organisation_id.eq(id),
+                organisation_members::user_id.eq(actor.id),
+                organisation_members::role.eq("admin"),
+            ))
+            .execute(conn)?;
+        detail(conn, id)
+    })
+}
+
+/// Updates an organisation (its admins).
+pub fn update(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    input: UpdateOrganisation,
+) -> AppResult<OrganisationDetail> {
+    exists(conn, id)?;
+    require_manager(conn, id, actor)?;
+    let Fields { name } = parse_fields(
+        input.name.as_deref(),
+        input.website.as_deref(),
+        input.description.as_deref(),
+    )?;
+    #[derive(AsChangeset)]
+    #[diesel(table_name = organisations)]
+    struct Changes {
+        name: Option<String>,
+        kind: Option<&'static str>,
+        website: Option<String>,
+        description: Option<String>,
+        updated_at: DateTime<Utc>,
+    }
+    diesel::update(organisations::table.find(id))
+        .set(&Changes {
+            name,
+            kind: input.kind.map(OrganisationKind::as_str),
+            website: input.website,
+            description: input.description,
+            updated_at: Utc::now(),
+        })
+        .execute(conn)?;
+    detail(conn, id)
+}
+
+/// Adds a member or changes a member's role (the organisation's admins). `true` when added.
+pub fn add_member(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    input: &AddMember,
+) -> AppResult<(bool, OrganisationDetail)> {
+    exists(conn, id)?;
+    require_manager(conn, id, actor)?;
+    let user: Uuid = users::table
+        .filter(lower(users::username).eq(input.username.to_lowercase()))
+        .filter(users::erased_at.is_null())
+        .select(users::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::validation("username", "No member has this username."))?;
+    crate::db::atomic(conn, |conn| {
+        let created = match member_role(conn, id, user)? {
+            None => {
+                diesel::insert_into(organisation_members::table)
+                    .values((
+                        organisation_members::organisation_id.eq(id),
+                        organisation_members::user_id.eq(user),
+                        organisation_members::role.eq(input.role.as_str()),
+                    ))
+                    .execute(conn)?;
+                diesel::update(organisations::table.find(id))
+                    .set(organisations::member_count.eq(organisations::member_count + 1))
+                    .execute(conn)?;
+                true
+            }
+            Some(old) => {
+                if old == "admin" && input.role == MemberRole::Member {
+                    ensure_another_admin(conn, id, user)?;
+                }
+                diesel::update(organisation_members::table.find((id, user)))
+                    .set(organisation_members::role.eq(input.role.as_str()))
+                    .execute(conn)?;
+                false
+            }
+        };
+        Ok((created, detail(conn, id)?))
+    })
+}
+
+fn ensure_another_admin(conn: &mut PgConnection, org: Uuid, leaving: Uuid) -> AppResult<()> {
+    let others: i64 = organisation_members::table
+        .filter(organisation_members::organisation_id.eq(org))
+        .filter(organisation_members::role.eq("admin"))
+        .filter(organisation_members::user_id.ne(leaving))
+        .count()
+        .get_result(conn)?;
+    if others == 0 {
+        return Err(AppError::conflict(
+            Some("user_id"),
+            "An organisation keeps at least one admin: name another admin first.",
+        ));
+    }
+    Ok(())
+}
+
+/// Removes a member (the organisation's admins, or the member leaving).
+pub fn remove_member(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    user: Uuid,
+) -> AppResult<()> {
+    exists(conn, id)?;
+    if user != actor.id {
+        require_manager(conn, id, actor)?;
+    }
+    conn.transaction(|conn| {
+        let role = member_role(conn, id, user)?.ok_or(AppError::NotFound)?;
+        if role == "admin" {
+            ensure_another_admin(conn, id, user)?;
+        }
+        diesel::delete(organisation_members::table.find((id, user))).execute(conn)?;
+        diesel::update(organisations::table.find(id))
+            .set(organisations::member_count.eq(organisations::member_count - 1))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// A member's memberships (personal-data export): the organisations, their role, since when.
+pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<serde_json::Value> {
+    let memberships: Vec<(Uuid, String, String, DateTime<Utc>)> = organisation_members::table
+        .inner_join(organisations::table)
+        .filter(organisation_members::user_id.eq(user))
+        .order(organisations::name)
+        .select((
+            organisations::id,
+            organisations::name,
+            organisation_members::role,
+            organisation_members::created_at,
+        ))
+        .load(conn)?;
+    Ok(serde_json::Value::Array(
+        memberships
+            .into_iter()
+            .map(|m| serde_json::json!({"id": m.0, "name": m.1, "role": m.2, "since": m.3}))
+            .collect(),
+    ))
+}
+
+/// Ends a member's memberships (erasure).
+pub fn erase(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
+    let orgs: Vec<Uuid> =
+        diesel::delete(organisation_members::table.filter(organisation_members::user_id.eq(user)))
+            .returning(organisation_members::organisation_id)
+            .get_results(conn)?;
+    diesel::update(organisations::table.filter(organisations::id.eq_any(&orgs)))
+        .set(organisations::member_count.eq(organisations::member_count - 1))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! The search endpoint.
+
+use actix_web::{HttpResponse, get, web};
+
+use super::service::{self, SearchHit, SearchQuery};
+use crate::db;
+use crate::error::{AppResult, Problem};
+use crate::http::AppState;
+use crate::pagination::Page;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(search_handler);
+}
+
+/// Search threads and posts (French stemming, accents ignored: "forets" finds "forêts").
+#[utoipa::path(
+    tag = "search",
+    security(()),
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "Hits, most relevant first (recent activity ranks higher)", body = Page<SearchHit>),
+        (status = 422, description = "Empty or too long query, invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/search")]
+pub async fn search_handler(
+    state: web::Data<AppState>,
+    query: web::Query<SearchQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let page = db::run(&state.pool, move |conn| service::search(conn, &q)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
