@@ -3,12 +3,15 @@
 //! logout, suspension and role changes take effect on the very next request. (Tokens themselves are
 //! core: `crate::http::tokens`.)
 
+use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::Role;
 use crate::error::{AppError, AppResult};
+use crate::http::{AppState, Created, IdempotencyKey};
 use crate::schema::{sessions, users};
 
 pub use crate::http::tokens::{
@@ -140,4 +143,28 @@ impl Actor {
             ))
         }
     }
+}
+
+/// A create by an authenticated member, the way every feature's `POST` runs one: in one database
+/// hop, the caller's session checked, then `create` with the parsed body, replayed for a retried
+/// `Idempotency-Key`.
+pub async fn create_as_member<B, T, F>(
+    state: &AppState,
+    bearer: Bearer,
+    key: IdempotencyKey,
+    body: B,
+    create: F,
+) -> AppResult<HttpResponse>
+where
+    B: Serialize + Send + 'static,
+    T: Serialize,
+    F: FnOnce(&mut PgConnection, &Actor, B) -> AppResult<Created<T>> + Send + 'static,
+{
+    let idem = key.with_body(&body);
+    let stored = crate::db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        idem.run(conn, Some(actor.id), |conn| create(conn, &actor, body))
+    })
+    .await?;
+    Ok(stored.response())
 }

@@ -16,9 +16,21 @@ use crate::db::fixed::fixed;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{Job, NewJob, Registry};
 use crate::pagination::{Page, PageQuery};
-use crate::schema::{
-    categories, category_subscriptions, notifications, thread_subscriptions, threads, users,
-};
+use crate::schema::{categories, notifications, thread_subscriptions, threads, users};
+
+/// Binds an [`Event`]'s fields, as `$1` to `$6` (kind, actor, target type, id and title, post), to
+/// a fan-out statement.
+macro_rules! with_event {
+    ($query:expr, $event:expr) => {
+        $query
+            .bind::<Text, _>(&$event.kind)
+            .bind::<SqlUuid, _>($event.actor)
+            .bind::<Text, _>(&$event.target_type)
+            .bind::<SqlUuid, _>($event.target_id)
+            .bind::<Text, _>(&$event.target_title)
+            .bind::<Nullable<SqlUuid>, _>($event.post_id)
+    };
+}
 
 /// The level a member gets on a thread they start or reply to, unless they chose one.
 pub const LEVEL_ON_POSTING: WatchLevel = WatchLevel::Watching;
@@ -69,22 +81,19 @@ pub fn notify(
         #[diesel(sql_type = SqlUuid)]
         user_id: Uuid,
     }
-    let rows: Vec<Notified> = diesel::sql_query(
-        "INSERT INTO notifications (id, user_id, kind, actor_id, target_type, target_id, target_title, post_id) \
-         SELECT uuid_generate_v7(), u.id, $1, $2, $3, $4, $5, $6 FROM users u \
-         WHERE u.id = ANY($7) AND u.id <> $2 AND u.erased_at IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM thread_subscriptions s \
-                           WHERE s.user_id = u.id AND s.thread_id = $8 AND s.level = 'muted') \
-           AND ($6 IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n \
-                                          WHERE n.user_id = u.id AND n.post_id = $6)) \
-         RETURNING user_id",
+    let rows: Vec<Notified> = with_event!(
+        diesel::sql_query(
+            "INSERT INTO notifications (id, user_id, kind, actor_id, target_type, target_id, target_title, post_id) \
+             SELECT uuid_generate_v7(), u.id, $1, $2, $3, $4, $5, $6 FROM users u \
+             WHERE u.id = ANY($7) AND u.id <> $2 AND u.erased_at IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM thread_subscriptions s \
+                               WHERE s.user_id = u.id AND s.thread_id = $8 AND s.level = 'muted') \
+               AND ($6 IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n \
+                                              WHERE n.user_id = u.id AND n.post_id = $6)) \
+             RETURNING user_id",
+        ),
+        event
     )
-    .bind::<Text, _>(&event.kind)
-    .bind::<SqlUuid, _>(event.actor)
-    .bind::<Text, _>(&event.target_type)
-    .bind::<SqlUuid, _>(event.target_id)
-    .bind::<Text, _>(&event.target_title)
-    .bind::<Nullable<SqlUuid>, _>(event.post_id)
     .bind::<Array<SqlUuid>, _>(recipients)
     .bind::<Nullable<SqlUuid>, _>(event.thread_id)
     .load(conn)?;
@@ -137,26 +146,23 @@ pub fn notify_watchers(
     category: Uuid,
 ) -> QueryResult<usize> {
     let thread = event.thread_id.unwrap_or(event.target_id);
-    diesel::sql_query(
-        "INSERT INTO notifications (id, user_id, kind, actor_id, target_type, target_id, target_title, post_id) \
-         SELECT uuid_generate_v7(), w.user_id, $1, $2, $3, $4, $5, $6 FROM ( \
-             SELECT user_id FROM thread_subscriptions WHERE thread_id = $7 AND level = 'watching' \
-             UNION \
-             SELECT c.user_id FROM category_subscriptions c \
-             WHERE c.category_id = $8 AND c.level = 'watching' \
-               AND NOT EXISTS (SELECT 1 FROM thread_subscriptions t \
-                               WHERE t.user_id = c.user_id AND t.thread_id = $7) \
-         ) w JOIN users u ON u.id = w.user_id AND u.erased_at IS NULL \
-         WHERE w.user_id <> $2 \
-           AND ($6 IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n \
-                                          WHERE n.user_id = w.user_id AND n.post_id = $6))",
+    with_event!(
+        diesel::sql_query(
+            "INSERT INTO notifications (id, user_id, kind, actor_id, target_type, target_id, target_title, post_id) \
+             SELECT uuid_generate_v7(), w.user_id, $1, $2, $3, $4, $5, $6 FROM ( \
+                 SELECT user_id FROM thread_subscriptions WHERE thread_id = $7 AND level = 'watching' \
+                 UNION \
+                 SELECT c.user_id FROM category_subscriptions c \
+                 WHERE c.category_id = $8 AND c.level = 'watching' \
+                   AND NOT EXISTS (SELECT 1 FROM thread_subscriptions t \
+                                   WHERE t.user_id = c.user_id AND t.thread_id = $7) \
+             ) w JOIN users u ON u.id = w.user_id AND u.erased_at IS NULL \
+             WHERE w.user_id <> $2 \
+               AND ($6 IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n \
+                                              WHERE n.user_id = w.user_id AND n.post_id = $6))",
+        ),
+        event
     )
-    .bind::<Text, _>(&event.kind)
-    .bind::<SqlUuid, _>(event.actor)
-    .bind::<Text, _>(&event.target_type)
-    .bind::<SqlUuid, _>(event.target_id)
-    .bind::<Text, _>(&event.target_title)
-    .bind::<Nullable<SqlUuid>, _>(event.post_id)
     .bind::<SqlUuid, _>(thread)
     .bind::<SqlUuid, _>(category)
     .execute(conn)
@@ -169,20 +175,17 @@ pub fn notify_new_thread(
     event: &Event,
     category: Uuid,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO notifications (id, user_id, kind, actor_id, target_type, target_id, target_title, post_id) \
-         SELECT uuid_generate_v7(), c.user_id, $1, $2, $3, $4, $5, $6 \
-         FROM category_subscriptions c JOIN users u ON u.id = c.user_id AND u.erased_at IS NULL \
-         WHERE c.category_id = $7 AND c.level = 'watching' AND c.user_id <> $2 \
-           AND ($6 IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n \
-                                          WHERE n.user_id = c.user_id AND n.post_id = $6))",
+    with_event!(
+        diesel::sql_query(
+            "INSERT INTO notifications (id, user_id, kind, actor_id, target_type, target_id, target_title, post_id) \
+             SELECT uuid_generate_v7(), c.user_id, $1, $2, $3, $4, $5, $6 \
+             FROM category_subscriptions c JOIN users u ON u.id = c.user_id AND u.erased_at IS NULL \
+             WHERE c.category_id = $7 AND c.level = 'watching' AND c.user_id <> $2 \
+               AND ($6 IS NULL OR NOT EXISTS (SELECT 1 FROM notifications n \
+                                              WHERE n.user_id = c.user_id AND n.post_id = $6))",
+        ),
+        event
     )
-    .bind::<Text, _>(&event.kind)
-    .bind::<SqlUuid, _>(event.actor)
-    .bind::<Text, _>(&event.target_type)
-    .bind::<SqlUuid, _>(event.target_id)
-    .bind::<Text, _>(&event.target_title)
-    .bind::<Nullable<SqlUuid>, _>(event.post_id)
     .bind::<SqlUuid, _>(category)
     .execute(conn)
 }
@@ -319,6 +322,23 @@ pub fn mark_read(
     })
 }
 
+/// Sets `user`'s watch level on a target, through `upsert`: an `INSERT … ON CONFLICT DO UPDATE` of a
+/// subscription table taking the member, the target and the level (`$1`, `$2`, `$3`).
+pub fn upsert_level(
+    conn: &mut PgConnection,
+    upsert: &'static str,
+    user: Uuid,
+    target: Uuid,
+    level: WatchLevel,
+) -> QueryResult<()> {
+    diesel::sql_query(upsert)
+        .bind::<SqlUuid, _>(user)
+        .bind::<SqlUuid, _>(target)
+        .bind::<Text, _>(level.as_str())
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Sets the caller's level on a thread (404 for an unknown thread).
 pub fn set_thread_level(
     conn: &mut PgConnection,
@@ -330,22 +350,14 @@ pub fn set_thread_level(
         .find(thread)
         .select(threads::id)
         .first::<Uuid>(conn)?;
-    diesel::insert_into(thread_subscriptions::table)
-        .values((
-            thread_subscriptions::user_id.eq(actor.id),
-            thread_subscriptions::thread_id.eq(thread),
-            thread_subscriptions::level.eq(level.as_str()),
-        ))
-        .on_conflict((
-            thread_subscriptions::user_id,
-            thread_subscriptions::thread_id,
-        ))
-        .do_update()
-        .set((
-            thread_subscriptions::level.eq(level.as_str()),
-            thread_subscriptions::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)?;
+    upsert_level(
+        conn,
+        "INSERT INTO thread_subscriptions (user_id, thread_id, level) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, thread_id) DO UPDATE SET level = EXCLUDED.level, updated_at = now()",
+        actor.id,
+        thread,
+        level,
+    )?;
     Ok(())
 }
 
@@ -360,22 +372,14 @@ pub fn set_category_level(
         .filter(categories::slug.eq(slug))
         .select(categories::id)
         .first(conn)?;
-    diesel::insert_into(category_subscriptions::table)
-        .values((
-            category_subscriptions::user_id.eq(actor.id),
-            category_subscriptions::category_id.eq(category),
-            category_subscriptions::level.eq(level.as_str()),
-        ))
-        .on_conflict((
-            category_subscriptions::user_id,
-            category_subscriptions::category_id,
-        ))
-        .do_update()
-        .set((
-            category_subscriptions::level.eq(level.as_str()),
-            category_subscriptions::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)?;
+    upsert_level(
+        conn,
+        "INSERT INTO category_subscriptions (user_id, category_id, level) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, category_id) DO UPDATE SET level = EXCLUDED.level, updated_at = now()",
+        actor.id,
+        category,
+        level,
+    )?;
     Ok(())
 }
 

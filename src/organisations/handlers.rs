@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::service;
 use super::types::*;
-use crate::accounts::auth::{Actor, Bearer};
+use crate::accounts::auth::{Actor, Bearer, create_as_member};
 use crate::db;
 use crate::error::{AppResult, Problem};
 use crate::http::{AppState, Created, IdempotencyKey};
@@ -67,20 +67,18 @@ pub async fn create(
     key: IdempotencyKey,
     body: web::Json<CreateOrganisation>,
 ) -> AppResult<HttpResponse> {
-    let body = body.into_inner();
-    let idem = key.with_body(&body);
-    let stored = db::run(&state.pool, move |conn| {
-        let actor = Actor::load(conn, &bearer.0)?;
-        idem.run(conn, Some(actor.id), |conn| {
-            let org = service::create(conn, &actor, &body)?;
-            Ok(Created::at(
-                format!("/api/v1/organisations/{}", org.organisation.id),
-                org,
-            ))
-        })
-    })
-    .await?;
-    Ok(stored.response())
+    create_as_member(
+        &state,
+        bearer,
+        key,
+        body.into_inner(),
+        |conn, actor, body| {
+            let org = service::create(conn, actor, &body)?;
+            let location = format!("/api/v1/organisations/{}", org.organisation.id);
+            Ok(Created::at(location, org))
+        },
+    )
+    .await
 }
 
 /// An organisation with its members.
@@ -165,22 +163,22 @@ pub async fn add_member(
     body: web::Json<AddMember>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let body = body.into_inner();
-    let idem = key.with_body(&body);
-    let stored = db::run(&state.pool, move |conn| {
-        let actor = Actor::load(conn, &bearer.0)?;
-        idem.run(conn, Some(actor.id), |conn| {
-            let (added, org) = service::add_member(conn, &actor, id, &body)?;
+    create_as_member(
+        &state,
+        bearer,
+        key,
+        body.into_inner(),
+        move |conn, actor, body| {
+            let (added, org) = service::add_member(conn, actor, id, &body)?;
             let created = Created::at(format!("/api/v1/organisations/{id}"), org);
             Ok(if added {
                 created
             } else {
                 created.status(StatusCode::OK)
             })
-        })
-    })
-    .await?;
-    Ok(stored.response())
+        },
+    )
+    .await
 }
 
 /// Remove a member (the organisation's admins, or the member leaving).

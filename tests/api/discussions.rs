@@ -4,67 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, json, problem};
-
-async fn category(app: &TestApp, admin: &Value, slug: &str, who: &str) -> Value {
-    let resp = app
-        .authed(Method::POST, "/api/v1/categories", admin)
-        .json(
-            &json!({"slug": slug, "name": format!("Catégorie {slug}"), "who_can_start": who,
-                      "description": "Pour parler de géocommuns", "color": "#1a7f37"}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
-    resp.json().await.unwrap()
-}
-
-async fn tag(app: &TestApp, admin: &Value, slug: &str) {
-    let resp = app
-        .authed(Method::POST, "/api/v1/tags", admin)
-        .json(&json!({"slug": slug, "name": slug.replace('-', " ")}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-}
-
-async fn thread(app: &TestApp, who: &Value, category: &str, title: &str, body: &str) -> Value {
-    let resp = app
-        .authed(Method::POST, "/api/v1/threads", who)
-        .json(&json!({"category": category, "title": title, "body": body}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
-    resp.json().await.unwrap()
-}
-
-async fn reply(
-    app: &TestApp,
-    who: &Value,
-    thread: &Value,
-    body: &str,
-    reply_to: Option<&Value>,
-) -> Value {
-    let resp = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/threads/{}/posts", thread["id"].as_str().unwrap()),
-            who,
-        )
-        .json(&json!({"body": body, "reply_to": reply_to.map(|p| p["id"].clone())}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
-    resp.json().await.unwrap()
-}
-
-fn id(v: &Value) -> &str {
-    v["id"].as_str().unwrap()
-}
+use crate::support::{TestApp, category, id, json, problem, reply, tag, thread};
 
 #[tokio::test]
 async fn categories_are_admin_managed_ordered_and_nest_one_level() {

@@ -15,3 +15,4 @@ mod organisations;
 mod schema;
 mod search_feeds;
 mod seed;
+mod structure;

@@ -4,27 +4,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, TestApp, json, problem};
-
-async fn create_org(app: &TestApp, tokens: &Value, name: &str) -> Value {
-    let resp = app
-        .authed(Method::POST, "/api/v1/organisations", tokens)
-        .json(
-            &json!({"name": name, "kind": "public", "website": "https://www.brest.fr",
-                      "description": "Ville de Brest"}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let location = resp.headers()["location"].to_str().unwrap().to_string();
-    let (_, org) = json(resp).await;
-    assert_eq!(
-        location,
-        format!("/api/v1/organisations/{}", org["id"].as_str().unwrap())
-    );
-    org
-}
+use crate::support::{PASSWORD, TestApp, create_org, json, problem};
 
 #[tokio::test]
 async fn organisations_are_created_managed_and_listed() {

@@ -3,32 +3,15 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, json, problem};
+use crate::support::{TestApp, category_named, json, problem, thread};
 
 async fn setup(app: &TestApp) -> (Value, Value) {
     let admin = app.admin("admin_se").await;
     let anne = app.member("anne_se").await;
     for (slug, name) in [("forets", "Forêts"), ("adresses", "Adresses")] {
-        let resp = app
-            .authed(Method::POST, "/api/v1/categories", &admin)
-            .json(&json!({"slug": slug, "name": name}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 201);
+        category_named(app, &admin, slug, name, "everyone").await;
     }
     (admin, anne)
-}
-
-async fn thread(app: &TestApp, who: &Value, category: &str, title: &str, body: &str) -> Value {
-    let resp = app
-        .authed(Method::POST, "/api/v1/threads", who)
-        .json(&json!({"category": category, "title": title, "body": body}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    resp.json().await.unwrap()
 }
 
 fn titles(page: &Value) -> Vec<String> {

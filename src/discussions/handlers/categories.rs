@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, get, patch, post, web};
 
-use crate::accounts::auth::{Actor, Bearer};
+use crate::accounts::auth::{Actor, Bearer, create_as_member};
 use crate::db;
 use crate::discussions::categories;
 use crate::discussions::types::*;
@@ -54,17 +54,17 @@ pub async fn create(
     key: IdempotencyKey,
     body: web::Json<CreateCategory>,
 ) -> AppResult<HttpResponse> {
-    let body = body.into_inner();
-    let idem = key.with_body(&body);
-    let stored = db::run(&state.pool, move |conn| {
-        let actor = Actor::load(conn, &bearer.0)?;
-        idem.run(conn, Some(actor.id), |conn| {
-            let cat = categories::create(conn, &actor, body)?;
+    create_as_member(
+        &state,
+        bearer,
+        key,
+        body.into_inner(),
+        |conn, actor, body| {
+            let cat = categories::create(conn, actor, body)?;
             Ok(Created::at(format!("/api/v1/categories/{}", cat.slug), cat))
-        })
-    })
-    .await?;
-    Ok(stored.response())
+        },
+    )
+    .await
 }
 
 /// Update a category (administrators).
@@ -132,17 +132,17 @@ pub async fn create_tag(
     key: IdempotencyKey,
     body: web::Json<CreateTag>,
 ) -> AppResult<HttpResponse> {
-    let body = body.into_inner();
-    let idem = key.with_body(&body);
-    let stored = db::run(&state.pool, move |conn| {
-        let actor = Actor::load(conn, &bearer.0)?;
-        idem.run(conn, Some(actor.id), |conn| {
-            let tag = categories::create_tag(conn, &actor, body)?;
+    create_as_member(
+        &state,
+        bearer,
+        key,
+        body.into_inner(),
+        |conn, actor, body| {
+            let tag = categories::create_tag(conn, actor, body)?;
             Ok(Created::at(format!("/api/v1/tags/{}", tag.slug), tag))
-        })
-    })
-    .await?;
-    Ok(stored.response())
+        },
+    )
+    .await
 }
 
 /// One category.

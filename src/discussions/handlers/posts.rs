@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use uuid::Uuid;
 
-use crate::accounts::auth::{Actor, Bearer, MaybeBearer};
+use crate::accounts::auth::{Actor, Bearer, MaybeBearer, create_as_member};
 use crate::db;
 use crate::discussions::types::*;
 use crate::discussions::{posts, reactions};
@@ -79,17 +79,17 @@ pub async fn reply(
     body: web::Json<CreatePost>,
 ) -> AppResult<HttpResponse> {
     let thread = path.into_inner();
-    let input = body.into_inner();
-    let idem = key.with_body(&input);
-    let stored = db::run(&state.pool, move |conn| {
-        let actor = Actor::load(conn, &bearer.0)?;
-        idem.run(conn, Some(actor.id), |conn| {
-            let post = posts::create_reply(conn, &actor, thread, &input)?;
+    create_as_member(
+        &state,
+        bearer,
+        key,
+        body.into_inner(),
+        move |conn, actor, input| {
+            let post = posts::create_reply(conn, actor, thread, &input)?;
             Ok(Created::at(format!("/api/v1/posts/{}", post.id), post))
-        })
-    })
-    .await?;
-    Ok(stored.response())
+        },
+    )
+    .await
 }
 
 /// One post.
@@ -225,13 +225,7 @@ pub async fn react(
     bearer: Bearer,
     path: web::Path<(Uuid, ReactionKind)>,
 ) -> AppResult<HttpResponse> {
-    let (id, kind) = path.into_inner();
-    let post = db::run(&state.pool, move |conn| {
-        let actor = Actor::load(conn, &bearer.0)?;
-        reactions::set(conn, &actor, id, kind, true)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(post))
+    set_reaction(state, bearer, path, true).await
 }
 
 /// Remove one's reaction (idempotent).
@@ -253,10 +247,19 @@ pub async fn unreact(
     bearer: Bearer,
     path: web::Path<(Uuid, ReactionKind)>,
 ) -> AppResult<HttpResponse> {
+    set_reaction(state, bearer, path, false).await
+}
+
+async fn set_reaction(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<(Uuid, ReactionKind)>,
+    on: bool,
+) -> AppResult<HttpResponse> {
     let (id, kind) = path.into_inner();
     let post = db::run(&state.pool, move |conn| {
         let actor = Actor::load(conn, &bearer.0)?;
-        reactions::set(conn, &actor, id, kind, false)
+        reactions::set(conn, &actor, id, kind, on)
     })
     .await?;
     Ok(HttpResponse::Ok().json(post))

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use uuid::Uuid;
 
-use crate::accounts::auth::{Actor, Bearer, MaybeBearer};
+use crate::accounts::auth::{Actor, Bearer, MaybeBearer, create_as_member};
 use crate::db;
 use crate::discussions::threads;
 use crate::discussions::types::*;
@@ -71,20 +71,20 @@ pub async fn create(
     key: IdempotencyKey,
     body: web::Json<CreateThread>,
 ) -> AppResult<HttpResponse> {
-    let input = body.into_inner();
-    let idem = key.with_body(&input);
-    let stored = db::run(&state.pool, move |conn| {
-        let actor = Actor::load(conn, &bearer.0)?;
-        idem.run(conn, Some(actor.id), |conn| {
-            let thread = threads::create(conn, &actor, &input)?;
+    create_as_member(
+        &state,
+        bearer,
+        key,
+        body.into_inner(),
+        |conn, actor, input| {
+            let thread = threads::create(conn, actor, &input)?;
             Ok(Created::at(
                 format!("/api/v1/threads/{}", thread.id),
                 thread,
             ))
-        })
-    })
-    .await?;
-    Ok(stored.response())
+        },
+    )
+    .await
 }
 
 /// A thread with its opening post.

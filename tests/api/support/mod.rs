@@ -2,7 +2,10 @@
 //! template database migrated once, and per test a database cloned from it and the real app served
 //! over HTTP on a free port.
 
+pub mod fixtures;
 pub mod smtp;
+
+pub use fixtures::{category, category_named, create_org, id, reply, tag, thread};
 
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
