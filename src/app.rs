@@ -27,8 +27,10 @@ use crate::telemetry::{self, Metrics};
 pub const FEATURES: &[Feature] = &[
     crate::accounts::FEATURE,
     crate::notifications::FEATURE,
+    crate::taxonomy::FEATURE,
     crate::organisations::FEATURE,
     crate::discussions::FEATURE,
+    crate::challenges::FEATURE,
     crate::search::FEATURE,
     crate::feeds::FEATURE,
 ];

@@ -79,6 +79,8 @@ pub struct Settings {
     pub json_body_limit: usize,
     /// Where the embedded cluster looks for `initdb` and `postgres` (`PALABRE_PG_BINDIR`).
     pub pg_bindir: Option<PathBuf>,
+    /// The slug of the category where challenges' threads open (`PALABRE_CHALLENGES_CATEGORY`).
+    pub challenges_category: String,
 }
 
 fn cores() -> usize {
@@ -239,6 +241,14 @@ impl Settings {
             256 * 1024,
         )?;
         let pg_bindir = get("PALABRE_PG_BINDIR").map(PathBuf::from);
+        let challenges_category =
+            get("PALABRE_CHALLENGES_CATEGORY").unwrap_or_else(|| "defis".into());
+        if crate::input::Slug::parse(&challenges_category, 50).is_err() {
+            return Err(ConfigError::new(
+                "PALABRE_CHALLENGES_CATEGORY",
+                "must be a category slug (lower-case letters and digits joined by `-`)",
+            ));
+        }
 
         Ok(Settings {
             database_url,
@@ -262,6 +272,7 @@ impl Settings {
             job_backoff,
             json_body_limit,
             pg_bindir,
+            challenges_category,
         })
     }
 
@@ -380,6 +391,7 @@ mod tests {
             ("PALABRE_MAIL_FROM", "not an address"),
             ("PALABRE_DB_POOL_SIZE", "0"),
             ("PALABRE_JOB_MAX_ATTEMPTS", "0"),
+            ("PALABRE_CHALLENGES_CATEGORY", "Défis"),
         ] {
             let err = with(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);

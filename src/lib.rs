@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod challenges;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -26,5 +27,6 @@ pub mod pagination;
 pub mod schema;
 pub mod search;
 pub mod seed;
+pub mod taxonomy;
 pub mod telemetry;
 pub mod throttle;

@@ -115,6 +115,9 @@ diesel::table! {
         member_count -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        themes -> Array<Text>,
+        territories -> Array<Text>,
+        territory_scope -> Array<Text>,
     }
 }
 
@@ -183,6 +186,8 @@ diesel::table! {
         accepted_post_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        subject_type -> Nullable<Text>,
+        subject_id -> Nullable<Uuid>,
     }
 }
 
@@ -275,6 +280,115 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    themes (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        name_en -> Text,
+        description -> Text,
+        position -> Int4,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    territories (id) {
+        id -> Text,
+        level -> Text,
+        code -> Text,
+        name -> Text,
+        parent_id -> Nullable<Text>,
+        path -> Array<Text>,
+        search_name -> Text,
+    }
+}
+
+// `bbox` (box) and `search` (tsvector) are read and written in SQL fragments only.
+diesel::table! {
+    challenges (id) {
+        id -> Uuid,
+        title -> Text,
+        summary -> Text,
+        problem -> Text,
+        problem_html -> Text,
+        impact -> Text,
+        impact_html -> Text,
+        status -> Text,
+        themes -> Array<Text>,
+        territory_id -> Text,
+        territory_path -> Array<Text>,
+        location -> Nullable<Jsonb>,
+        proposer_id -> Uuid,
+        organisation_id -> Nullable<Uuid>,
+        thread_id -> Nullable<Uuid>,
+        supports_count -> Int4,
+        pledges_count -> Int4,
+        last_activity_at -> Timestamptz,
+        status_changed_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    challenge_transitions (id) {
+        id -> Uuid,
+        challenge_id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    challenge_supports (challenge_id, user_id) {
+        challenge_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    challenge_subscriptions (user_id, challenge_id) {
+        user_id -> Uuid,
+        challenge_id -> Uuid,
+        level -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pledges (id) {
+        id -> Uuid,
+        challenge_id -> Uuid,
+        organisation_id -> Uuid,
+        author_id -> Uuid,
+        kind -> Text,
+        message -> Text,
+        message_html -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pledge_events (id) {
+        id -> Uuid,
+        pledge_id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(threads -> categories (category_id));
 diesel::joinable!(thread_tags -> threads (thread_id));
 diesel::joinable!(thread_tags -> tags (tag_id));
@@ -289,7 +403,26 @@ diesel::joinable!(user_tokens -> users (user_id));
 diesel::joinable!(organisation_members -> organisations (organisation_id));
 diesel::joinable!(organisation_members -> users (user_id));
 
+diesel::joinable!(challenges -> territories (territory_id));
+diesel::joinable!(challenges -> users (proposer_id));
+diesel::joinable!(challenges -> organisations (organisation_id));
+diesel::joinable!(challenge_transitions -> challenges (challenge_id));
+diesel::joinable!(challenge_supports -> challenges (challenge_id));
+diesel::joinable!(challenge_subscriptions -> challenges (challenge_id));
+diesel::joinable!(pledges -> challenges (challenge_id));
+diesel::joinable!(pledges -> organisations (organisation_id));
+diesel::joinable!(pledges -> users (author_id));
+diesel::joinable!(pledge_events -> pledges (pledge_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    challenges,
+    challenge_subscriptions,
+    challenge_supports,
+    challenge_transitions,
+    pledge_events,
+    pledges,
+    territories,
+    themes,
     categories,
     category_subscriptions,
     idempotency_keys,

@@ -101,6 +101,78 @@ pub fn create(conn: &mut PgConnection, actor: &Actor, input: &CreateThread) -> A
     let title = title.map(Title::into_inner).unwrap_or_default();
     let tag_ids = super::categories::tag_ids(conn, &input.tags)?;
     let kind = input.kind.unwrap_or(ThreadKind::Discussion);
+    insert(
+        conn,
+        actor,
+        NewThread {
+            category,
+            title: &title,
+            body: &input.body,
+            tag_ids: &tag_ids,
+            kind,
+            subject: None,
+        },
+    )
+}
+
+/// What a thread is about, when another feature owns it (a challenge, a commun's news).
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    pub kind: &'a str,
+    pub id: Uuid,
+}
+
+/// Opens the thread of something another feature owns, by `author`, in the category `category`
+/// (a setting of that feature, so its staff-only rule does not apply: members discuss challenges
+/// in their own threads, and do not start others there). `title` and `body` were checked by the
+/// feature.
+pub fn create_about(
+    conn: &mut PgConnection,
+    author: &Actor,
+    category: &str,
+    title: &str,
+    body: &str,
+    subject: Subject,
+) -> AppResult<Thread> {
+    let (category, _) = super::categories::by_slug(conn, category, "category").map_err(|_| {
+        AppError::Internal(anyhow::anyhow!(
+            "no category has the slug {category:?} (a setting names it)"
+        ))
+    })?;
+    insert(
+        conn,
+        author,
+        NewThread {
+            category,
+            title,
+            body,
+            tag_ids: &[],
+            kind: ThreadKind::Discussion,
+            subject: Some(subject),
+        },
+    )
+}
+
+struct NewThread<'a> {
+    category: Uuid,
+    title: &'a str,
+    body: &'a str,
+    tag_ids: &'a [Uuid],
+    kind: ThreadKind,
+    subject: Option<Subject<'a>>,
+}
+
+/// Writes a checked thread: the thread, its opening post, tags, counters, the author's watch level
+/// and the notifications, in the caller's transaction (or one of its own).
+fn insert(conn: &mut PgConnection, actor: &Actor, t: NewThread) -> AppResult<Thread> {
+    let NewThread {
+        category,
+        title,
+        body,
+        tag_ids,
+        kind,
+        subject,
+    } = t;
     db::atomic(conn, |conn| {
         let id = Uuid::now_v7();
         let post_id = Uuid::now_v7();
@@ -110,11 +182,13 @@ pub fn create(conn: &mut PgConnection, actor: &Actor, input: &CreateThread) -> A
                 threads::id.eq(id),
                 threads::category_id.eq(category),
                 threads::author_id.eq(actor.id),
-                threads::title.eq(&title),
+                threads::title.eq(title),
                 threads::kind.eq(kind.as_str()),
                 threads::last_activity_at.eq(now),
                 threads::last_poster_id.eq(actor.id),
                 threads::created_at.eq(now),
+                threads::subject_type.eq(subject.map(|s| s.kind)),
+                threads::subject_id.eq(subject.map(|s| s.id)),
             ))
             .execute(conn)?;
         diesel::insert_into(posts::table)
@@ -123,12 +197,12 @@ pub fn create(conn: &mut PgConnection, actor: &Actor, input: &CreateThread) -> A
                 posts::thread_id.eq(id),
                 posts::number.eq(1),
                 posts::author_id.eq(actor.id),
-                posts::body.eq(&input.body),
-                posts::body_html.eq(crate::markdown::render(&input.body)),
+                posts::body.eq(body),
+                posts::body_html.eq(crate::markdown::render(body)),
                 posts::created_at.eq(now),
             ))
             .execute(conn)?;
-        set_tags(conn, id, &tag_ids)?;
+        set_tags(conn, id, tag_ids)?;
         diesel::update(categories::table.find(category))
             .set((
                 categories::thread_count.eq(categories::thread_count + 1),
@@ -139,14 +213,13 @@ pub fn create(conn: &mut PgConnection, actor: &Actor, input: &CreateThread) -> A
             .set(users::thread_count.eq(users::thread_count + 1))
             .execute(conn)?;
         notifications::watch_thread_by_default(conn, actor.id, id)?;
-        let mentioned =
-            existing_users(conn, &crate::markdown::mentions(&input.body, MAX_MENTIONS))?;
+        let mentioned = existing_users(conn, &crate::markdown::mentions(body, MAX_MENTIONS))?;
         let event = |kind: &str| Event {
             kind: kind.into(),
             actor: actor.id,
             target_type: "thread".into(),
             target_id: id,
-            target_title: title.clone(),
+            target_title: title.to_string(),
             post_id: Some(post_id),
             thread_id: Some(id),
         };

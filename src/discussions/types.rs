@@ -206,6 +206,17 @@ pub struct Thread {
     /// The accepted answer of a question.
     pub accepted_answer: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// What the thread discusses, when another resource owns it (a challenge's thread).
+    pub subject: Option<ThreadSubject>,
+}
+
+/// The resource a thread discusses.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ThreadSubject {
+    /// `challenge`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Uuid,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

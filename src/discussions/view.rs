@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use super::types::{CategoryRef, Post, Tag, Thread, ThreadKind, ThreadSort};
+use super::types::{CategoryRef, Post, Tag, Thread, ThreadKind, ThreadSort, ThreadSubject};
 use crate::accounts::auth::Actor;
 use crate::accounts::types::UserPublic;
 use crate::accounts::view::{USER_COLUMNS, UserCols, user};
@@ -56,6 +56,8 @@ pub struct ThreadRow {
     pub last_poster_id: Option<Uuid>,
     pub accepted_post_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    pub subject_type: Option<String>,
+    pub subject_id: Option<Uuid>,
 }
 
 diesel::alias!(users as last_posters: LastPosters);
@@ -331,6 +333,10 @@ fn thread_items(rows: Vec<ThreadRowJoined>, viewer: Option<&Actor>) -> Vec<Threa
                     locked: r.locked,
                     accepted_answer: r.accepted_post_id,
                     created_at: r.created_at,
+                    subject: r
+                        .subject_type
+                        .zip(r.subject_id)
+                        .map(|(kind, id)| ThreadSubject { kind, id }),
                 },
             }
         })

@@ -59,13 +59,19 @@ pub async fn category_feed(
     Ok(atom(body))
 }
 
-/// Challenges, as an Atom 1.0 feed (empty until challenges exist).
+/// New and changed challenges, as an Atom 1.0 feed.
 #[utoipa::path(
+    operation_id = "get_challenges_feed",
     tag = "feeds",
     security(()),
     responses((status = 200, description = "Atom 1.0 feed", body = String, content_type = "application/atom+xml"))
 )]
 #[get("/feeds/challenges.atom")]
 pub async fn challenges(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    Ok(atom(service::challenges_feed(&state.settings)))
+    let settings = state.settings.clone();
+    let body = db::run(&state.pool, move |conn| {
+        service::challenges_feed(conn, &settings)
+    })
+    .await?;
+    Ok(atom(body))
 }

@@ -9,7 +9,7 @@ use crate::accounts::view::users_by_id;
 use crate::config::Settings;
 use crate::discussions::view::ThreadRow;
 use crate::error::{AppError, AppResult};
-use crate::schema::{categories, posts, threads};
+use crate::schema::{categories, challenges, posts, threads};
 
 /// Entries per feed.
 const ENTRIES: i64 = 30;
@@ -140,20 +140,108 @@ pub fn category_feed(
     )
 }
 
-/// Challenges (empty until challenges exist).
-pub fn challenges_feed(settings: &Settings) -> String {
+/// How a challenge's state reads in a French feed.
+fn status_fr(status: &str) -> &'static str {
+    match status {
+        "submitted" => "proposé",
+        "under_review" => "en examen",
+        "open" => "ouvert",
+        "in_progress" => "en cours",
+        "solved" => "résolu",
+        "rejected" => "refusé",
+        "withdrawn" => "retiré",
+        "closed" => "clos",
+        _ => "brouillon",
+    }
+}
+
+/// New and changed challenges (drafts never), the most recently changed first.
+pub fn challenges_feed(conn: &mut PgConnection, settings: &Settings) -> AppResult<String> {
+    type Row = (
+        Uuid,
+        String,
+        String,
+        String,
+        Uuid,
+        DateTime<Utc>,
+        DateTime<Utc>,
+    );
+    let rows: Vec<Row> = challenges::table
+        .filter(challenges::status.ne("draft"))
+        .order((challenges::updated_at.desc(), challenges::id.desc()))
+        .limit(ENTRIES)
+        .select((
+            challenges::id,
+            challenges::title,
+            challenges::summary,
+            challenges::status,
+            challenges::proposer_id,
+            challenges::created_at,
+            challenges::updated_at,
+        ))
+        .load(conn)?;
+    let authors = users_by_id(conn, rows.iter().map(|r| r.4))?;
+    let front = &settings.frontend_url;
     let self_url = format!("{}/api/v1/feeds/challenges.atom", settings.public_url);
+    let updated = rows
+        .iter()
+        .map(|r| r.6)
+        .max()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let entries = rows
+        .into_iter()
+        .map(|(id, title, summary, status, proposer, created, changed)| {
+            let name = authors
+                .get(&proposer)
+                .map(|u| {
+                    if u.display_name.is_empty() {
+                        u.username.clone()
+                    } else {
+                        u.display_name.clone()
+                    }
+                })
+                .unwrap_or_else(|| "inconnu".into());
+            Entry {
+                title: Text::plain(title),
+                id: format!("urn:uuid:{id}"),
+                updated: fixed(changed),
+                published: Some(fixed(created)),
+                authors: vec![Person {
+                    name,
+                    ..Default::default()
+                }],
+                links: vec![link(
+                    format!("{front}/challenges/{id}"),
+                    "alternate",
+                    Some("text/html"),
+                )],
+                summary: Some(Text::plain(format!(
+                    "Défi {} — {summary}",
+                    status_fr(&status)
+                ))),
+                ..Default::default()
+            }
+        })
+        .collect();
     let feed = Feed {
         title: Text::plain("palabre — défis"),
         id: self_url.clone(),
-        updated: fixed(DateTime::<Utc>::UNIX_EPOCH),
+        updated: fixed(updated),
         authors: vec![Person {
             name: "palabre".into(),
             ..Default::default()
         }],
-        links: vec![link(self_url, "self", Some("application/atom+xml"))],
+        links: vec![
+            link(self_url, "self", Some("application/atom+xml")),
+            link(
+                format!("{front}/challenges"),
+                "alternate",
+                Some("text/html"),
+            ),
+        ],
         lang: Some("fr".into()),
+        entries,
         ..Default::default()
     };
-    feed.to_string()
+    Ok(feed.to_string())
 }

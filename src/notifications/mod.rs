@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use crate::feature::Feature;
 pub use service::{
     Event, LEVEL_ON_POSTING, NOTIFY_WATCHERS_JOB, NotifyWatchers, enqueue_watchers, notify,
-    notify_new_thread, notify_watchers, watch_thread_by_default,
+    notify_new_thread, notify_watchers, upsert_level, watch_thread_by_default,
 };
 pub use types::{Subscription, WatchLevel};
 

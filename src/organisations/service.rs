@@ -16,48 +16,54 @@ use crate::input::{Errors, web_address};
 use crate::pagination::{Page, PageQuery};
 use crate::schema::{organisation_members, organisations, users};
 
-type OrgRow = (
-    Uuid,
-    String,
-    String,
-    Option<String>,
-    String,
-    i32,
-    DateTime<Utc>,
-    DateTime<Utc>,
-);
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = organisations)]
+struct OrgRow {
+    id: Uuid,
+    name: String,
+    kind: String,
+    website: Option<String>,
+    description: String,
+    member_count: i32,
+    themes: Vec<String>,
+    territories: Vec<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
 
-const ORG_COLUMNS: (
-    organisations::id,
-    organisations::name,
-    organisations::kind,
-    organisations::website,
-    organisations::description,
-    organisations::member_count,
-    organisations::created_at,
-    organisations::updated_at,
-) = (
-    organisations::id,
-    organisations::name,
-    organisations::kind,
-    organisations::website,
-    organisations::description,
-    organisations::member_count,
-    organisations::created_at,
-    organisations::updated_at,
-);
-
-fn from_row(r: OrgRow) -> Organisation {
-    Organisation {
-        id: r.0,
-        name: r.1,
-        kind: OrganisationKind::parse(&r.2),
-        website: r.3,
-        description: r.4,
-        member_count: r.5,
-        created_at: r.6,
-        updated_at: r.7,
-    }
+/// Organisations with their themes and territories named: two look-ups for the whole list.
+fn organisations_of(conn: &mut PgConnection, rows: Vec<OrgRow>) -> AppResult<Vec<Organisation>> {
+    let mut slugs: Vec<String> = rows.iter().flat_map(|r| r.themes.clone()).collect();
+    slugs.sort();
+    slugs.dedup();
+    let mut ids: Vec<String> = rows.iter().flat_map(|r| r.territories.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let themes = crate::taxonomy::service::theme_refs(conn, &slugs)?;
+    let territories = crate::taxonomy::territories_by_id(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Organisation {
+            id: r.id,
+            name: r.name,
+            kind: OrganisationKind::parse(&r.kind),
+            website: r.website,
+            description: r.description,
+            member_count: r.member_count,
+            themes: r
+                .themes
+                .iter()
+                .filter_map(|s| themes.iter().find(|t| &t.slug == s).cloned())
+                .collect(),
+            territories: r
+                .territories
+                .iter()
+                .filter_map(|id| territories.iter().find(|t| &t.id == id).cloned())
+                .collect(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+        .collect())
 }
 
 /// The fields of a create or an update, parsed: the name trimmed.
@@ -124,7 +130,7 @@ fn require_manager(conn: &mut PgConnection, org: Uuid, actor: &Actor) -> AppResu
 pub fn detail(conn: &mut PgConnection, id: Uuid) -> AppResult<OrganisationDetail> {
     let row: OrgRow = organisations::table
         .find(id)
-        .select(ORG_COLUMNS)
+        .select(OrgRow::as_select())
         .first(conn)?;
     let members: Vec<(UserCols, String, DateTime<Utc>)> = organisation_members::table
         .inner_join(users::table)
@@ -137,7 +143,7 @@ pub fn detail(conn: &mut PgConnection, id: Uuid) -> AppResult<OrganisationDetail
         ))
         .load(conn)?;
     Ok(OrganisationDetail {
-        organisation: from_row(row),
+        organisation: organisations_of(conn, vec![row])?.remove(0),
         members: members
             .into_iter()
             .map(|(u, role, since)| OrganisationMember {
@@ -157,7 +163,9 @@ pub fn detail(conn: &mut PgConnection, id: Uuid) -> AppResult<OrganisationDetail
 pub fn list(conn: &mut PgConnection, paging: &PageQuery) -> AppResult<Page<Organisation>> {
     let limit = paging.limit()?;
     let after: Option<(String, Uuid)> = paging.after()?;
-    let mut q = organisations::table.select(ORG_COLUMNS).into_boxed();
+    let mut q = organisations::table
+        .select(OrgRow::as_select())
+        .into_boxed();
     if let Some((name, id)) = after {
         // A row-value comparison, so that the cursor is an index range.
         q = q.filter(
@@ -172,12 +180,12 @@ pub fn list(conn: &mut PgConnection, paging: &PageQuery) -> AppResult<Page<Organ
         .order((organisations::name.asc(), organisations::id.asc()))
         .limit(limit + 1)
         .load(conn)?;
-    Ok(Page::from_rows(
-        rows,
-        limit,
-        |r| (r.1.clone(), r.0),
-        from_row,
-    ))
+    let Page { items, next_cursor } =
+        Page::from_rows(rows, limit, |r| (r.name.clone(), r.id), |r| r);
+    Ok(Page {
+        items: organisations_of(conn, items)?,
+        next_cursor,
+    })
 }
 
 /// Creates an organisation; the creator becomes its admin.
@@ -232,6 +240,16 @@ pub fn update(
         input.website.as_deref(),
         input.description.as_deref(),
     )?;
+    let themes = input
+        .themes
+        .as_deref()
+        .map(|t| crate::taxonomy::parse_themes(conn, t, "themes", 0, 12))
+        .transpose()?;
+    let territories = input
+        .territories
+        .as_deref()
+        .map(|t| crate::taxonomy::resolve_territories(conn, t, "territories", 50))
+        .transpose()?;
     #[derive(AsChangeset)]
     #[diesel(table_name = organisations)]
     struct Changes {
@@ -239,6 +257,9 @@ pub fn update(
         kind: Option<&'static str>,
         website: Option<String>,
         description: Option<String>,
+        themes: Option<Vec<String>>,
+        territories: Option<Vec<String>>,
+        territory_scope: Option<Vec<String>>,
         updated_at: DateTime<Utc>,
     }
     diesel::update(organisations::table.find(id))
@@ -247,6 +268,9 @@ pub fn update(
             kind: input.kind.map(OrganisationKind::as_str),
             website: input.website,
             description: input.description,
+            themes,
+            territory_scope: territories.as_deref().map(crate::taxonomy::scope_of),
+            territories: territories.map(|t| t.into_iter().map(|t| t.id).collect()),
             updated_at: Utc::now(),
         })
         .execute(conn)?;

@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::accounts::types::UserPublic;
+use crate::taxonomy::{Territory, ThemeRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -59,6 +60,10 @@ pub struct Organisation {
     pub website: Option<String>,
     pub description: String,
     pub member_count: i32,
+    /// The themes it works on.
+    pub themes: Vec<ThemeRef>,
+    /// The territories it works on (challenges in them, or containing them, match).
+    pub territories: Vec<Territory>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -111,6 +116,12 @@ pub struct UpdateOrganisation {
     pub website: Option<String>,
     #[schema(max_length = 5000)]
     pub description: Option<String>,
+    /// Theme slugs it works on (replaces the list; at most 12).
+    #[schema(max_items = 12, example = json!(["forets", "biodiversite"]))]
+    pub themes: Option<Vec<String>>,
+    /// Territories it works on, as ids or INSEE codes (replaces the list; at most 50).
+    #[schema(max_items = 50, example = json!(["29", "fr:commune:56260"]))]
+    pub territories: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

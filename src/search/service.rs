@@ -19,7 +19,7 @@ use crate::pagination::{Page, PageQuery};
 pub enum SearchType {
     Threads,
     Posts,
-    /// Challenges (none exist yet: always empty).
+    /// Challenges (title, summary and problem; drafts never).
     Challenges,
 }
 
@@ -43,11 +43,12 @@ pub struct SearchQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchHit {
-    /// `thread` or `post`.
+    /// `thread`, `post` or `challenge`.
     #[serde(rename = "type")]
     pub kind: String,
     pub id: Uuid,
-    pub thread_id: Uuid,
+    /// The thread of the hit (a challenge's discussion thread).
+    pub thread_id: Option<Uuid>,
     /// The thread's title.
     pub title: String,
     /// An excerpt, HTML-escaped, with the matching words in `<mark>`.
@@ -63,8 +64,8 @@ struct Row {
     kind: String,
     #[diesel(sql_type = SqlUuid)]
     id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
-    thread_id: Uuid,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    thread_id: Option<Uuid>,
     #[diesel(sql_type = Text)]
     title: String,
     #[diesel(sql_type = Text)]
@@ -175,6 +176,21 @@ fn posts_sql(q: &str, loose: &str) -> String {
     )
 }
 
+fn challenges_sql(q: &str, loose: &str) -> String {
+    format!(
+        "SELECT 'challenge'::text AS kind, c.id, c.thread_id, c.title, c.text, \
+                c.proposer_id AS author_id, c.created_at, \
+                (ts_rank(c.search, {q}) * {boost})::float8 AS score \
+         FROM (SELECT ch.id, ch.thread_id, ch.title, ch.summary || ' ' || ch.problem AS text, \
+                      ch.proposer_id, ch.created_at, ch.last_activity_at, ch.search \
+               FROM challenges ch \
+               WHERE ch.search @@ {loose} AND ch.status <> 'draft' \
+               ORDER BY ch.last_activity_at DESC, ch.id DESC LIMIT {THREAD_CANDIDATES}) c \
+         WHERE c.search @@ {q}",
+        boost = BOOST.replace("%s", "c.last_activity_at"),
+    )
+}
+
 pub fn search(conn: &mut PgConnection, q: &SearchQuery) -> AppResult<Page<SearchHit>> {
     let paging = PageQuery {
         limit: q.limit,
@@ -207,9 +223,6 @@ pub fn search(conn: &mut PgConnection, q: &SearchQuery) -> AppResult<Page<Search
             }
         }
     };
-    if q.kind == Some(SearchType::Challenges) {
-        return Ok(Page::empty());
-    }
     // The words first, then a statement that carries them as a literal (see `literal`).
     let tsquery: String = diesel::select(
         crate::db::fixed::fixed::<Text>(TSQUERY_BEFORE)
@@ -227,6 +240,7 @@ pub fn search(conn: &mut PgConnection, q: &SearchQuery) -> AppResult<Page<Search
     let inner = match q.kind {
         Some(SearchType::Threads) => threads_sql(&lit, &loose),
         Some(SearchType::Posts) => posts_sql(&lit, &loose),
+        Some(SearchType::Challenges) => challenges_sql(&lit, &loose),
         _ => format!(
             "({}) UNION ALL ({})",
             threads_sql(&lit, &loose),

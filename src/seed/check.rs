@@ -42,6 +42,26 @@ const CHECKS: &[(&str, &str)] = &[
          OR reply_count <> (SELECT count(*) FROM posts p WHERE p.author_id = u.id AND p.number > 1)",
     ),
     (
+        "challenges.supports_count",
+        "SELECT count(*) FROM challenges c WHERE supports_count <> (SELECT count(*) FROM challenge_supports s WHERE s.challenge_id = c.id)",
+    ),
+    (
+        "challenges.pledges_count",
+        "SELECT count(*) FROM challenges c WHERE pledges_count <> (SELECT count(*) FROM pledges p WHERE p.challenge_id = c.id AND p.status IN ('offered', 'accepted', 'delivered'))",
+    ),
+    (
+        "challenges.territory_path",
+        "SELECT count(*) FROM challenges c JOIN territories t ON t.id = c.territory_id WHERE c.territory_path <> t.path",
+    ),
+    (
+        "submitted challenges have their thread",
+        "SELECT count(*) FROM challenges WHERE status <> 'draft' AND thread_id IS NULL",
+    ),
+    (
+        "users.challenge_count",
+        "SELECT count(*) FROM users u WHERE challenge_count <> (SELECT count(*) FROM challenges c WHERE c.proposer_id = u.id AND c.status <> 'draft')",
+    ),
+    (
         "search vectors",
         "SELECT count(*) FROM posts WHERE search <> to_tsvector('palabre_fr', body)",
     ),

@@ -56,9 +56,9 @@ const CATEGORIES: &[(&str, &str, &str, &str, &str)] = &[
         "everyone",
     ),
     (
-        "defis",
-        "Défis et idées",
-        "Des problèmes de politiques publiques que les géocommuns pourraient résoudre.",
+        "idees",
+        "Idées",
+        "Des idées à mûrir avant d'en faire des défis.",
         "#bf8700",
         "everyone",
     ),
@@ -231,7 +231,7 @@ const THREADS: &[DemoThread] = &[
     },
     DemoThread {
         author: 7,
-        category: "defis",
+        category: "idees",
         title: "Défi : repérer les friches pour le zéro artificialisation nette",
         body: "Les collectivités doivent réduire l'artificialisation des sols. Repérer les **friches** réutilisables est un préalable, mais les inventaires sont incomplets.\n\nUn géocommun des friches, alimenté par les habitants et les services de l'État, pourrait-il aider ?",
         tags: &["open-data"],
@@ -301,7 +301,7 @@ const THREADS: &[DemoThread] = &[
 ];
 
 /// Fills the database. Returns a summary for the operator.
-pub fn seed(conn: &mut PgConnection, _settings: &Settings) -> AppResult<String> {
+pub fn seed(conn: &mut PgConnection, settings: &Settings) -> AppResult<String> {
     conn.transaction(|conn| {
         let mut actors = Vec::new();
         for (username, name, role) in MEMBERS {
@@ -328,6 +328,7 @@ pub fn seed(conn: &mut PgConnection, _settings: &Settings) -> AppResult<String> 
                 created_at: user.created_at,
             });
         }
+        // The challenges' category exists already (a migration makes it): the demo's come after it.
         for (i, (slug, name, description, color, who)) in CATEGORIES.iter().enumerate() {
             diesel::insert_into(categories::table)
                 .values((
@@ -336,7 +337,7 @@ pub fn seed(conn: &mut PgConnection, _settings: &Settings) -> AppResult<String> 
                     categories::name.eq(name),
                     categories::description.eq(description),
                     categories::color.eq(color),
-                    categories::position.eq(i as i32),
+                    categories::position.eq(10 + i as i32),
                     categories::who_can_start.eq(who),
                 ))
                 .execute(conn)?;
@@ -404,8 +405,9 @@ pub fn seed(conn: &mut PgConnection, _settings: &Settings) -> AppResult<String> 
             .execute(conn)?;
             posts_created += 1;
         }
+        let challenges = super::demo_challenges::seed(conn, settings, &actors)?;
         Ok(format!(
-            "demo content: {} members, {} categories, {} tags, {} threads, {} posts (seeded at {}).\n\
+            "demo content: {} members, {} categories, {} tags, {} threads, {} posts, {challenges} (seeded at {}).\n\
              Every member's password: {PASSWORD}\n\
              Members: {}",
             MEMBERS.len(),

@@ -2,27 +2,34 @@
 //! so that a newcomer sees a living forum; later profiles (bench) sit beside it.
 
 pub mod bench;
+pub mod bench_challenges;
 pub mod check;
 pub mod demo;
+pub mod demo_challenges;
 
 use diesel::prelude::*;
 
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::AppError;
-use crate::schema::{categories, threads};
+use crate::schema::{categories, challenges, threads};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
     /// A small French community: categories, members, threads, replies, reactions.
     Demo,
-    /// The load-benchmark data set (scale 1: 20,000 members, 100,000 threads, 1,000,000 posts).
+    /// The load-benchmark data set (scale 1: 20,000 members, 100,000 threads, 1,000,000 posts,
+    /// 10,000 challenges); what is absent is loaded (the challenges into an existing forum).
     Bench,
 }
 
-/// Refuses to run on a database that already has categories or threads.
-pub fn ensure_empty(conn: &mut PgConnection) -> anyhow::Result<()> {
-    let cats: i64 = categories::table.count().get_result(conn)?;
+/// Refuses to run on a database that already has threads or categories (but the challenges' own,
+/// which a migration makes).
+pub fn ensure_empty(conn: &mut PgConnection, settings: &Settings) -> anyhow::Result<()> {
+    let cats: i64 = categories::table
+        .filter(categories::slug.ne(&settings.challenges_category))
+        .count()
+        .get_result(conn)?;
     let ths: i64 = threads::table.count().get_result(conn)?;
     if cats > 0 || ths > 0 {
         anyhow::bail!(
@@ -42,18 +49,39 @@ pub fn run(
     let mut conn = pool
         .get()
         .map_err(|e| anyhow::anyhow!("cannot connect: {e}"))?;
-    ensure_empty(&mut conn)?;
     let result = match profile {
-        Profile::Demo => demo::seed(&mut conn, settings),
+        Profile::Demo => {
+            ensure_empty(&mut conn, settings)?;
+            demo::seed(&mut conn, settings)
+        }
         Profile::Bench => {
             if !(scale > 0.0 && scale <= 10.0) {
                 anyhow::bail!("--scale must be above 0 and at most 10");
             }
-            let hash = crate::accounts::password::hash(bench::PASSWORD)?;
             // Bulk loading: PostgreSQL's defaults (parallel workers, custom plans) suit it better
             // than the pool's settings for short requests.
             diesel::connection::SimpleConnection::batch_execute(&mut **conn, "RESET ALL")?;
-            bench::seed(&mut conn, scale, seed, &hash)
+            let mut done = Vec::new();
+            let forum: i64 = threads::table.count().get_result(&mut **conn)?;
+            if forum == 0 {
+                ensure_empty(&mut conn, settings)?;
+                let hash = crate::accounts::password::hash(bench::PASSWORD)?;
+                done.push(bench::seed(&mut conn, scale, seed, &hash)?);
+            }
+            let had: i64 = challenges::table.count().get_result(&mut **conn)?;
+            if had == 0 {
+                done.push(bench_challenges::seed(
+                    &mut conn,
+                    scale,
+                    seed,
+                    &settings.challenges_category,
+                )?);
+                diesel::connection::SimpleConnection::batch_execute(&mut **conn, "ANALYZE")?;
+            }
+            if done.is_empty() {
+                anyhow::bail!("the bench data set is already loaded");
+            }
+            Ok(done.join("\n"))
         }
     };
     result.map_err(|e| match e {

@@ -67,9 +67,10 @@ async fn categories_are_admin_managed_ordered_and_nest_one_level() {
         .iter()
         .map(|c| c["slug"].as_str().unwrap())
         .collect();
+    // `defis` (position 5) is the challenges' category, which a migration makes.
     assert_eq!(
         slugs,
-        ["annonces", "haies", "adresses", "forets"],
+        ["annonces", "haies", "adresses", "forets", "defis"],
         "by position, then name"
     );
 }

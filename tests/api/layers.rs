@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 /// Core, lowest first: each may import the ones before it.
 const CORE: &[&str] = &[
     "error",
+    "input",
     "config",
     "schema",
-    "input",
     "markdown",
     "pagination",
     "telemetry",

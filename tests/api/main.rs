@@ -3,6 +3,7 @@
 mod support;
 
 mod accounts;
+mod challenges;
 mod cli;
 mod discussions;
 mod errors;

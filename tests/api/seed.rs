@@ -37,8 +37,45 @@ fn the_bench_data_set_is_consistent_and_deterministic() {
     let (db_a, pool_a) = seeded(Profile::Bench, 0.002, 7);
     let mut a = db_a.connect();
     assert_eq!(count(&mut a, "SELECT count(*) FROM users"), 40);
-    assert_eq!(count(&mut a, "SELECT count(*) FROM threads"), 200);
-    assert_eq!(count(&mut a, "SELECT count(*) FROM posts"), 2000);
+    // The forum's threads; challenges bring theirs (one each once submitted).
+    assert_eq!(
+        count(
+            &mut a,
+            "SELECT count(*) FROM threads WHERE subject_type IS NULL"
+        ),
+        200
+    );
+    assert_eq!(count(&mut a, "SELECT count(*) FROM challenges"), 20);
+    assert_eq!(
+        count(
+            &mut a,
+            "SELECT count(*) FROM threads WHERE subject_type = 'challenge'"
+        ),
+        count(
+            &mut a,
+            "SELECT count(*) FROM challenges WHERE status <> 'draft'"
+        )
+    );
+    assert!(
+        count(
+            &mut a,
+            "SELECT count(*) FROM challenges WHERE bbox IS NOT NULL"
+        ) > 10
+    );
+    assert!(count(&mut a, "SELECT count(*) FROM challenge_supports") > 20);
+    assert!(count(&mut a, "SELECT count(*) FROM pledges") > 0);
+    assert!(
+        count(&mut a, "SELECT count(DISTINCT status) FROM challenges") >= 6,
+        "statuses all along the lifecycle"
+    );
+    assert_eq!(
+        count(
+            &mut a,
+            "SELECT count(*) FROM posts p JOIN threads t ON t.id = p.thread_id \
+             WHERE t.subject_type IS NULL"
+        ),
+        2000
+    );
     assert!(count(&mut a, "SELECT count(*) FROM post_reactions") > 500);
     assert!(count(&mut a, "SELECT count(*) FROM notifications") > 0);
     assert_eq!(

@@ -1,0 +1,1 @@
+ALTER TABLE threads DROP COLUMN subject_id, DROP COLUMN subject_type;

@@ -1,0 +1,72 @@
+//! The challenges' part of a member's personal data. Erasure keeps what they proposed, supported
+//! and pledged (it stands under the anonymous placeholder the account becomes) and removes their
+//! watch levels.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::error::AppResult;
+use crate::schema::{challenge_subscriptions, challenge_supports, challenges, pledges};
+
+pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
+    let proposed: Vec<(Uuid, String, String, DateTime<Utc>)> = challenges::table
+        .filter(challenges::proposer_id.eq(user))
+        .order(challenges::created_at)
+        .select((
+            challenges::id,
+            challenges::title,
+            challenges::status,
+            challenges::created_at,
+        ))
+        .load(conn)?;
+    let supports: Vec<(Uuid, DateTime<Utc>)> = challenge_supports::table
+        .filter(challenge_supports::user_id.eq(user))
+        .order(challenge_supports::created_at)
+        .select((
+            challenge_supports::challenge_id,
+            challenge_supports::created_at,
+        ))
+        .load(conn)?;
+    type PledgeRow = (Uuid, Uuid, Uuid, String, String, String, DateTime<Utc>);
+    let pledged: Vec<PledgeRow> = pledges::table
+        .filter(pledges::author_id.eq(user))
+        .order(pledges::created_at)
+        .select((
+            pledges::id,
+            pledges::challenge_id,
+            pledges::organisation_id,
+            pledges::kind,
+            pledges::message,
+            pledges::status,
+            pledges::created_at,
+        ))
+        .load(conn)?;
+    let levels: Vec<(Uuid, String)> = challenge_subscriptions::table
+        .filter(challenge_subscriptions::user_id.eq(user))
+        .select((
+            challenge_subscriptions::challenge_id,
+            challenge_subscriptions::level,
+        ))
+        .load(conn)?;
+    Ok(json!({
+        "proposed": proposed.into_iter().map(|c| json!({
+            "id": c.0, "title": c.1, "status": c.2, "created_at": c.3,
+        })).collect::<Vec<_>>(),
+        "supports": supports.into_iter().map(|s| json!({"challenge_id": s.0, "at": s.1})).collect::<Vec<_>>(),
+        "pledges": pledged.into_iter().map(|p| json!({
+            "id": p.0, "challenge_id": p.1, "organisation_id": p.2, "kind": p.3, "message": p.4,
+            "status": p.5, "created_at": p.6,
+        })).collect::<Vec<_>>(),
+        "subscriptions": levels.into_iter().map(|l| json!({"challenge_id": l.0, "level": l.1})).collect::<Vec<_>>(),
+    }))
+}
+
+pub fn erase(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
+    diesel::delete(
+        challenge_subscriptions::table.filter(challenge_subscriptions::user_id.eq(user)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
