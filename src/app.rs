@@ -61,6 +61,24 @@ pub fn scheduler() -> Scheduler {
     Scheduler::new(periodic)
 }
 
+/// What settings name in the database must exist: checked at start-up, after the migrations, so
+/// that a wrong value stops `serve` and `worker` with its variable's name instead of failing the
+/// first request that needs it.
+pub fn check_settings(conn: &mut diesel::PgConnection, settings: &Settings) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+    let found: i64 = crate::schema::categories::table
+        .filter(crate::schema::categories::slug.eq(&settings.challenges_category))
+        .count()
+        .get_result(conn)?;
+    if found == 0 {
+        anyhow::bail!(
+            "invalid configuration: PALABRE_CHALLENGES_CATEGORY: no category has the slug {:?}",
+            settings.challenges_category
+        );
+    }
+    Ok(())
+}
+
 /// Registers every API route under `/api/v1`: each feature's, and the OpenAPI document.
 fn api_v1(cfg: &mut web::ServiceConfig) {
     for feature in FEATURES {

@@ -149,6 +149,7 @@ impl Database {
         if !applied.is_empty() {
             tracing::info!(?applied, "migrations applied");
         }
+        crate::app::check_settings(&mut conn, settings)?;
         Ok(pool)
     }
 }

@@ -79,6 +79,38 @@ impl Title {
     }
 }
 
+/// An email address, trimmed and lower-cased, at most 254 characters, that mail can be sent to: the
+/// one type accounts store and the outbox writes to (a quoted local part such as `"a b"@example.org`
+/// is a valid address that no mailbox header takes, and is refused here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let e = value.trim().to_lowercase();
+        if e.len() > 254
+            || e.parse::<lettre::Address>().is_err()
+            || e.parse::<lettre::message::Mailbox>().is_err()
+        {
+            return Err("Not a valid email address.".into());
+        }
+        Ok(Self(e))
+    }
+
+    /// An address read back from where it was stored after [`Email::parse`].
+    pub fn stored(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// A slug: lower-case letters and digits joined by single `-`, 2 to `max` bytes
 /// (`^[a-z0-9]+(-[a-z0-9]+)*$`).
 #[derive(Debug, Clone, PartialEq, Eq)]

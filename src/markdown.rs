@@ -2,7 +2,9 @@
 //!
 //! pulldown-cmark renders (tables, strikethrough, task lists); ammonia keeps a safe subset: no script,
 //! event handler, `style`, iframe, or `javascript:`/`data:` URL survives, and links get
-//! `rel="nofollow ugc noopener"`.
+//! `rel="nofollow ugc noopener"`. The one form control kept is the task list's checkbox: every
+//! `input` comes out as a disabled checkbox, whatever the source said. Mentions are read from the
+//! sanitised HTML, so that only what readers see can notify anyone.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -15,7 +17,9 @@ fn cleaner() -> &'static ammonia::Builder<'static> {
         let mut b = ammonia::Builder::default();
         b.url_schemes(HashSet::from(["http", "https", "mailto"]))
             .link_rel(Some("nofollow ugc noopener"))
-            .add_tag_attributes("input", &["type", "checked", "disabled"])
+            .add_tag_attributes("input", &["checked"])
+            .set_tag_attribute_value("input", "type", "checkbox")
+            .set_tag_attribute_value("input", "disabled", "")
             .add_tags(&["input"])
             .strip_comments(true);
         b
@@ -34,44 +38,78 @@ pub fn render(source: &str) -> String {
     cleaner().clean(&raw).to_string()
 }
 
-/// `@username` mentions in `source` (outside code), unique, in order, at most `max`.
-pub fn mentions(source: &str, max: usize) -> Vec<String> {
-    use pulldown_cmark::{Event, Tag, TagEnd};
+/// `@username` mentions in sanitised HTML (as [`render`] makes it): in its text, outside `code`
+/// and `pre`, unique, in order, at most `max`.
+pub fn mentions(html: &str, max: usize) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let mut in_code = 0usize;
-    for event in Parser::new(source) {
-        match event {
-            Event::Start(Tag::CodeBlock(_)) => in_code += 1,
-            Event::End(TagEnd::CodeBlock) => in_code = in_code.saturating_sub(1),
-            Event::Text(text) if in_code == 0 => {
-                let chars: Vec<char> = text.chars().collect();
-                let mut i = 0;
-                while i < chars.len() {
-                    let starts = chars[i] == '@'
-                        && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'));
-                    if starts {
-                        let name: String = chars[i + 1..]
-                            .iter()
-                            .take_while(|c| c.is_ascii_alphanumeric() || **c == '_' || **c == '-')
-                            .collect();
-                        let name = name.trim_end_matches('-').to_string();
-                        if (3..=30).contains(&name.len())
-                            && !found.iter().any(|f| f.eq_ignore_ascii_case(&name))
-                        {
-                            found.push(name.clone());
-                            if found.len() == max {
-                                return found;
-                            }
-                        }
-                        i += name.len() + 1;
-                    } else {
-                        i += 1;
-                    }
-                }
+    let mut text = String::new();
+    let mut rest = html;
+    let scan = |text: &str, found: &mut Vec<String>| {
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i < chars.len() && found.len() < max {
+            let starts = chars[i] == '@'
+                && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'));
+            if !starts {
+                i += 1;
+                continue;
             }
-            _ => {}
+            let name: String = chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == '_' || **c == '-')
+                .collect();
+            let name = name.trim_end_matches('-').to_string();
+            if (3..=30).contains(&name.len())
+                && !found.iter().any(|f| f.eq_ignore_ascii_case(&name))
+            {
+                found.push(name.clone());
+            }
+            i += name.len() + 1;
         }
+    };
+    while let Some(lt) = rest.find('<') {
+        if in_code == 0 {
+            text.push_str(&rest[..lt]);
+        }
+        // The tag, to its closing `>` outside quoted attribute values.
+        let tag = &rest[lt + 1..];
+        let mut quote: Option<char> = None;
+        let mut end = tag.len();
+        for (k, c) in tag.char_indices() {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, '>') => {
+                    end = k;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let inner = &tag[..end];
+        let closing = inner.starts_with('/');
+        let name: String = inner
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if matches!(name.as_str(), "code" | "pre") {
+            if closing {
+                in_code = in_code.saturating_sub(1);
+            } else {
+                in_code += 1;
+            }
+        }
+        // A tag separates words: `a<br>@b` is a mention of b.
+        text.push(' ');
+        rest = tag.get(end + 1..).unwrap_or("");
     }
+    if in_code == 0 {
+        text.push_str(rest);
+    }
+    scan(&text, &mut found);
     found
 }
 
@@ -92,14 +130,49 @@ mod tests {
 
     #[test]
     fn finds_mentions_outside_code() {
+        let m = |src: &str| mentions(&render(src), 10);
         assert_eq!(
-            mentions(
-                "Merci @camille et @Yann_B, cc @camille. mail: a@b.fr `@code`\n\n```\n@block\n```",
-                10
-            ),
+            m("Merci @camille et @Yann_B, cc @camille. mail: a@b.fr `@code`\n\n```\n@block\n```"),
             vec!["camille", "Yann_B"]
         );
         let many: String = (0..20).map(|i| format!("@user{i:02} ")).collect();
-        assert_eq!(mentions(&many, 10).len(), 10);
+        assert_eq!(m(&many).len(), 10);
+    }
+
+    #[test]
+    fn mentions_are_only_what_readers_see() {
+        let m = |src: &str| mentions(&render(src), 10);
+        assert!(m("<script>@carol</script>").is_empty());
+        assert!(m("texte <script>@carol</script> visible").is_empty());
+        assert!(m("<style>@carol</style>").is_empty());
+        assert!(m("<!-- @carol -->").is_empty());
+        assert!(m(r#"<a title=">@carol" href="https://x.fr">lien</a>"#).is_empty());
+        assert_eq!(m("<b>@dave</b><br>@erin"), vec!["dave", "erin"]);
+    }
+
+    #[test]
+    fn the_only_input_is_a_disabled_checkbox() {
+        for src in [
+            r#"<input type="password" name="p">"#,
+            r#"<input type="text" value="Votre mot de passe">"#,
+            r#"<input type="hidden" name="x">"#,
+            r#"<input>"#,
+        ] {
+            let html = render(src);
+            assert!(
+                html.contains(r#"type="checkbox""#) && html.contains("disabled"),
+                "{src} → {html}"
+            );
+            assert!(
+                !html.contains("password")
+                    && !html.contains("hidden")
+                    && !html.contains(r#"type="text""#),
+                "{html}"
+            );
+        }
+        let tasks = render("- [x] fait\n- [ ] à faire");
+        assert_eq!(tasks.matches(r#"type="checkbox""#).count(), 2);
+        assert_eq!(tasks.matches("disabled").count(), 2);
+        assert_eq!(tasks.matches("checked").count(), 1);
     }
 }

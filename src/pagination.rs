@@ -4,6 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Datelike, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -41,6 +42,30 @@ impl PageQuery {
                 .map(Some)
                 .ok_or_else(|| AppError::validation("cursor", "This cursor is not valid.")),
         }
+    }
+}
+
+/// A timestamp in a cursor. A cursor is the client's to send back, so it may be forged: one whose time
+/// PostgreSQL cannot hold (years 1 to 9999 here) does not decode, and the cursor is a 422 like any
+/// other that does not decode to valid keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "DateTime<Utc>", into = "DateTime<Utc>")]
+pub struct At(pub DateTime<Utc>);
+
+impl TryFrom<DateTime<Utc>> for At {
+    type Error = String;
+    fn try_from(t: DateTime<Utc>) -> Result<Self, String> {
+        if (1..=9999).contains(&t.year()) {
+            Ok(At(t))
+        } else {
+            Err("a cursor's time is out of range".into())
+        }
+    }
+}
+
+impl From<At> for DateTime<Utc> {
+    fn from(a: At) -> Self {
+        a.0
     }
 }
 
@@ -89,6 +114,24 @@ impl<T> Page<T> {
         Page {
             items: rows.into_iter().map(map).collect(),
             next_cursor,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_with_times_postgres_cannot_hold_do_not_decode() {
+        let good = encode(&(At(Utc::now()), uuid::Uuid::nil()));
+        assert!(decode::<(At, uuid::Uuid)>(&good).is_some());
+        for forged in [
+            r#"["+100000-01-01T00:00:00Z","00000000-0000-0000-0000-000000000000"]"#,
+            r#"["-0100-01-01T00:00:00Z","00000000-0000-0000-0000-000000000000"]"#,
+        ] {
+            let c = URL_SAFE_NO_PAD.encode(forged);
+            assert!(decode::<(At, uuid::Uuid)>(&c).is_none(), "{forged}");
         }
     }
 }

@@ -330,6 +330,7 @@ diesel::table! {
         status_changed_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        organisation_ids -> Array<Uuid>,
     }
 }
 

@@ -35016,3 +35016,4 @@ UPDATE territories t SET path = p.path || t.id FROM territories p WHERE p.id = t
 UPDATE territories t SET path = p.path || t.id FROM territories p WHERE p.id = t.parent_id AND t.level = 'departement';
 UPDATE territories t SET path = p.path || t.id FROM territories p WHERE p.id = t.parent_id AND t.level = 'commune';
 UPDATE territories SET search_name = lower(unaccent(name));
+DO $$ BEGIN IF to_regclass('challenges') IS NOT NULL THEN UPDATE challenges c SET territory_path = t.path FROM territories t WHERE t.id = c.territory_id AND c.territory_path <> t.path; END IF; IF to_regclass('organisations') IS NOT NULL AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'organisations' AND column_name = 'territory_scope') THEN UPDATE organisations o SET territory_scope = ARRAY(SELECT DISTINCT p FROM territories t, unnest(t.path) p WHERE t.id = ANY(o.territories) ORDER BY p) WHERE o.territories <> '{}'; END IF; END $$;

@@ -55,27 +55,7 @@ impl OrganisationName {
     }
 }
 
-/// An email address, trimmed and lower-cased, at most 254 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
-
-impl Email {
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let e = value.trim().to_lowercase();
-        if e.len() > 254 || e.parse::<lettre::Address>().is_err() {
-            return Err("Not a valid email address.".into());
-        }
-        Ok(Self(e))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
+pub use crate::input::Email;
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@ use super::service::{self, ClientInfo};
 use super::types::*;
 use crate::db;
 use crate::error::{AppResult, Problem};
-use crate::http::{AppState, Created, IdempotencyKey};
+use crate::http::{AppState, Created, IdempotencyKey, Json};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(register)
@@ -59,7 +59,7 @@ fn client_info(req: &HttpRequest) -> ClientInfo {
 pub async fn register(
     state: web::Data<AppState>,
     key: IdempotencyKey,
-    body: web::Json<RegisterRequest>,
+    body: Json<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     let idem = key.with_body(&body);
@@ -101,7 +101,7 @@ pub async fn register(
 #[post("/auth/verify-email")]
 pub async fn verify_email(
     state: web::Data<AppState>,
-    body: web::Json<TokenRequest>,
+    body: Json<TokenRequest>,
 ) -> AppResult<HttpResponse> {
     let token = body.into_inner().token;
     db::run(&state.pool, move |conn| service::verify_email(conn, &token)).await?;
@@ -126,7 +126,7 @@ pub async fn verify_email(
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     let client = client_info(&req);
@@ -161,7 +161,7 @@ pub async fn login(
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Json<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
     let token = body.into_inner().refresh_token;
     let st = state.clone();
@@ -205,7 +205,7 @@ pub async fn logout(state: web::Data<AppState>, bearer: Bearer) -> AppResult<Htt
 #[post("/auth/password-reset")]
 pub async fn password_reset(
     state: web::Data<AppState>,
-    body: web::Json<PasswordResetRequest>,
+    body: Json<PasswordResetRequest>,
 ) -> AppResult<HttpResponse> {
     let email = body.into_inner().email;
     let settings = state.settings.clone();
@@ -230,7 +230,7 @@ pub async fn password_reset(
 #[post("/auth/password-reset/confirm")]
 pub async fn password_reset_confirm(
     state: web::Data<AppState>,
-    body: web::Json<PasswordResetConfirm>,
+    body: Json<PasswordResetConfirm>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     db::run(&state.pool, move |conn| {
@@ -277,7 +277,7 @@ pub async fn get_me(state: web::Data<AppState>, bearer: Bearer) -> AppResult<Htt
 pub async fn update_me(
     state: web::Data<AppState>,
     bearer: Bearer,
-    body: web::Json<UpdateMe>,
+    body: Json<UpdateMe>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     let me = db::run(&state.pool, move |conn| {
@@ -305,7 +305,7 @@ pub async fn update_me(
 pub async fn erase_me(
     state: web::Data<AppState>,
     bearer: Bearer,
-    body: web::Json<EraseRequest>,
+    body: Json<EraseRequest>,
 ) -> AppResult<HttpResponse> {
     let password = body.into_inner().password;
     let st = state.clone();
@@ -403,7 +403,7 @@ pub async fn admin_update_user(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
-    body: web::Json<AdminUpdateUser>,
+    body: Json<AdminUpdateUser>,
 ) -> AppResult<HttpResponse> {
     let target = path.into_inner();
     let body = body.into_inner();

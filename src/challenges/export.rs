@@ -1,5 +1,6 @@
-//! The challenges' part of a member's personal data. Erasure keeps what they proposed, supported
-//! and pledged (it stands under the anonymous placeholder the account becomes) and removes their
+//! The challenges' part of a member's personal data. Erasure keeps what they made public — the
+//! challenges they submitted, their supports and pledges, under the anonymous placeholder the
+//! account becomes — and removes the rest: challenges never submitted (private drafts), and their
 //! watch levels.
 
 use chrono::{DateTime, Utc};
@@ -8,17 +9,35 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::error::AppResult;
-use crate::schema::{challenge_subscriptions, challenge_supports, challenges, pledges};
+use crate::schema::{
+    challenge_subscriptions, challenge_supports, challenge_transitions, challenges, pledges,
+};
 
 pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
-    let proposed: Vec<(Uuid, String, String, DateTime<Utc>)> = challenges::table
+    type Proposed = (Uuid, String, String, String, String, String, DateTime<Utc>);
+    let proposed: Vec<Proposed> = challenges::table
         .filter(challenges::proposer_id.eq(user))
         .order(challenges::created_at)
         .select((
             challenges::id,
             challenges::title,
+            challenges::summary,
+            challenges::problem,
+            challenges::impact,
             challenges::status,
             challenges::created_at,
+        ))
+        .load(conn)?;
+    type Move = (Uuid, Option<String>, String, Option<String>, DateTime<Utc>);
+    let moves: Vec<Move> = challenge_transitions::table
+        .filter(challenge_transitions::actor_id.eq(user))
+        .order(challenge_transitions::created_at)
+        .select((
+            challenge_transitions::challenge_id,
+            challenge_transitions::from_status,
+            challenge_transitions::to_status,
+            challenge_transitions::note,
+            challenge_transitions::created_at,
         ))
         .load(conn)?;
     let supports: Vec<(Uuid, DateTime<Utc>)> = challenge_supports::table
@@ -52,7 +71,11 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
         .load(conn)?;
     Ok(json!({
         "proposed": proposed.into_iter().map(|c| json!({
-            "id": c.0, "title": c.1, "status": c.2, "created_at": c.3,
+            "id": c.0, "title": c.1, "summary": c.2, "problem": c.3, "impact": c.4, "status": c.5,
+            "created_at": c.6,
+        })).collect::<Vec<_>>(),
+        "moves": moves.into_iter().map(|m| json!({
+            "challenge_id": m.0, "from": m.1, "to": m.2, "note": m.3, "at": m.4,
         })).collect::<Vec<_>>(),
         "supports": supports.into_iter().map(|s| json!({"challenge_id": s.0, "at": s.1})).collect::<Vec<_>>(),
         "pledges": pledged.into_iter().map(|p| json!({
@@ -64,6 +87,12 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
 }
 
 pub fn erase(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
+    diesel::delete(
+        challenges::table
+            .filter(challenges::proposer_id.eq(user))
+            .filter(challenges::thread_id.is_null()),
+    )
+    .execute(conn)?;
     diesel::delete(
         challenge_subscriptions::table.filter(challenge_subscriptions::user_id.eq(user)),
     )

@@ -8,7 +8,7 @@ use super::{pledges, service};
 use crate::accounts::auth::{Actor, Bearer, MaybeBearer, create_as_member};
 use crate::db;
 use crate::error::{AppResult, Problem};
-use crate::http::{self, AppState, Created, IdempotencyKey};
+use crate::http::{self, AppState, Created, IdempotencyKey, Json, Query};
 use crate::notifications::Subscription;
 use crate::pagination::{Page, PageQuery};
 
@@ -52,7 +52,7 @@ pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     bearer: MaybeBearer,
-    query: web::Query<ChallengeQuery>,
+    query: Query<ChallengeQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = db::run(&state.pool, move |conn| {
@@ -85,7 +85,7 @@ pub async fn geojson(
     req: HttpRequest,
     state: web::Data<AppState>,
     bearer: MaybeBearer,
-    query: web::Query<GeoJsonQuery>,
+    query: Query<GeoJsonQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let collection = db::run(&state.pool, move |conn| {
@@ -122,7 +122,7 @@ pub async fn create(
     state: web::Data<AppState>,
     bearer: Bearer,
     key: IdempotencyKey,
-    body: web::Json<CreateChallenge>,
+    body: Json<CreateChallenge>,
 ) -> AppResult<HttpResponse> {
     let settings = state.settings.clone();
     create_as_member(
@@ -189,7 +189,7 @@ pub async fn update(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
-    body: web::Json<UpdateChallenge>,
+    body: Json<UpdateChallenge>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let body = body.into_inner();
@@ -223,7 +223,7 @@ pub async fn transition(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
-    body: web::Json<Transition>,
+    body: Json<Transition>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let body = body.into_inner();
@@ -345,7 +345,7 @@ pub async fn subscribe(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
-    body: web::Json<Subscription>,
+    body: Json<Subscription>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let level = body.into_inner().level;
@@ -376,7 +376,7 @@ pub async fn list_pledges(
     state: web::Data<AppState>,
     bearer: MaybeBearer,
     path: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let paging = query.into_inner();
@@ -414,7 +414,7 @@ pub async fn create_pledge(
     bearer: Bearer,
     key: IdempotencyKey,
     path: web::Path<Uuid>,
-    body: web::Json<CreatePledge>,
+    body: Json<CreatePledge>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     create_as_member(
@@ -473,7 +473,7 @@ pub async fn update_pledge(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
-    body: web::Json<UpdatePledge>,
+    body: Json<UpdatePledge>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let body = body.into_inner();
@@ -501,7 +501,7 @@ pub async fn update_pledge(
 pub async fn organisation_pledges(
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let paging = query.into_inner();
@@ -532,7 +532,7 @@ pub async fn matching_challenges(
     state: web::Data<AppState>,
     bearer: MaybeBearer,
     path: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let paging = query.into_inner();

@@ -3,12 +3,11 @@
 //! ```text
 //! draft → submitted → under_review → open → in_progress → solved
 //!           └──────────┴→ rejected (note)
-//! submitted, under_review, open → withdrawn (the author)
-//! any state but draft and closed → closed (note)
+//! draft, submitted, under_review, open → withdrawn (the author, before in_progress)
+//! any state but closed → closed (note)
 //! ```
-//! Authors submit and withdraw; moderators (and administrators) make every other move. A draft is
-//! private to its author (and moderators): it leaves draft only by being submitted, so that every
-//! challenge anyone else sees went through submission (and has its discussion thread).
+//! Authors submit and withdraw; moderators (and administrators) make every other move. A challenge
+//! that was never submitted stays private (its author's and moderators') whatever it becomes.
 
 use super::types::ChallengeStatus::{self, *};
 use crate::error::{AppError, AppResult};
@@ -23,6 +22,7 @@ pub enum Mover {
 /// Every allowed move: from, to, who, whether a note is required.
 const MOVES: &[(ChallengeStatus, ChallengeStatus, Mover, bool)] = &[
     (Draft, Submitted, Mover::Author, false),
+    (Draft, Withdrawn, Mover::Author, false),
     (Submitted, UnderReview, Mover::Moderator, false),
     (Submitted, Rejected, Mover::Moderator, true),
     (Submitted, Withdrawn, Mover::Author, false),
@@ -32,6 +32,7 @@ const MOVES: &[(ChallengeStatus, ChallengeStatus, Mover, bool)] = &[
     (Open, InProgress, Mover::Moderator, false),
     (Open, Withdrawn, Mover::Author, false),
     (InProgress, Solved, Mover::Moderator, false),
+    (Draft, Closed, Mover::Moderator, true),
     (Submitted, Closed, Mover::Moderator, true),
     (UnderReview, Closed, Mover::Moderator, true),
     (Open, Closed, Mover::Moderator, true),

@@ -46,6 +46,8 @@ pub const FEATURE: Feature = Feature::new("challenges", handlers::routes, ApiDoc
         types::Geometry,
         types::PledgeKind,
         types::PledgeStatus,
+        types::PledgeMove,
+        types::NewChallengeStatus,
         types::ChallengeFeature,
     )),
     tags((name = "challenges", description = "Challenges (défis), their lifecycle, supports and organisations' pledges")),

@@ -32,7 +32,8 @@ pub fn status_changed(
 
 /// `challenge_match`: when a challenge opens, the members of every organisation whose interests
 /// match it — a theme in common, and one of its territories containing the challenge's or inside
-/// it — hear of it, each once however many of their organisations match. A challenge opens once
+/// it — hear of it, each once however many of their organisations match (its proposer, who knows,
+/// and whoever opened it excepted). A challenge opens once
 /// (the lifecycle never returns to `open`), so this runs once per challenge.
 pub fn matching_organisations(
     conn: &mut PgConnection,
@@ -46,7 +47,7 @@ pub fn matching_organisations(
              JOIN organisation_members om ON om.organisation_id = o.id \
              WHERE o.themes && $4 AND (o.territories && $5 OR $6 = ANY(o.territory_scope)) \
          ) m JOIN users u ON u.id = m.user_id AND u.erased_at IS NULL \
-         WHERE m.user_id <> $1",
+         WHERE m.user_id <> $1 AND m.user_id <> $7",
     )
     .bind::<SqlUuid, _>(actor)
     .bind::<SqlUuid, _>(c.id)
@@ -54,11 +55,12 @@ pub fn matching_organisations(
     .bind::<Array<Text>, _>(&c.themes)
     .bind::<Array<Text>, _>(&c.territory_path)
     .bind::<Text, _>(&c.territory_id)
+    .bind::<SqlUuid, _>(c.proposer_id)
     .execute(conn)
 }
 
 /// `pledge`: both sides of a pledge hear of it — the challenge's author and the organisation's
-/// members — but not who acted.
+/// members — but not who acted, nor who muted the challenge.
 pub fn pledge(
     conn: &mut PgConnection,
     actor: Uuid,
@@ -71,7 +73,9 @@ pub fn pledge(
              SELECT $4::uuid AS user_id \
              UNION SELECT user_id FROM organisation_members WHERE organisation_id = $5 \
          ) r JOIN users u ON u.id = r.user_id AND u.erased_at IS NULL \
-         WHERE r.user_id <> $1",
+         WHERE r.user_id <> $1 \
+           AND NOT EXISTS (SELECT 1 FROM challenge_subscriptions m \
+                           WHERE m.challenge_id = $2 AND m.user_id = r.user_id AND m.level = 'muted')",
     )
     .bind::<SqlUuid, _>(actor)
     .bind::<SqlUuid, _>(challenge.id)

@@ -19,7 +19,7 @@ use crate::accounts::view::{USER_COLUMNS, UserCols, user};
 use crate::db::{self, fixed::fixed};
 use crate::error::{AppError, AppResult};
 use crate::organisations::OrganisationKind;
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::{At, Page, PageQuery};
 use crate::schema::{challenges, organisations, pledge_events, pledges, users};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +119,7 @@ enum Of {
 fn load(
     conn: &mut PgConnection,
     of: Of,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    after: Option<(At, Uuid)>,
     limit: i64,
 ) -> AppResult<Vec<Pledge>> {
     let mut q = pledges::table
@@ -162,7 +162,7 @@ fn load(
             if let Some((at, id)) = after {
                 q = q.filter(
                     fixed::<Bool>("(pledges.created_at, pledges.id) < (")
-                        .bind::<Timestamptz, _>(at)
+                        .bind::<Timestamptz, _>(at.0)
                         .sql(", ")
                         .bind::<SqlUuid, _>(id)
                         .sql(")"),
@@ -174,7 +174,7 @@ fn load(
     if let (Of::Challenge(_), Some((at, id))) = (&of, after) {
         q = q.filter(
             fixed::<Bool>("(pledges.created_at, pledges.id) > (")
-                .bind::<Timestamptz, _>(at)
+                .bind::<Timestamptz, _>(at.0)
                 .sql(", ")
                 .bind::<SqlUuid, _>(id)
                 .sql(")"),
@@ -196,7 +196,7 @@ pub fn of_challenge(
     Ok(Page::from_rows(
         items,
         limit,
-        |p| (p.created_at, p.id),
+        |p| (At(p.created_at), p.id),
         |p| p,
     ))
 }
@@ -221,7 +221,7 @@ pub fn of_organisation(
     Ok(Page::from_rows(
         items,
         limit,
-        |p| (p.created_at, p.id),
+        |p| (At(p.created_at), p.id),
         |p| p,
     ))
 }
@@ -318,6 +318,7 @@ pub fn create(
             .execute(conn)?;
         event(conn, id, actor.id, None, PledgeStatus::Offered, None)?;
         bump_count(conn, challenge, 1)?;
+        service::refresh_organisations(conn, challenge)?;
         super::notify::pledge(conn, actor.id, &c, input.organisation_id)?;
         read(conn, id)
     })
@@ -349,16 +350,16 @@ pub fn update(
             .first(conn)?;
         let from = PledgeStatus::parse(&status);
         let c = service::row(conn, challenge, Some(actor), false)?;
-        let challenge_side = c.proposer_id == actor.id || actor.is_staff();
         let org_side = crate::organisations::service::is_member(conn, organisation, actor.id)?;
+        // No one accepts their own organisation's offer: a proposer who belongs to it leaves that
+        // to a moderator.
+        let challenge_side = (c.proposer_id == actor.id && !org_side) || actor.is_staff();
         let mine = |side: Side| match side {
             Side::Challenge => challenge_side,
             Side::Organisation => org_side,
         };
-        let Some(&(_, to, side)) = MOVES
-            .iter()
-            .find(|(f, t, _)| *f == from && *t == input.status)
-        else {
+        let asked = PledgeStatus::from(input.status);
+        let Some(&(_, to, side)) = MOVES.iter().find(|(f, t, _)| *f == from && *t == asked) else {
             let open: Vec<&str> = MOVES
                 .iter()
                 .filter(|(f, _, side)| *f == from && mine(*side))
@@ -370,18 +371,36 @@ pub fn update(
                     format!(
                         "A pledge that is {} cannot become {}; no move is open to you.",
                         from.as_str(),
-                        input.status.as_str()
+                        asked.as_str()
                     )
                 } else {
                     format!(
                         "A pledge that is {} cannot become {}; allowed: {}.",
                         from.as_str(),
-                        input.status.as_str(),
+                        asked.as_str(),
                         open.join(", ")
                     )
                 },
             ));
         };
+        // Offers are answered while the challenge runs; what was accepted can be delivered once it
+        // is solved too, and withdrawn at any time.
+        let open_now = match to {
+            PledgeStatus::Accepted | PledgeStatus::Declined => c.status().takes_pledges(),
+            PledgeStatus::Delivered => {
+                c.status().takes_pledges() || c.status() == super::ChallengeStatus::Solved
+            }
+            _ => true,
+        };
+        if !open_now {
+            return Err(AppError::conflict(
+                Some("status"),
+                format!(
+                    "The challenge is {}: its pledges can only be withdrawn now.",
+                    c.status
+                ),
+            ));
+        }
         if !mine(side) {
             return Err(AppError::Forbidden(match side {
                 Side::Challenge => {
@@ -405,6 +424,7 @@ pub fn update(
             (false, true) => bump_count(conn, challenge, 1)?,
             _ => bump_count(conn, challenge, 0)?,
         }
+        service::refresh_organisations(conn, challenge)?;
         super::notify::pledge(conn, actor.id, &c, organisation)?;
         read(conn, id)
     })

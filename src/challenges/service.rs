@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult};
 use crate::input::{Errors, Title};
 use crate::notifications::{WatchLevel, upsert_level};
 use crate::organisations::OrganisationKind;
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::{At, Page, PageQuery};
 use crate::schema::{
     challenge_supports, challenge_transitions, challenges, organisations, pledges, territories,
     users,
@@ -114,7 +114,7 @@ fn item(
 #[serde(untagged)]
 enum Cursor {
     Count(i32, Uuid),
-    Time(DateTime<Utc>, Uuid),
+    Time(At, Uuid),
 }
 
 /// Which challenges to load.
@@ -173,42 +173,45 @@ fn load(
             supported,
         ))
         .into_boxed();
+    let mut ids = challenges::table.select(challenges::id).into_boxed();
     let staff = viewer.is_some_and(Actor::is_staff);
-    // Drafts: their author's and staff's only, and only when asked for (or read by id).
+    // A challenge is public once submitted (it then has its thread). The others — drafts, and
+    // drafts withdrawn or closed — are their author's and staff's only, and only read by id or
+    // listed with `status=draft`.
     if s.status == Some(ChallengeStatus::Draft) || s.id.is_some() {
         if !staff {
             let me = viewer_id.unwrap_or_else(Uuid::nil);
-            q = q.filter(
-                challenges::status
-                    .ne("draft")
+            ids = ids.filter(
+                challenges::thread_id
+                    .is_not_null()
                     .or(challenges::proposer_id.eq(me)),
             );
         }
     } else {
-        q = q.filter(challenges::status.ne("draft"));
+        ids = ids.filter(challenges::thread_id.is_not_null());
     }
     if let Some(id) = s.id {
-        q = q.filter(challenges::id.eq(id));
+        ids = ids.filter(challenges::id.eq(id));
     }
     if let Some(st) = s.status {
-        q = q.filter(challenges::status.eq(st.as_str()));
+        ids = ids.filter(challenges::status.eq(st.as_str()));
     }
     if let Some(theme) = &s.theme {
-        q = q.filter(
+        ids = ids.filter(
             fixed::<Bool>("challenges.themes @> ARRAY[")
                 .bind::<Text, _>(theme.clone())
                 .sql("]::text[]"),
         );
     }
     if let Some(t) = &s.territory {
-        q = q.filter(
+        ids = ids.filter(
             fixed::<Bool>("challenges.territory_path @> ARRAY[")
                 .bind::<Text, _>(t.clone())
                 .sql("]::text[]"),
         );
     }
     if let Some([minlon, minlat, maxlon, maxlat]) = s.bbox {
-        q = q.filter(
+        ids = ids.filter(
             fixed::<Bool>("challenges.bbox && box(point(")
                 .bind::<Double, _>(minlon)
                 .sql(", ")
@@ -221,21 +224,16 @@ fn load(
         );
     }
     if let Some(org) = s.organisation {
-        q = q.filter(
-            fixed::<Bool>("(challenges.organisation_id = ")
+        ids = ids.filter(
+            fixed::<Bool>("challenges.organisation_ids @> ARRAY[")
                 .bind::<SqlUuid, _>(org)
-                .sql(
-                    " OR EXISTS (SELECT 1 FROM pledges p WHERE p.challenge_id = challenges.id \
-                     AND p.status IN ('offered', 'accepted', 'delivered') AND p.organisation_id = ",
-                )
-                .bind::<SqlUuid, _>(org)
-                .sql("))"),
+                .sql("]::uuid[]"),
         );
     }
     if let Some((themes, territories_, scope)) = &s.matching {
         // A theme in common, and a territory of the organisation containing the challenge's or
         // inside it.
-        q = q.filter(challenges::status.eq("open")).filter(
+        ids = ids.filter(challenges::status.eq("open")).filter(
             fixed::<Bool>("(challenges.themes && ")
                 .bind::<Array<Text>, _>(themes.clone())
                 .sql(" AND (challenges.territory_path && ")
@@ -246,53 +244,61 @@ fn load(
         );
     }
     if s.located_only {
-        q = q.filter(challenges::location.is_not_null());
+        ids = ids.filter(challenges::location.is_not_null());
     }
     if s.id.is_some() {
-        let rows: Vec<ItemJoined> = q.load(conn)?;
+        let rows: Vec<ItemJoined> = q.filter(challenges::id.eq_any(ids)).load(conn)?;
         return Ok(rows.into_iter().map(item).collect());
     }
     // Row-value comparisons, so that the cursor is an index range.
-    q = match &s.after {
-        None => q,
-        Some(Cursor::Count(n, id)) => q.filter(
+    ids = match &s.after {
+        None => ids,
+        Some(Cursor::Count(n, id)) => ids.filter(
             fixed::<Bool>("(challenges.supports_count, challenges.id) < (")
                 .bind::<Integer, _>(*n)
                 .sql(", ")
                 .bind::<SqlUuid, _>(*id)
                 .sql(")"),
         ),
-        Some(Cursor::Time(t, id)) => q.filter(
+        Some(Cursor::Time(t, id)) => ids.filter(
             match s.sort {
                 ChallengeSort::Activity => {
                     fixed::<Bool>("(challenges.last_activity_at, challenges.id) < (")
                 }
                 _ => fixed::<Bool>("(challenges.created_at, challenges.id) < ("),
             }
-            .bind::<Timestamptz, _>(*t)
+            .bind::<Timestamptz, _>(t.0)
             .sql(", ")
             .bind::<SqlUuid, _>(*id)
             .sql(")"),
         ),
     };
-    q = match s.sort {
+    // The page is chosen on `challenges` alone (filters, sort, limit), then joined: joining first
+    // made PostgreSQL fetch the proposer and territory of every match before keeping 20.
+    (ids, q) = match s.sort {
         ChallengeSort::Supports => {
-            q.order((challenges::supports_count.desc(), challenges::id.desc()))
+            let order = (challenges::supports_count.desc(), challenges::id.desc());
+            (ids.order(order), q.order(order))
         }
-        ChallengeSort::Newest => q.order((challenges::created_at.desc(), challenges::id.desc())),
+        ChallengeSort::Newest => {
+            let order = (challenges::created_at.desc(), challenges::id.desc());
+            (ids.order(order), q.order(order))
+        }
         ChallengeSort::Activity => {
-            q.order((challenges::last_activity_at.desc(), challenges::id.desc()))
+            let order = (challenges::last_activity_at.desc(), challenges::id.desc());
+            (ids.order(order), q.order(order))
         }
     };
-    let rows: Vec<ItemJoined> = q.limit(s.limit).load(conn)?;
+    let q = q.filter(challenges::id.eq_any(ids.limit(s.limit)));
+    let rows: Vec<ItemJoined> = q.load(conn)?;
     Ok(rows.into_iter().map(item).collect())
 }
 
 fn cursor_of(sort: ChallengeSort, c: &ChallengeItem) -> Cursor {
     match sort {
         ChallengeSort::Supports => Cursor::Count(c.supports_count, c.id),
-        ChallengeSort::Newest => Cursor::Time(c.created_at, c.id),
-        ChallengeSort::Activity => Cursor::Time(c.last_activity_at, c.id),
+        ChallengeSort::Newest => Cursor::Time(At(c.created_at), c.id),
+        ChallengeSort::Activity => Cursor::Time(At(c.last_activity_at), c.id),
     }
 }
 
@@ -341,7 +347,7 @@ fn parse_filters(conn: &mut PgConnection, asked: Asked, paging: &PageQuery) -> A
     }
     let theme = match theme {
         None => None,
-        Some(t) => Some(taxonomy::parse_themes(conn, &[t.to_string()], "theme", 1, 1)?.remove(0)),
+        Some(t) => Some(taxonomy::existing_theme(conn, t, "theme")?),
     };
     let territory = territory
         .map(|t| taxonomy::resolve_territory(conn, t, "territory").map(|r| r.id))
@@ -402,7 +408,29 @@ pub fn list(
     Ok(Page::from_rows(items, limit, |c| cursor_of(sort, c), |c| c))
 }
 
-/// The challenges with a location, as an RFC 7946 FeatureCollection (same filters as the list).
+/// At most this many positions in one GeoJSON response (a few MB): a page stops early, with its
+/// `next_cursor`, rather than hold thousands of large polygons at once.
+pub const GEOJSON_POSITIONS: usize = 250_000;
+
+/// Calls `f` with every position of a stored geometry; returns how many there were.
+fn positions(v: &Value, f: &mut impl FnMut(f64, f64)) -> usize {
+    match v {
+        Value::Array(items) => {
+            if let [Value::Number(x), Value::Number(y), ..] = items.as_slice() {
+                f(x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
+                1
+            } else {
+                items.iter().map(|i| positions(i, f)).sum()
+            }
+        }
+        Value::Object(o) => o.get("coordinates").map_or(0, |c| positions(c, f)),
+        _ => 0,
+    }
+}
+
+/// The challenges with a location, as an RFC 7946 FeatureCollection (same filters as the list),
+/// read in chunks of 100 so that a response holds at most `limit` features and
+/// [`GEOJSON_POSITIONS`] positions.
 pub fn geojson(
     conn: &mut PgConnection,
     q: &GeoJsonQuery,
@@ -410,7 +438,7 @@ pub fn geojson(
 ) -> AppResult<ChallengeFeatureCollection> {
     let limit = match q.limit {
         None => 1000,
-        Some(n) if (1..=5000).contains(&n) => n,
+        Some(n) if (1..=5000).contains(&n) => n as usize,
         Some(_) => {
             return Err(AppError::validation(
                 "limit",
@@ -435,32 +463,52 @@ pub fn geojson(
         &paging,
     )?;
     let sort = filters.sort;
-    let mut select = select_of(filters, limit + 1);
+    let mut select = select_of(filters, 0);
     select.located_only = true;
-    let items = load(conn, &select, viewer)?;
-    let Page { items, next_cursor } = Page::from_rows(items, limit, |c| cursor_of(sort, c), |c| c);
+    let mut features: Vec<ChallengeFeature> = Vec::new();
     let mut bbox: Option<[f64; 4]> = None;
-    let features = items
-        .into_iter()
-        .filter_map(|mut c| {
-            let geometry = c.location.take()?;
-            if let Ok(loc) = geometry::parse(&geometry) {
-                let b = bbox.get_or_insert(loc.bbox);
-                *b = [
-                    b[0].min(loc.bbox[0]),
-                    b[1].min(loc.bbox[1]),
-                    b[2].max(loc.bbox[2]),
-                    b[3].max(loc.bbox[3]),
-                ];
+    let mut spent = 0usize;
+    let mut more = false;
+    'chunks: loop {
+        let chunk = (limit - features.len()).min(100);
+        select.limit = chunk as i64 + 1;
+        let items = load(conn, &select, viewer)?;
+        let loaded = items.len();
+        for (k, mut c) in items.into_iter().enumerate() {
+            if k == chunk {
+                break; // the extra row: there is more after this chunk
             }
-            Some(ChallengeFeature {
+            if spent >= GEOJSON_POSITIONS {
+                more = true;
+                break 'chunks;
+            }
+            let Some(geometry) = c.location.take() else {
+                continue;
+            };
+            spent += positions(&geometry, &mut |x, y| {
+                let b = bbox.get_or_insert([x, y, x, y]);
+                *b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+            });
+            select.after = Some(cursor_of(sort, &c));
+            features.push(ChallengeFeature {
                 kind: "Feature",
                 id: c.id,
                 geometry,
                 properties: c,
-            })
-        })
-        .collect();
+            });
+        }
+        if loaded <= chunk {
+            break;
+        }
+        if features.len() == limit {
+            more = true;
+            break;
+        }
+    }
+    let next_cursor = match (&select.after, more) {
+        (Some(c), true) => Some(crate::pagination::encode(c)),
+        _ => None,
+    };
     Ok(ChallengeFeatureCollection {
         kind: "FeatureCollection",
         bbox,
@@ -492,8 +540,8 @@ impl ChallengeRow {
     }
 }
 
-/// A challenge's row, if `viewer` may see it (drafts: their author and staff); locked with
-/// `FOR UPDATE` when `lock`.
+/// A challenge's row, if `viewer` may see it (one never submitted: its author and staff only);
+/// locked with `FOR UPDATE` when `lock`.
 pub fn row(
     conn: &mut PgConnection,
     id: Uuid,
@@ -579,8 +627,8 @@ fn parse_summary(summary: &str) -> Result<String, String> {
 }
 
 /// The proposing organisation: one the proposer belongs to (422 on `organisation_id` otherwise).
-fn check_organisation(conn: &mut PgConnection, actor: &Actor, org: Uuid) -> AppResult<()> {
-    if crate::organisations::service::is_member(conn, org, actor.id)? {
+fn check_organisation(conn: &mut PgConnection, proposer: Uuid, org: Uuid) -> AppResult<()> {
+    if crate::organisations::service::is_member(conn, org, proposer)? {
         Ok(())
     } else {
         Err(AppError::validation(
@@ -609,6 +657,22 @@ fn write_bbox(conn: &mut PgConnection, id: Uuid, location: Option<&Location>) ->
             .sql("")
             .execute(conn)?,
     };
+    Ok(())
+}
+
+/// Keeps `challenges.organisation_ids` — the proposing organisation and those with a pledge offered,
+/// accepted or delivered — for the `organisation` filter (a GIN index).
+pub fn refresh_organisations(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
+    fixed::<Integer>(
+        "UPDATE challenges c SET organisation_ids = ARRAY(SELECT o FROM ( \
+             SELECT c.organisation_id AS o WHERE c.organisation_id IS NOT NULL \
+             UNION SELECT p.organisation_id FROM pledges p WHERE p.challenge_id = c.id \
+               AND p.status IN ('offered', 'accepted', 'delivered')) s ORDER BY o) \
+         WHERE c.id = ",
+    )
+    .bind::<SqlUuid, _>(id)
+    .sql("")
+    .execute(conn)?;
     Ok(())
 }
 
@@ -669,7 +733,7 @@ pub fn create(
     input: CreateChallenge,
 ) -> AppResult<Challenge> {
     actor.require_writer()?;
-    let status = input.status.unwrap_or(ChallengeStatus::Draft);
+    let status: ChallengeStatus = input.status.map_or(ChallengeStatus::Draft, Into::into);
     let mut errors = Errors::new();
     let title = errors.check("title", Title::parse(&input.title));
     let summary = errors.check("summary", parse_summary(&input.summary));
@@ -680,17 +744,12 @@ pub fn create(
         input.impact.as_deref().unwrap_or(""),
         false,
     );
-    errors.ensure(
-        "status",
-        matches!(status, ChallengeStatus::Draft | ChallengeStatus::Submitted),
-        "A new challenge is `draft` or `submitted`.",
-    );
     let location = errors.check_opt("location", input.location.as_ref(), geometry::parse);
     errors.finish()?;
     let themes = taxonomy::parse_themes(conn, &input.themes, "themes", 1, 3)?;
     let territory = taxonomy::resolve_territory(conn, &input.territory, "territory")?;
     if let Some(org) = input.organisation_id {
-        check_organisation(conn, actor, org)?;
+        check_organisation(conn, actor.id, org)?;
     }
     let impact = input.impact.unwrap_or_default();
     let id = Uuid::now_v7();
@@ -721,6 +780,9 @@ pub fn create(
         if location.is_some() {
             write_bbox(conn, id, location.as_ref())?;
         }
+        if input.organisation_id.is_some() {
+            refresh_organisations(conn, id)?;
+        }
         record(conn, id, actor.id, None, status, None)?;
         // The proposer follows their challenge.
         upsert_level(conn, UPSERT_LEVEL, actor.id, id, WatchLevel::Watching)?;
@@ -740,18 +802,6 @@ pub fn update(
     input: UpdateChallenge,
 ) -> AppResult<Challenge> {
     actor.require_writer()?;
-    let c = row(conn, id, Some(actor), false)?;
-    let author_may = c.proposer_id == actor.id
-        && matches!(
-            c.status(),
-            ChallengeStatus::Draft | ChallengeStatus::Submitted
-        );
-    if !(author_may || actor.is_staff()) {
-        return Err(AppError::Forbidden(
-            "Only the author (while it is a draft or submitted) or a moderator edits a challenge."
-                .into(),
-        ));
-    }
     let mut errors = Errors::new();
     let title = errors
         .check_opt("title", input.title.as_deref(), Title::parse)
@@ -769,10 +819,11 @@ pub fn update(
         None => None,
     };
     errors.finish()?;
+    let current = row(conn, id, Some(actor), false)?;
     let themes = input
         .themes
         .as_deref()
-        .map(|t| taxonomy::parse_themes(conn, t, "themes", 1, 3))
+        .map(|t| taxonomy::parse_themes_keeping(conn, t, "themes", 1, 3, &current.themes))
         .transpose()?;
     let territory = input
         .territory
@@ -780,7 +831,8 @@ pub fn update(
         .map(|t| taxonomy::resolve_territory(conn, t, "territory"))
         .transpose()?;
     if let Some(Some(org)) = input.organisation_id {
-        check_organisation(conn, actor, org)?;
+        // The proposing organisation is the proposer's, whoever edits.
+        check_organisation(conn, current.proposer_id, org)?;
     }
     #[derive(AsChangeset)]
     #[diesel(table_name = challenges)]
@@ -801,6 +853,19 @@ pub fn update(
     }
     let now = Utc::now();
     db::atomic(conn, |conn| {
+        // Checked on the locked row: a move to review cannot slip between the check and the edit.
+        let c = row(conn, id, Some(actor), true)?;
+        let author_may = c.proposer_id == actor.id
+            && matches!(
+                c.status(),
+                ChallengeStatus::Draft | ChallengeStatus::Submitted
+            );
+        if !(author_may || actor.is_staff()) {
+            return Err(AppError::Forbidden(
+                "Only the author (while it is a draft or submitted) or a moderator edits a challenge."
+                    .into(),
+            ));
+        }
         diesel::update(challenges::table.find(id))
             .set(&Changes {
                 title,
@@ -822,6 +887,9 @@ pub fn update(
             .execute(conn)?;
         if let Some(l) = &location {
             write_bbox(conn, id, l.as_ref())?;
+        }
+        if input.organisation_id.is_some() {
+            refresh_organisations(conn, id)?;
         }
         read(conn, id, Some(actor))
     })
@@ -960,14 +1028,22 @@ pub fn support(
         } else {
             diesel::delete(challenge_supports::table.find((id, actor.id))).execute(conn)?
         };
-        let delta = if on { 1 } else { -1 } * changed as i32;
-        let count: i32 = diesel::update(challenges::table.find(id))
-            .set((
-                challenges::supports_count.eq(challenges::supports_count + delta),
-                challenges::last_activity_at.eq(Utc::now()),
-            ))
-            .returning(challenges::supports_count)
-            .get_result(conn)?;
+        // Only a change counts, and only a change is activity: repeating a support moves nothing.
+        let count: i32 = if changed == 1 {
+            diesel::update(challenges::table.find(id))
+                .set((
+                    challenges::supports_count
+                        .eq(challenges::supports_count + if on { 1 } else { -1 }),
+                    challenges::last_activity_at.eq(Utc::now()),
+                ))
+                .returning(challenges::supports_count)
+                .get_result(conn)?
+        } else {
+            challenges::table
+                .find(id)
+                .select(challenges::supports_count)
+                .first(conn)?
+        };
         if on && changed == 1 {
             fixed::<Integer>(
                 "INSERT INTO challenge_subscriptions (user_id, challenge_id, level) VALUES (",

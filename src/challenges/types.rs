@@ -196,7 +196,24 @@ pub struct CreateChallenge {
     /// The organisation proposing it with you (you must be one of its members).
     pub organisation_id: Option<Uuid>,
     /// `draft` (the default: only you and moderators see it) or `submitted`.
-    pub status: Option<ChallengeStatus>,
+    pub status: Option<NewChallengeStatus>,
+}
+
+/// How a challenge starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NewChallengeStatus {
+    Draft,
+    Submitted,
+}
+
+impl From<NewChallengeStatus> for ChallengeStatus {
+    fn from(s: NewChallengeStatus) -> Self {
+        match s {
+            NewChallengeStatus::Draft => ChallengeStatus::Draft,
+            NewChallengeStatus::Submitted => ChallengeStatus::Submitted,
+        }
+    }
 }
 
 /// Fields to change; absent fields stay as they are; `location: null` removes the location.
@@ -403,6 +420,27 @@ impl PledgeStatus {
     }
 }
 
+/// The states a pledge can be moved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PledgeMove {
+    Accepted,
+    Declined,
+    Withdrawn,
+    Delivered,
+}
+
+impl From<PledgeMove> for PledgeStatus {
+    fn from(m: PledgeMove) -> Self {
+        match m {
+            PledgeMove::Accepted => PledgeStatus::Accepted,
+            PledgeMove::Declined => PledgeStatus::Declined,
+            PledgeMove::Withdrawn => PledgeStatus::Withdrawn,
+            PledgeMove::Delivered => PledgeStatus::Delivered,
+        }
+    }
+}
+
 /// What an organisation offers a challenge.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Pledge {
@@ -440,7 +478,7 @@ pub struct CreatePledge {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "accepted", "note": "Merci, c'est exactement ce qu'il manquait."}))]
 pub struct UpdatePledge {
-    pub status: PledgeStatus,
+    pub status: PledgeMove,
     #[schema(max_length = 2000)]
     pub note: Option<String>,
 }

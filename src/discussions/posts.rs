@@ -46,7 +46,7 @@ pub fn create_reply(
     // Work that needs no lock happens before the thread's row is locked: concurrent replies to a
     // hot thread wait on that lock, so it is held for as few round trips as possible.
     let body_html = crate::markdown::render(&input.body);
-    let mentioned = existing_users(conn, &crate::markdown::mentions(&input.body, MAX_MENTIONS))?;
+    let mentioned = existing_users(conn, &crate::markdown::mentions(&body_html, MAX_MENTIONS))?;
     db::atomic(conn, |conn| {
         // Lock the thread first: the statement below then runs with a snapshot taken after the
         // lock, so it sees the posts of replies that committed while this one waited.

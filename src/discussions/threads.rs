@@ -13,7 +13,7 @@ use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::input::{Errors, Title};
 use crate::notifications::{self, Event};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::{At, Page, PageQuery};
 use crate::schema::{categories, posts, thread_tags, threads, users};
 
 /// Post bodies: at most 64 KiB of Markdown.
@@ -173,6 +173,7 @@ fn insert(conn: &mut PgConnection, actor: &Actor, t: NewThread) -> AppResult<Thr
         kind,
         subject,
     } = t;
+    let body_html = crate::markdown::render(body);
     db::atomic(conn, |conn| {
         let id = Uuid::now_v7();
         let post_id = Uuid::now_v7();
@@ -198,7 +199,7 @@ fn insert(conn: &mut PgConnection, actor: &Actor, t: NewThread) -> AppResult<Thr
                 posts::number.eq(1),
                 posts::author_id.eq(actor.id),
                 posts::body.eq(body),
-                posts::body_html.eq(crate::markdown::render(body)),
+                posts::body_html.eq(&body_html),
                 posts::created_at.eq(now),
             ))
             .execute(conn)?;
@@ -213,7 +214,7 @@ fn insert(conn: &mut PgConnection, actor: &Actor, t: NewThread) -> AppResult<Thr
             .set(users::thread_count.eq(users::thread_count + 1))
             .execute(conn)?;
         notifications::watch_thread_by_default(conn, actor.id, id)?;
-        let mentioned = existing_users(conn, &crate::markdown::mentions(body, MAX_MENTIONS))?;
+        let mentioned = existing_users(conn, &crate::markdown::mentions(&body_html, MAX_MENTIONS))?;
         let event = |kind: &str| Event {
             kind: kind.into(),
             actor: actor.id,
@@ -294,8 +295,8 @@ pub fn list(
         |i| {
             let t = &i.thread;
             match sort {
-                ThreadSort::Latest => ThreadCursor::Time(t.created_at, t.id),
-                ThreadSort::Active => ThreadCursor::Time(t.last_activity_at, t.id),
+                ThreadSort::Latest => ThreadCursor::Time(At(t.created_at), t.id),
+                ThreadSort::Active => ThreadCursor::Time(At(t.last_activity_at), t.id),
                 ThreadSort::Top => ThreadCursor::Score(i.score, t.id),
             }
         },

@@ -17,6 +17,7 @@ use crate::accounts::types::UserPublic;
 use crate::accounts::view::{USER_COLUMNS, UserCols, user};
 use crate::db::fixed::fixed;
 use crate::error::AppResult;
+use crate::pagination::At;
 use crate::schema::{
     categories, category_subscriptions, posts, tags, thread_subscriptions, thread_tags, threads,
     users,
@@ -157,7 +158,7 @@ pub fn load_posts(
 #[derive(Debug, serde::Deserialize, serde::Serialize)]
 #[serde(untagged)]
 pub enum ThreadCursor {
-    Time(DateTime<Utc>, Uuid),
+    Time(At, Uuid),
     Score(i32, Uuid),
 }
 
@@ -260,7 +261,7 @@ pub fn load_threads(
             };
             q.filter(
                 fixed::<Bool>(column)
-                    .bind::<Timestamptz, _>(*t)
+                    .bind::<Timestamptz, _>(t.0)
                     .sql(", ")
                     .bind::<SqlUuid, _>(*id)
                     .sql(")"),

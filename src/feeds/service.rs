@@ -155,7 +155,8 @@ fn status_fr(status: &str) -> &'static str {
     }
 }
 
-/// New and changed challenges (drafts never), the most recently changed first.
+/// New and changed challenges (public ones: submitted at some point), the most recently changed
+/// first.
 pub fn challenges_feed(conn: &mut PgConnection, settings: &Settings) -> AppResult<String> {
     type Row = (
         Uuid,
@@ -167,7 +168,7 @@ pub fn challenges_feed(conn: &mut PgConnection, settings: &Settings) -> AppResul
         DateTime<Utc>,
     );
     let rows: Vec<Row> = challenges::table
-        .filter(challenges::status.ne("draft"))
+        .filter(challenges::thread_id.is_not_null())
         .order((challenges::updated_at.desc(), challenges::id.desc()))
         .limit(ENTRIES)
         .select((

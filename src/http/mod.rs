@@ -2,6 +2,7 @@
 //! tokens, conditional reads (`ETag`), idempotent creates (`Idempotency-Key`).
 
 pub mod conditional;
+pub mod extract;
 pub mod idempotency;
 pub mod tokens;
 
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 pub use conditional::json_with_etag;
+pub use extract::{Json, Query};
 pub use idempotency::{Created, IdempotencyKey, Idempotent, Stored};
 pub use tokens::{Bearer, Claims, JwtKeys, MaybeBearer};
 

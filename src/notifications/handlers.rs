@@ -8,7 +8,7 @@ use super::types::*;
 use crate::accounts::auth::{Actor, Bearer};
 use crate::db;
 use crate::error::{AppResult, Problem};
-use crate::http::AppState;
+use crate::http::{AppState, Json, Query};
 use crate::pagination::PageQuery;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -35,7 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub async fn list(
     state: web::Data<AppState>,
     bearer: Bearer,
-    query: web::Query<NotificationQuery>,
+    query: Query<NotificationQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
     let paging = PageQuery {
@@ -67,7 +67,7 @@ pub async fn list(
 pub async fn mark_read(
     state: web::Data<AppState>,
     bearer: Bearer,
-    body: web::Json<MarkRead>,
+    body: Json<MarkRead>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     let count = db::run(&state.pool, move |conn| {
@@ -96,7 +96,7 @@ pub async fn subscribe_thread(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
-    body: web::Json<Subscription>,
+    body: Json<Subscription>,
 ) -> AppResult<HttpResponse> {
     let thread = path.into_inner();
     let level = body.into_inner().level;
@@ -126,7 +126,7 @@ pub async fn subscribe_category(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<String>,
-    body: web::Json<Subscription>,
+    body: Json<Subscription>,
 ) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
     let level = body.into_inner().level;

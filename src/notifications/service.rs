@@ -15,7 +15,7 @@ use crate::accounts::view::{USER_COLUMNS, UserCols, user};
 use crate::db::fixed::fixed;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{Job, NewJob, Registry};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::{At, Page, PageQuery};
 use crate::schema::{categories, notifications, thread_subscriptions, threads, users};
 
 /// Binds an [`Event`]'s fields, as `$1` to `$6` (kind, actor, target type, id and title, post), to
@@ -220,7 +220,7 @@ pub fn list(
     unread_only: bool,
 ) -> AppResult<NotificationPage> {
     let limit = paging.limit()?;
-    let after: Option<(DateTime<Utc>, Uuid)> = paging.after()?;
+    let after: Option<(At, Uuid)> = paging.after()?;
     let mut q = notifications::table
         .left_join(users::table.on(notifications::actor_id.eq(users::id.nullable())))
         .filter(notifications::user_id.eq(actor.id))
@@ -250,7 +250,7 @@ pub fn list(
         // A row-value comparison, so that the cursor is an index range.
         q = q.filter(
             fixed::<Bool>("(notifications.created_at, notifications.id) < (")
-                .bind::<Timestamptz, _>(at)
+                .bind::<Timestamptz, _>(at.0)
                 .sql(", ")
                 .bind::<SqlUuid, _>(id)
                 .sql(")"),
@@ -267,7 +267,7 @@ pub fn list(
     let Page { items, next_cursor } = Page::from_rows(
         rows,
         limit,
-        |r| (r.0.8, r.0.0),
+        |r| (At(r.0.8), r.0.0),
         |(r, who, _)| Notification {
             id: r.0,
             kind: r.1,

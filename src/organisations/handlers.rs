@@ -9,7 +9,7 @@ use super::types::*;
 use crate::accounts::auth::{Actor, Bearer, create_as_member};
 use crate::db;
 use crate::error::{AppResult, Problem};
-use crate::http::{AppState, Created, IdempotencyKey};
+use crate::http::{AppState, Created, IdempotencyKey, Json, Query};
 use crate::pagination::{Page, PageQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -34,10 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
 )]
 #[get("/organisations")]
-pub async fn list(
-    state: web::Data<AppState>,
-    query: web::Query<PageQuery>,
-) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, query: Query<PageQuery>) -> AppResult<HttpResponse> {
     let query = query.into_inner();
     let page = db::run(&state.pool, move |conn| service::list(conn, &query)).await?;
     Ok(HttpResponse::Ok().json(page))
@@ -65,7 +62,7 @@ pub async fn create(
     state: web::Data<AppState>,
     bearer: Bearer,
     key: IdempotencyKey,
-    body: web::Json<CreateOrganisation>,
+    body: Json<CreateOrganisation>,
 ) -> AppResult<HttpResponse> {
     create_as_member(
         &state,
@@ -121,7 +118,7 @@ pub async fn update(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
-    body: web::Json<UpdateOrganisation>,
+    body: Json<UpdateOrganisation>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let body = body.into_inner();
@@ -160,7 +157,7 @@ pub async fn add_member(
     bearer: Bearer,
     key: IdempotencyKey,
     path: web::Path<Uuid>,
-    body: web::Json<AddMember>,
+    body: Json<AddMember>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     create_as_member(
@@ -200,7 +197,7 @@ pub async fn remove_member(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
-    query: web::Query<RemoveMember>,
+    query: Query<RemoveMember>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let user = query.user_id;

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, web};
 use super::service::{self, SearchHit, SearchQuery};
 use crate::db;
 use crate::error::{AppResult, Problem};
-use crate::http::AppState;
+use crate::http::{AppState, Query};
 use crate::pagination::Page;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -25,7 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[get("/search")]
 pub async fn search_handler(
     state: web::Data<AppState>,
-    query: web::Query<SearchQuery>,
+    query: Query<SearchQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = db::run(&state.pool, move |conn| service::search(conn, &q)).await?;

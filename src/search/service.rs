@@ -184,7 +184,7 @@ fn challenges_sql(q: &str, loose: &str) -> String {
          FROM (SELECT ch.id, ch.thread_id, ch.title, ch.summary || ' ' || ch.problem AS text, \
                       ch.proposer_id, ch.created_at, ch.last_activity_at, ch.search \
                FROM challenges ch \
-               WHERE ch.search @@ {loose} AND ch.status <> 'draft' \
+               WHERE ch.search @@ {loose} AND ch.thread_id IS NOT NULL \
                ORDER BY ch.last_activity_at DESC, ch.id DESC LIMIT {THREAD_CANDIDATES}) c \
          WHERE c.search @@ {q}",
         boost = BOOST.replace("%s", "c.last_activity_at"),

@@ -239,7 +239,9 @@ pub fn seed(
                        (SELECT max(created_at) FROM challenge_supports s WHERE s.challenge_id = c.id), \
                        (SELECT max(created_at) FROM challenge_transitions h WHERE h.challenge_id = c.id), \
                        (SELECT max(created_at) FROM pledges p WHERE p.challenge_id = c.id)), \
-                   status_changed_at = (SELECT max(created_at) FROM challenge_transitions h WHERE h.challenge_id = c.id)"
+                   status_changed_at = (SELECT max(created_at) FROM challenge_transitions h WHERE h.challenge_id = c.id), \
+                   organisation_ids = ARRAY(SELECT DISTINCT p.organisation_id FROM pledges p WHERE p.challenge_id = c.id \
+                                            AND p.status IN ('offered', 'accepted', 'delivered') ORDER BY 1)"
                     .into(),
                 "challenge counters",
             ),
@@ -251,7 +253,7 @@ pub fn seed(
             ),
             (
                 "UPDATE users u SET \
-                   challenge_count = (SELECT count(*) FROM challenges c WHERE c.proposer_id = u.id AND c.status <> 'draft'), \
+                   challenge_count = (SELECT count(*) FROM challenges c WHERE c.proposer_id = u.id AND c.thread_id IS NOT NULL), \
                    thread_count = (SELECT count(*) FROM posts p WHERE p.author_id = u.id AND p.number = 1) \
                  WHERE u.id IN (SELECT proposer_id FROM bench_challenge_threads)"
                     .into(),

@@ -55,11 +55,12 @@ const CHECKS: &[(&str, &str)] = &[
     ),
     (
         "submitted challenges have their thread",
-        "SELECT count(*) FROM challenges WHERE status <> 'draft' AND thread_id IS NULL",
+        "SELECT count(*) FROM challenges WHERE thread_id IS NULL \
+         AND status IN ('submitted', 'under_review', 'open', 'in_progress', 'solved', 'rejected')",
     ),
     (
         "users.challenge_count",
-        "SELECT count(*) FROM users u WHERE challenge_count <> (SELECT count(*) FROM challenges c WHERE c.proposer_id = u.id AND c.status <> 'draft')",
+        "SELECT count(*) FROM users u WHERE challenge_count <> (SELECT count(*) FROM challenges c WHERE c.proposer_id = u.id AND c.thread_id IS NOT NULL)",
     ),
     (
         "search vectors",

@@ -10,8 +10,8 @@ use crate::accounts::auth::Actor;
 use crate::challenges::pledges;
 use crate::challenges::service as challenges;
 use crate::challenges::types::{
-    ChallengeStatus, CreateChallenge, CreatePledge, PledgeKind, PledgeStatus, Transition,
-    UpdatePledge,
+    ChallengeStatus, CreateChallenge, CreatePledge, NewChallengeStatus, PledgeKind, PledgeMove,
+    PledgeStatus, Transition, UpdatePledge,
 };
 use crate::config::Settings;
 use crate::error::AppResult;
@@ -412,9 +412,9 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings, actors: &[Actor]) -> A
                 location: c.location.map(|f| f()),
                 organisation_id: c.organisation.map(|i| org_ids[i]),
                 status: Some(if c.draft {
-                    ChallengeStatus::Draft
+                    NewChallengeStatus::Draft
                 } else {
-                    ChallengeStatus::Submitted
+                    NewChallengeStatus::Submitted
                 }),
             },
         )?;
@@ -445,14 +445,15 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings, actors: &[Actor]) -> A
                     message: (*message).into(),
                 },
             )?;
-            let path: &[(PledgeStatus, usize)] = match reaches {
-                PledgeStatus::Accepted => &[(PledgeStatus::Accepted, c.author)],
+            // Offers are answered by a moderator (an author may belong to the pledging organisation).
+            let path: &[(PledgeMove, usize)] = match reaches {
+                PledgeStatus::Accepted => &[(PledgeMove::Accepted, YANN)],
                 PledgeStatus::Delivered => &[
-                    (PledgeStatus::Accepted, c.author),
-                    (PledgeStatus::Delivered, *member),
+                    (PledgeMove::Accepted, YANN),
+                    (PledgeMove::Delivered, *member),
                 ],
-                PledgeStatus::Declined => &[(PledgeStatus::Declined, c.author)],
-                PledgeStatus::Withdrawn => &[(PledgeStatus::Withdrawn, *member)],
+                PledgeStatus::Declined => &[(PledgeMove::Declined, YANN)],
+                PledgeStatus::Withdrawn => &[(PledgeMove::Withdrawn, *member)],
                 PledgeStatus::Offered => &[],
             };
             for (status, who) in path {

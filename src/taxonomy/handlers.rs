@@ -7,7 +7,7 @@ use super::types::*;
 use crate::accounts::auth::{Actor, Bearer, create_as_member};
 use crate::db;
 use crate::error::{AppResult, Problem};
-use crate::http::{AppState, Created, IdempotencyKey};
+use crate::http::{AppState, Created, IdempotencyKey, Json, Query};
 use crate::pagination::Page;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -52,7 +52,7 @@ pub async fn create_theme(
     state: web::Data<AppState>,
     bearer: Bearer,
     key: IdempotencyKey,
-    body: web::Json<CreateTheme>,
+    body: Json<CreateTheme>,
 ) -> AppResult<HttpResponse> {
     create_as_member(
         &state,
@@ -108,7 +108,7 @@ pub async fn update_theme(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<String>,
-    body: web::Json<UpdateTheme>,
+    body: Json<UpdateTheme>,
 ) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
     let body = body.into_inner();
@@ -134,7 +134,7 @@ pub async fn update_theme(
 #[get("/territories")]
 pub async fn list_territories(
     state: web::Data<AppState>,
-    query: web::Query<TerritoryQuery>,
+    query: Query<TerritoryQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
     let page = db::run(&state.pool, move |conn| {

@@ -10,7 +10,8 @@ use utoipa::OpenApi;
 
 use crate::feature::Feature;
 pub use service::{
-    TerritoryRow, parse_themes, resolve_territories, resolve_territory, scope_of, territories_by_id,
+    TerritoryRow, existing_theme, parse_themes, parse_themes_keeping, resolve_territories,
+    resolve_territory, scope_of, territories_by_id,
 };
 pub use types::{Territory, TerritoryLevel, Theme, ThemeRef};
 

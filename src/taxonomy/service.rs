@@ -168,6 +168,19 @@ pub fn parse_themes(
     min: usize,
     max: usize,
 ) -> AppResult<Vec<String>> {
+    parse_themes_keeping(conn, slugs, field, min, max, &[])
+}
+
+/// [`parse_themes`], where the retired themes of `keep` (what an edited resource has already) may
+/// stay.
+pub fn parse_themes_keeping(
+    conn: &mut PgConnection,
+    slugs: &[String],
+    field: &str,
+    min: usize,
+    max: usize,
+    keep: &[String],
+) -> AppResult<Vec<String>> {
     let mut unique: Vec<String> = Vec::new();
     for s in slugs {
         if !unique.contains(s) {
@@ -186,7 +199,7 @@ pub fn parse_themes(
     }
     let found: Vec<String> = themes::table
         .filter(themes::slug.eq_any(&unique))
-        .filter(themes::active.eq(true))
+        .filter(themes::active.eq(true).or(themes::slug.eq_any(keep)))
         .select(themes::slug)
         .load(conn)?;
     let missing: Vec<&str> = unique
@@ -220,6 +233,19 @@ pub fn theme_refs(conn: &mut PgConnection, slugs: &[String]) -> AppResult<Vec<Th
         .into_iter()
         .map(|(slug, name)| ThemeRef { slug, name })
         .collect())
+}
+
+/// A theme named in a filter: any theme, retired ones included (what carries it still does); 422
+/// on `field` when there is none.
+pub fn existing_theme(conn: &mut PgConnection, slug: &str, field: &str) -> AppResult<String> {
+    themes::table
+        .filter(themes::slug.eq(slug))
+        .select(themes::slug)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| {
+            AppError::validation(field, "No theme has this slug (GET /themes lists them).")
+        })
 }
 
 // ---- territories ---------------------------------------------------------------------------------

@@ -604,13 +604,14 @@ async fn me_reads_and_updates_settings() {
             .unwrap();
         problem(resp, 422).await;
     }
+    // A value outside an enumeration is a 422 naming the field (API.md, Conventions).
     let resp = app
         .authed(Method::PATCH, "/api/v1/me", &tokens)
         .json(&json!({"locale": "de"}))
         .send()
         .await
         .unwrap();
-    problem(resp, 400).await;
+    assert_eq!(problem(resp, 422).await["errors"][0]["field"], "locale");
     let (_, unchanged) = json(
         app.authed(Method::GET, "/api/v1/me", &tokens)
             .send()

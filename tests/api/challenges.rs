@@ -25,13 +25,13 @@ const STATES: [&str; 9] = [
 fn rule(from: &str, to: &str) -> Option<(&'static str, bool)> {
     match (from, to) {
         ("draft", "submitted") => Some(("author", false)),
-        ("submitted" | "under_review" | "open", "withdrawn") => Some(("author", false)),
+        ("draft" | "submitted" | "under_review" | "open", "withdrawn") => Some(("author", false)),
         ("submitted", "under_review") => Some(("moderator", false)),
         ("submitted" | "under_review", "rejected") => Some(("moderator", true)),
         ("under_review", "open") => Some(("moderator", false)),
         ("open", "in_progress") => Some(("moderator", false)),
         ("in_progress", "solved") => Some(("moderator", false)),
-        (f, "closed") if f != "draft" && f != "closed" => Some(("moderator", true)),
+        (f, "closed") if f != "closed" => Some(("moderator", true)),
         _ => None,
     }
 }
@@ -1362,4 +1362,247 @@ async fn creates_are_idempotent_and_edits_follow_the_rules() {
         (status, c["themes"][0]["slug"].as_str()),
         (200, Some("eau"))
     );
+}
+
+#[tokio::test]
+async fn repeated_supports_are_not_activity_and_drafts_withdrawn_stay_private() {
+    let w = World::new().await;
+    let app = &w.app;
+    let cid = challenge_in(app, &w.author, &w.moderator, "submitted").await;
+    let path = format!("/api/v1/challenges/{cid}");
+    app.authed(Method::PUT, &format!("{path}/support"), &w.member)
+        .send()
+        .await
+        .unwrap();
+    let (_, before) = json(app.get(&path).await).await;
+    for method in [Method::PUT, Method::PUT] {
+        app.authed(method, &format!("{path}/support"), &w.member)
+            .send()
+            .await
+            .unwrap();
+    }
+    let (_, after) = json(app.get(&path).await).await;
+    assert_eq!(
+        before["last_activity_at"], after["last_activity_at"],
+        "nothing changed"
+    );
+    assert_eq!(after["supports_count"], 1);
+    // A draft withdrawn (or closed) was never public, and stays private.
+    let draft = challenge_in(app, &w.author, &w.moderator, "draft").await;
+    assert_eq!(
+        move_to(app, &w.author, &draft, "withdrawn").await.status(),
+        200
+    );
+    problem(app.get(&format!("/api/v1/challenges/{draft}")).await, 404).await;
+    let (_, withdrawn) = json(app.get("/api/v1/challenges?status=withdrawn").await).await;
+    assert!(withdrawn["items"].as_array().unwrap().is_empty());
+    let (_, feed) = json(app.get("/api/v1/challenges.geojson").await).await;
+    assert!(
+        feed["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["id"] != draft.as_str())
+    );
+    let other = challenge_in(app, &w.author, &w.moderator, "draft").await;
+    assert_eq!(
+        move_to(app, &w.moderator, &other, "closed").await.status(),
+        200
+    );
+    problem(app.get(&format!("/api/v1/challenges/{other}")).await, 404).await;
+    let (_, h) = json(
+        app.authed(
+            Method::GET,
+            &format!("/api/v1/challenges/{other}/history"),
+            &w.author,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(h["items"][1]["to"], "closed");
+}
+
+#[tokio::test]
+async fn organisations_answer_no_offer_of_their_own_and_pledges_end_with_the_challenge() {
+    let w = World::new().await;
+    let app = &w.app;
+    // The author belongs to the pledging organisation: a moderator answers the offer, not them.
+    let org = create_org(app, &w.author, "Bureau d'études du bocage").await;
+    let cid = challenge_in(app, &w.author, &w.moderator, "open").await;
+    let offer = json!({"organisation_id": org["id"], "kind": "code", "message": "Notre outil."});
+    let (status, p) = json(
+        app.authed(
+            Method::POST,
+            &format!("/api/v1/challenges/{cid}/pledges"),
+            &w.author,
+        )
+        .json(&offer)
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let set = |who: &Value, status: &str| {
+        app.authed(Method::PATCH, &format!("/api/v1/pledges/{}", id(&p)), who)
+            .json(&json!({"status": status}))
+            .send()
+    };
+    problem(set(&w.author, "accepted").await.unwrap(), 403).await;
+    assert_eq!(set(&w.moderator, "accepted").await.unwrap().status(), 200);
+    // A value outside the moves is refused as such.
+    assert_eq!(
+        problem(set(&w.moderator, "offered").await.unwrap(), 422).await["errors"][0]["field"],
+        "status"
+    );
+    // Once the challenge is closed, its pledges can only be withdrawn.
+    let second = challenge_in(app, &w.other, &w.moderator, "open").await;
+    let (_, p2) = json(
+        app.authed(
+            Method::POST,
+            &format!("/api/v1/challenges/{second}/pledges"),
+            &w.author,
+        )
+        .json(&offer)
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        move_to(app, &w.moderator, &second, "closed").await.status(),
+        200
+    );
+    let resp = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/pledges/{}", id(&p2)),
+            &w.other,
+        )
+        .json(&json!({"status": "accepted"}))
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 409).await;
+    let resp = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/pledges/{}", id(&p2)),
+            &w.author,
+        )
+        .json(&json!({"status": "withdrawn"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // The organisation filter finds a challenge by its pledges, and stops when they are withdrawn.
+    let (_, by_org) = json(
+        app.get(&format!("/api/v1/challenges?organisation={}", id(&org)))
+            .await,
+    )
+    .await;
+    let ids: Vec<&str> = by_org["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [cid.as_str()]);
+}
+
+#[tokio::test]
+async fn moderators_edit_with_the_proposers_organisations_and_retired_themes_still_filter() {
+    let w = World::new().await;
+    let app = &w.app;
+    let mine = create_org(app, &w.moderator, "Association des modérateurs").await;
+    let theirs = create_org(app, &w.author, "Collectif de l'auteur").await;
+    let cid = challenge_in(app, &w.author, &w.moderator, "submitted").await;
+    let path = format!("/api/v1/challenges/{cid}");
+    let resp = app
+        .authed(Method::PATCH, &path, &w.moderator)
+        .json(&json!({"organisation_id": mine["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        problem(resp, 422).await["errors"][0]["field"],
+        "organisation_id"
+    );
+    let resp = app
+        .authed(Method::PATCH, &path, &w.moderator)
+        .json(&json!({"organisation_id": theirs["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // A theme retired after the challenge took it: still a filter, and an edit may keep it.
+    app.authed(Method::PATCH, "/api/v1/themes/agriculture", &w.admin)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    let (status, page) = json(app.get("/api/v1/challenges?theme=agriculture").await).await;
+    assert_eq!(
+        (status, page["items"][0]["id"].as_str()),
+        (200, Some(cid.as_str()))
+    );
+    let resp = app
+        .authed(Method::PATCH, &path, &w.moderator)
+        .json(&json!({"themes": ["agriculture", "eau"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = app
+        .authed(Method::PATCH, &path, &w.moderator)
+        .json(&json!({"themes": ["eau"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = app
+        .authed(Method::PATCH, &path, &w.moderator)
+        .json(&json!({"themes": ["agriculture"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        problem(resp, 422).await["errors"][0]["field"],
+        "themes",
+        "no longer on it"
+    );
+}
+
+#[tokio::test]
+async fn a_geojson_page_stops_at_its_limit_and_continues_with_its_cursor() {
+    let w = World::new().await;
+    let app = &w.app;
+    for i in 0..5 {
+        let mut body = proposal(&format!("Un défi localisé numéro {i}"));
+        body["status"] = json!("submitted");
+        body["location"] = json!({"type": "Point", "coordinates": [2.0 + i as f64 / 10.0, 48.0]});
+        propose(app, &w.author, body).await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/challenges.geojson?limit=2".to_string();
+    loop {
+        let (_, fc) = json(app.get(&path).await).await;
+        let features = fc["features"].as_array().unwrap();
+        assert!(features.len() <= 2);
+        seen.extend(
+            features
+                .iter()
+                .map(|f| f["id"].as_str().unwrap().to_string()),
+        );
+        match fc["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/challenges.geojson?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5, "each once");
 }

@@ -50,6 +50,22 @@ fn a_bad_setting_stops_start_up_and_names_the_variable() {
 }
 
 #[test]
+fn a_challenges_category_that_does_not_exist_stops_start_up() {
+    let db = TestDb::new();
+    let dir = TempDir::new("palabre-cli");
+    let out = palabre(&dir.0)
+        .env("DATABASE_URL", &db.url)
+        .env("PALABRE_CHALLENGES_CATEGORY", "nulle-part")
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let all = text(&out);
+    assert!(all.contains("PALABRE_CHALLENGES_CATEGORY"), "{all}");
+    assert!(all.contains("nulle-part"), "{all}");
+}
+
+#[test]
 fn without_postgres_binaries_it_says_how_to_get_them() {
     let dir = TempDir::new("palabre-cli");
     let out = palabre(&dir.0)

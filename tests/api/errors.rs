@@ -1,19 +1,23 @@
 //! Every failure is an RFC 9457 problem, including actix's own (bad JSON, content type, size, route,
-//! method). The probe route below uses the app's shared extractor configuration.
+//! method). The probe route below uses the app's own extractors and shared configuration.
 
 use actix_web::{HttpResponse, web};
+use palabre::http::{Json, Query};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::support::{TestApp, problem};
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Probe {
     name: String,
     count: u32,
+    #[allow(dead_code)]
+    kind: Option<palabre::accounts::Role>,
 }
 
-async fn probe(body: web::Json<Probe>, q: web::Query<ProbeQuery>) -> HttpResponse {
+async fn probe(body: Json<Probe>, q: Query<ProbeQuery>) -> HttpResponse {
     HttpResponse::Ok().json(json!({"name": body.name, "count": body.count, "page": q.page}))
 }
 
@@ -57,7 +61,7 @@ async fn malformed_json_is_400() {
 }
 
 #[tokio::test]
-async fn wrong_types_and_missing_fields_are_400() {
+async fn wrong_types_and_unknown_fields_are_400() {
     let app = app();
     let body = problem(
         app.post_json("/_probe", &json!({"name": "x", "count": "three"}))
@@ -69,19 +73,40 @@ async fn wrong_types_and_missing_fields_are_400() {
         body["detail"].as_str().unwrap().contains("count")
             || body["detail"].as_str().unwrap().contains("invalid type")
     );
-    problem(app.post_json("/_probe", &json!({"name": "x"})).await, 400).await;
     problem(
-        app.post_json("/_probe", &json!({"name": "x", "count": -1}))
-            .await,
+        app.post_json(
+            "/_probe",
+            &json!({"name": "x", "count": 1, "colour": "red"}),
+        )
+        .await,
         400,
     )
     .await;
-    problem(
-        app.post_json("/_probe?page=minus-one", &json!({"name": "x", "count": 1}))
-            .await,
-        400,
-    )
-    .await;
+}
+
+/// API.md: a well-typed value that is not allowed — a missing required field, a string outside an
+/// enumeration, a number out of range — is a 422 naming the field; so is a query value that does
+/// not parse.
+#[tokio::test]
+async fn values_not_allowed_are_422_naming_the_field() {
+    let app = app();
+    for (path, body, field) in [
+        ("/_probe", json!({"name": "x"}), "count"),
+        ("/_probe", json!({"name": "x", "count": -1}), "count"),
+        (
+            "/_probe",
+            json!({"name": "x", "count": 1, "kind": "galaxy"}),
+            "kind",
+        ),
+        (
+            "/_probe?page=minus-one",
+            json!({"name": "x", "count": 1}),
+            "page",
+        ),
+    ] {
+        let p = problem(app.post_json(path, &body).await, 422).await;
+        assert_eq!(p["errors"][0]["field"], field, "{path} {body}");
+    }
 }
 
 #[tokio::test]

@@ -47,7 +47,7 @@ async fn organisations_are_created_managed_and_listed() {
         .send()
         .await
         .unwrap();
-    problem(resp, 400).await;
+    assert_eq!(problem(resp, 422).await["errors"][0]["field"], "kind");
 
     // Only its admins update it.
     let path = format!("/api/v1/organisations/{id}");

@@ -125,7 +125,10 @@ async fn search_folds_accents_and_stems_french() {
     let (_, none) = json(app.get("/api/v1/search?q=forets&type=challenges").await).await;
     assert!(none["items"].as_array().unwrap().is_empty());
     problem(app.get("/api/v1/search?q=%20").await, 422).await;
-    problem(app.get("/api/v1/search").await, 400).await;
+    assert_eq!(
+        problem(app.get("/api/v1/search").await, 422).await["errors"][0]["field"],
+        "q"
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use crate::db;
 use crate::discussions::categories;
 use crate::discussions::types::*;
 use crate::error::{AppResult, Problem};
-use crate::http::{AppState, Created, IdempotencyKey};
+use crate::http::{AppState, Created, IdempotencyKey, Json};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -52,7 +52,7 @@ pub async fn create(
     state: web::Data<AppState>,
     bearer: Bearer,
     key: IdempotencyKey,
-    body: web::Json<CreateCategory>,
+    body: Json<CreateCategory>,
 ) -> AppResult<HttpResponse> {
     create_as_member(
         &state,
@@ -87,7 +87,7 @@ pub async fn update(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<String>,
-    body: web::Json<UpdateCategory>,
+    body: Json<UpdateCategory>,
 ) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
     let body = body.into_inner();
@@ -130,7 +130,7 @@ pub async fn create_tag(
     state: web::Data<AppState>,
     bearer: Bearer,
     key: IdempotencyKey,
-    body: web::Json<CreateTag>,
+    body: Json<CreateTag>,
 ) -> AppResult<HttpResponse> {
     create_as_member(
         &state,

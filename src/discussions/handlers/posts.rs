@@ -8,7 +8,7 @@ use crate::db;
 use crate::discussions::types::*;
 use crate::discussions::{posts, reactions};
 use crate::error::{AppResult, Problem};
-use crate::http::{AppState, Created, IdempotencyKey};
+use crate::http::{AppState, Created, IdempotencyKey, Json, Query};
 use crate::pagination::{Page, PageQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -40,7 +40,7 @@ pub async fn list_posts(
     state: web::Data<AppState>,
     bearer: MaybeBearer,
     path: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let paging = query.into_inner();
@@ -76,7 +76,7 @@ pub async fn reply(
     bearer: Bearer,
     key: IdempotencyKey,
     path: web::Path<Uuid>,
-    body: web::Json<CreatePost>,
+    body: Json<CreatePost>,
 ) -> AppResult<HttpResponse> {
     let thread = path.into_inner();
     create_as_member(
@@ -139,7 +139,7 @@ pub async fn edit_post(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
-    body: web::Json<UpdatePost>,
+    body: Json<UpdatePost>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let new_body = body.into_inner().body;

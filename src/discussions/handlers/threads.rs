@@ -8,7 +8,7 @@ use crate::db;
 use crate::discussions::threads;
 use crate::discussions::types::*;
 use crate::error::{AppResult, Problem};
-use crate::http::{self, AppState, Created, IdempotencyKey};
+use crate::http::{self, AppState, Created, IdempotencyKey, Json, Query};
 use crate::pagination::Page;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -39,7 +39,7 @@ pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     bearer: MaybeBearer,
-    query: web::Query<ThreadListQuery>,
+    query: Query<ThreadListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = db::run(&state.pool, move |conn| {
@@ -69,7 +69,7 @@ pub async fn create(
     state: web::Data<AppState>,
     bearer: Bearer,
     key: IdempotencyKey,
-    body: web::Json<CreateThread>,
+    body: Json<CreateThread>,
 ) -> AppResult<HttpResponse> {
     create_as_member(
         &state,
@@ -137,7 +137,7 @@ pub async fn update(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
-    body: web::Json<UpdateThread>,
+    body: Json<UpdateThread>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let input = body.into_inner();
@@ -169,7 +169,7 @@ pub async fn accept_answer(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
-    body: web::Json<AcceptAnswer>,
+    body: Json<AcceptAnswer>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let post_id = body.into_inner().post_id;
