@@ -53,8 +53,9 @@ pub fn spec() -> &'static utoipa::openapi::OpenApi {
 }
 
 /// Failures every operation of a kind can answer, documented once here rather than on each handler:
-/// a JSON body can be malformed (400), too large (413) or of the wrong type (415); a query string can
-/// be malformed (400); anything under `/api` reads the database and can find it unavailable (503).
+/// a JSON body can be malformed (400), hold a value not allowed (422), be too large (413) or of the
+/// wrong type (415); a query parameter can fail to parse (422); anything under `/api` reads the
+/// database and can find it unavailable (503).
 fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
@@ -89,7 +90,10 @@ fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
             if op.request_body.is_some() {
                 responses
                     .entry("400".into())
-                    .or_insert_with(|| problem("Malformed request: invalid JSON or wrong types"));
+                    .or_insert_with(|| problem("Malformed request: invalid JSON, a wrong type or an unknown field"));
+                responses.entry("422".into()).or_insert_with(|| {
+                    problem("A field is missing or holds a value that is not allowed (named in `errors`)")
+                });
                 responses
                     .entry("413".into())
                     .or_insert_with(|| problem("Request body too large"));
@@ -98,9 +102,9 @@ fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
                     .or_insert_with(|| problem("Send the body as application/json"));
             }
             if has_query {
-                responses
-                    .entry("400".into())
-                    .or_insert_with(|| problem("Malformed query string"));
+                responses.entry("422".into()).or_insert_with(|| {
+                    problem("A query parameter is missing or does not parse (named in `errors`)")
+                });
             }
             if path.starts_with("/api/") {
                 responses
