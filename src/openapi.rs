@@ -88,9 +88,9 @@ fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
             });
             let responses = &mut op.responses.responses;
             if op.request_body.is_some() {
-                responses
-                    .entry("400".into())
-                    .or_insert_with(|| problem("Malformed request: invalid JSON, a wrong type or an unknown field"));
+                responses.entry("400".into()).or_insert_with(|| {
+                    problem("Malformed request: invalid JSON, a wrong type or an unknown field")
+                });
                 responses.entry("422".into()).or_insert_with(|| {
                     problem("A field is missing or holds a value that is not allowed (named in `errors`)")
                 });
