@@ -50,7 +50,9 @@ pub struct Target {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Notification {
     pub id: Uuid,
-    /// `reply`, `mention`, `watched_reply`, `new_thread`, `accepted_answer`, …
+    /// `reply`, `mention`, `watched_reply`, `new_thread`, `accepted_answer`, the challenge kinds
+    /// (`challenge_status`, `challenge_match`, `pledge`), `organisation_admin_handed_over` (you became its admin when its
+    /// last admin erased their account) and, for site admins, `organisation_without_members`, …
     pub kind: String,
     pub created_at: DateTime<Utc>,
     pub read: bool,

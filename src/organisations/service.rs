@@ -114,6 +114,18 @@ fn exists(conn: &mut PgConnection, id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
+/// Locks the organisation's row for the rest of the transaction: membership changes of one
+/// organisation run one after the other, so two admins demoting each other at the same moment cannot
+/// both succeed (the second sees the first's change). 404 unless it exists.
+fn lock(conn: &mut PgConnection, id: Uuid) -> AppResult<()> {
+    organisations::table
+        .find(id)
+        .select(organisations::id)
+        .for_update()
+        .first::<Uuid>(conn)?;
+    Ok(())
+}
+
 /// Organisation admins and site administrators manage an organisation.
 fn require_manager(conn: &mut PgConnection, org: Uuid, actor: &Actor) -> AppResult<()> {
     actor.require_writer()?;
@@ -294,6 +306,9 @@ pub fn add_member(
         .optional()?
         .ok_or_else(|| AppError::validation("username", "No member has this username."))?;
     crate::db::atomic(conn, |conn| {
+        lock(conn, id)?;
+        // Checked again under the lock: a concurrent change may have demoted the actor.
+        require_manager(conn, id, actor)?;
         let created = match member_role(conn, id, user)? {
             None => {
                 diesel::insert_into(organisation_members::table)
@@ -350,6 +365,10 @@ pub fn remove_member(
         require_manager(conn, id, actor)?;
     }
     conn.transaction(|conn| {
+        lock(conn, id)?;
+        if user != actor.id {
+            require_manager(conn, id, actor)?;
+        }
         let role = member_role(conn, id, user)?.ok_or(AppError::NotFound)?;
         if role == "admin" {
             ensure_another_admin(conn, id, user)?;
@@ -383,14 +402,104 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<serde_json::Valu
     ))
 }
 
-/// Ends a member's memberships (erasure).
+/// Ends a member's memberships (erasure). Erasure never leaves an organisation without an admin:
+/// where the member was its last admin, the oldest remaining member becomes admin and is notified;
+/// an organisation left with no member at all is reported to the site's admins. Both are written to
+/// `moderation_log` (no actor: the system did it).
 pub fn erase(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
-    let orgs: Vec<Uuid> =
+    // Lock the organisations first, in one order, as membership changes do (no deadlock with them).
+    let _locked: Vec<Uuid> = organisations::table
+        .filter(
+            organisations::id.eq_any(
+                organisation_members::table
+                    .filter(organisation_members::user_id.eq(user))
+                    .select(organisation_members::organisation_id),
+            ),
+        )
+        .order(organisations::id)
+        .select(organisations::id)
+        .for_update()
+        .load(conn)?;
+    let left: Vec<(Uuid, String)> =
         diesel::delete(organisation_members::table.filter(organisation_members::user_id.eq(user)))
-            .returning(organisation_members::organisation_id)
+            .returning((
+                organisation_members::organisation_id,
+                organisation_members::role,
+            ))
             .get_results(conn)?;
-    diesel::update(organisations::table.filter(organisations::id.eq_any(&orgs)))
+    let ids: Vec<Uuid> = left.iter().map(|(org, _)| *org).collect();
+    diesel::update(organisations::table.filter(organisations::id.eq_any(&ids)))
         .set(organisations::member_count.eq(organisations::member_count - 1))
         .execute(conn)?;
+    for (org, role) in left {
+        if role == "admin" {
+            keep_an_admin(conn, org, user)?;
+        }
+    }
+    Ok(())
+}
+
+/// After `leaving` (an admin) was removed by erasure: hands the role to the oldest member when no
+/// admin remains, or tells the site's admins the organisation has nobody left.
+fn keep_an_admin(conn: &mut PgConnection, org: Uuid, leaving: Uuid) -> AppResult<()> {
+    use crate::notifications::service::{Event, notify};
+    use crate::schema::moderation_log;
+    let admins: i64 = organisation_members::table
+        .filter(organisation_members::organisation_id.eq(org))
+        .filter(organisation_members::role.eq("admin"))
+        .count()
+        .get_result(conn)?;
+    if admins > 0 {
+        return Ok(());
+    }
+    let name: String = organisations::table
+        .find(org)
+        .select(organisations::name)
+        .first(conn)?;
+    let heir: Option<Uuid> = organisation_members::table
+        .filter(organisation_members::organisation_id.eq(org))
+        .order((
+            organisation_members::created_at,
+            organisation_members::user_id,
+        ))
+        .select(organisation_members::user_id)
+        .first(conn)
+        .optional()?;
+    let (kind, recipients) = match heir {
+        Some(heir) => {
+            diesel::update(organisation_members::table.find((org, heir)))
+                .set(organisation_members::role.eq("admin"))
+                .execute(conn)?;
+            ("organisation_admin_handed_over", vec![heir])
+        }
+        None => {
+            let staff: Vec<Uuid> = users::table
+                .filter(users::role.eq("admin"))
+                .filter(users::erased_at.is_null())
+                .select(users::id)
+                .load(conn)?;
+            ("organisation_without_members", staff)
+        }
+    };
+    diesel::insert_into(moderation_log::table)
+        .values((
+            moderation_log::id.eq(Uuid::now_v7()),
+            moderation_log::action.eq(kind),
+            moderation_log::target_type.eq("organisation"),
+            moderation_log::target_id.eq(org),
+            moderation_log::reason.eq("The last admin erased their account."),
+            moderation_log::details.eq(serde_json::json!({ "new_admin": heir })),
+        ))
+        .execute(conn)?;
+    let event = Event {
+        kind: kind.into(),
+        actor: leaving,
+        target_type: "organisation".into(),
+        target_id: org,
+        target_title: name,
+        post_id: None,
+        thread_id: None,
+    };
+    notify(conn, &event, &recipients)?;
     Ok(())
 }

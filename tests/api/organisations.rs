@@ -347,8 +347,9 @@ async fn erasure_leaves_no_personal_data_and_no_way_back_in() {
     .get_result(&mut app.conn())
     .unwrap();
     assert!(placeholder.starts_with("anonyme-"));
-    // The name is free again.
-    assert_eq!(app.register("Efflam").await.status(), 201);
+    // The name stays unavailable, so old @efflam mentions never point to a newcomer (issue 11).
+    let p = problem(app.register("Efflam").await, 409).await;
+    assert_eq!(p["errors"][0]["field"], "username");
     let _ = other;
 }
 
@@ -369,4 +370,155 @@ async fn nul_characters_are_refused_not_a_server_error() {
         "nothing stored"
     );
     problem(app.login("nul\u{0}tester", PASSWORD).await, 401).await;
+}
+
+/// Two admins demoting each other at the same moment: one wins, the other is refused, and the
+/// organisation keeps an admin (issue 11). Eight organisations race at once to give the race room.
+#[tokio::test]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    let app = TestApp::spawn();
+    let anne = app.member("anne").await;
+    let bruno = app.member("bruno").await;
+    let mut orgs = Vec::new();
+    for i in 0..8 {
+        let org = create_org(&app, &anne, &format!("Commune numéro {i}")).await;
+        let members = format!(
+            "/api/v1/organisations/{}/members",
+            org["id"].as_str().unwrap()
+        );
+        let resp = app
+            .authed(Method::POST, &members, &anne)
+            .json(&json!({"username": "bruno", "role": "admin"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        orgs.push((org["id"].as_str().unwrap().to_string(), members));
+    }
+    let demotions = orgs.iter().flat_map(|(_, members)| {
+        [("bruno", &anne), ("anne", &bruno)].map(|(who, by)| {
+            app.authed(Method::POST, members, by)
+                .json(&json!({"username": who, "role": "member"}))
+                .send()
+        })
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(demotions)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    for (i, (id, _)) in orgs.iter().enumerate() {
+        let pair = &statuses[2 * i..2 * i + 2];
+        assert_eq!(pair.iter().filter(|s| **s == 200).count(), 1, "{pair:?}");
+        assert!(pair.iter().all(|s| [200, 403, 409].contains(s)), "{pair:?}");
+        let (_, org) = json(app.get(&format!("/api/v1/organisations/{id}")).await).await;
+        let admins = org["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["role"] == "admin")
+            .count();
+        assert_eq!(admins, 1, "{org}");
+    }
+}
+
+async fn erase(app: &TestApp, tokens: &Value) {
+    let resp = app
+        .authed(Method::DELETE, "/api/v1/me", tokens)
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+}
+
+async fn notification_kinds(app: &TestApp, tokens: &Value) -> Vec<(String, String)> {
+    let (_, page) = json(
+        app.authed(Method::GET, "/api/v1/notifications", tokens)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            let kind = n["kind"].as_str().unwrap().to_string();
+            (kind, n["target"]["id"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// The last admin's erasure hands the role to the oldest member, who is told; an organisation left
+/// with nobody is reported to the site's admins (issue 11).
+#[tokio::test]
+async fn erasing_the_last_admin_hands_the_role_over_or_tells_the_staff() {
+    let app = TestApp::spawn();
+    let staff = app.admin("gwen").await;
+    let anne = app.member("anne").await;
+    let bruno = app.member("bruno").await;
+    let carla = app.member("carla").await;
+    let shared = create_org(&app, &anne, "Parc naturel d'Armorique").await;
+    let alone = create_org(&app, &anne, "Syndicat mixte du Léon").await;
+    let shared_id = shared["id"].as_str().unwrap().to_string();
+    let alone_id = alone["id"].as_str().unwrap().to_string();
+    let members = format!("/api/v1/organisations/{shared_id}/members");
+    for who in ["bruno", "carla"] {
+        let resp = app
+            .authed(Method::POST, &members, &anne)
+            .json(&json!({"username": who, "role": "member"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+    erase(&app, &anne).await;
+
+    let (_, org) = json(app.get(&format!("/api/v1/organisations/{shared_id}")).await).await;
+    let roles: Vec<(String, String)> = org["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let name = m["user"]["username"].as_str().unwrap().to_string();
+            (name, m["role"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(
+        roles.contains(&("bruno".into(), "admin".into())),
+        "{roles:?}"
+    );
+    assert!(
+        roles.contains(&("carla".into(), "member".into())),
+        "{roles:?}"
+    );
+    assert_eq!(org["member_count"], 2);
+    let handed = (
+        "organisation_admin_handed_over".to_string(),
+        shared_id.clone(),
+    );
+    assert!(notification_kinds(&app, &bruno).await.contains(&handed));
+    assert!(!notification_kinds(&app, &carla).await.contains(&handed));
+    // The new admin manages the organisation at once.
+    let resp = app
+        .authed(Method::POST, &members, &bruno)
+        .json(&json!({"username": "carla", "role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let (_, org) = json(app.get(&format!("/api/v1/organisations/{alone_id}")).await).await;
+    assert_eq!(org["member_count"], 0);
+    let orphan = ("organisation_without_members".to_string(), alone_id.clone());
+    assert!(notification_kinds(&app, &staff).await.contains(&orphan));
+    let logged: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM moderation_log WHERE target_type = 'organisation' \
+          AND action IN ('organisation_admin_handed_over', 'organisation_without_members'))",
+    ))
+    .get_result(&mut app.conn())
+    .unwrap();
+    assert_eq!(logged, 2);
 }
