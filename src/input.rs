@@ -185,16 +185,32 @@ mod tests {
     }
 }
 
-/// A one-line name (display name, organisation name): `min..=max` characters, at least one that is
-/// not white space, no control characters (no newlines). Returned trimmed. The API schema says the
-/// same with `pattern = "^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"`.
+/// Characters that show nothing: format controls (zero-width space, joiners, bidirectional embeddings
+/// and overrides, the soft hyphen, the byte-order mark), tag characters and the "filler" letters.
+/// A name holding one can pass for another (`mod\u{200b}1`, `\u{202e}1dom`).
+fn invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x2800 | 0x3164 | 0xFEFF
+        | 0xFFA0 | 0xFFF0..=0xFFFB | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0000..=0xE007F)
+}
+
+/// A one-line name (display name, organisation name, title): `min..=max` characters, at least one
+/// that is not white space, no control characters (no newlines) and no invisible ones. Returned
+/// trimmed and in Unicode's composed form (NFC), so that one name is one string. The API schema
+/// says part of it with `pattern = "^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"`.
 pub fn one_line(value: &str, min: usize, max: usize) -> Result<String, String> {
+    use unicode_normalization::UnicodeNormalization;
+    let value: String = value.nfc().collect();
     let len = value.chars().count();
     if len < min || len > max {
         return Err(format!("{min} to {max} characters."));
     }
     if value.chars().any(|c| c.is_control()) {
         return Err("One line, without control characters.".into());
+    }
+    if value.chars().any(invisible) {
+        return Err("Visible characters only (no zero-width or direction controls).".into());
     }
     let trimmed = value.trim();
     if trimmed.is_empty() {
@@ -260,6 +276,26 @@ mod text_tests {
             }
             _ => panic!("expected a validation error"),
         }
+    }
+
+    #[test]
+    fn names_hold_no_invisible_character_and_are_composed() {
+        for bad in [
+            "mod\u{200b}1",
+            "\u{202e}1dom",
+            "a\u{2060}b",
+            "\u{feff}nom",
+            "x\u{ad}y",
+            "\u{3164}",
+        ] {
+            assert!(one_line(bad, 1, 80).is_err(), "{bad:?}");
+        }
+        // "é" written as e + combining acute is stored composed.
+        assert_eq!(one_line("Ze\u{301}lie", 1, 80).unwrap(), "Z\u{e9}lie");
+        assert!(
+            one_line("Zoé ❤️", 1, 80).is_ok(),
+            "emoji with a variation selector"
+        );
     }
 
     #[test]

@@ -281,6 +281,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    retired_usernames (username_hash) {
+        username_hash -> Text,
+        retired_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     themes (id) {
         id -> Uuid,
         slug -> Text,
@@ -416,6 +423,7 @@ diesel::joinable!(pledges -> users (author_id));
 diesel::joinable!(pledge_events -> pledges (pledge_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    retired_usernames,
     challenges,
     challenge_subscriptions,
     challenge_supports,

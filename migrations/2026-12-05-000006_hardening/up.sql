@@ -1,8 +1,9 @@
 -- Usernames of erased accounts stay unavailable, so that old @mentions and links never point to a
--- newcomer who took the name.
+-- newcomer who took the name. Kept as the SHA-256 of the name in lower case: enough to refuse it,
+-- without keeping the erased member's name.
 CREATE TABLE retired_usernames (
-    username    text PRIMARY KEY,   -- lower case
-    retired_at  timestamptz NOT NULL DEFAULT now()
+    username_hash  text PRIMARY KEY,
+    retired_at     timestamptz NOT NULL DEFAULT now()
 );
 
 -- A thread is found by its title and its opening post together ("cartographie zorglub" finds a

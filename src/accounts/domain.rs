@@ -3,7 +3,11 @@
 
 use crate::input::one_line;
 
-/// `^[A-Za-z0-9_-]{3,30}$`; uniqueness ignores case.
+/// The prefix of erased accounts' placeholder names, reserved: no one registers a name that starts
+/// with it, so that an erasure never collides with a taken name.
+pub const ERASED_PREFIX: &str = "anonyme-";
+
+/// `^[A-Za-z0-9_-]{3,30}$`, not starting with [`ERASED_PREFIX`]; uniqueness ignores case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
@@ -14,6 +18,11 @@ impl Username {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !(3..=30).contains(&value.len()) || !ok_chars {
             return Err("3 to 30 characters: letters a-z, digits, `_` and `-`.".into());
+        }
+        if value.to_ascii_lowercase().starts_with(ERASED_PREFIX) {
+            return Err(format!(
+                "Names starting with `{ERASED_PREFIX}` are reserved."
+            ));
         }
         Ok(Self(value.to_string()))
     }
@@ -64,7 +73,14 @@ mod tests {
     #[test]
     fn usernames() {
         assert!(Username::parse("camille_22").is_ok());
-        for bad in ["ab", "élodie", "a b", &"x".repeat(31)] {
+        for bad in [
+            "ab",
+            "élodie",
+            "a b",
+            &"x".repeat(31),
+            "anonyme-0123456789ab",
+            "Anonyme-x",
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
     }

@@ -51,7 +51,7 @@ fn client_info(req: &HttpRequest) -> ClientInfo {
         (status = 201, description = "Account created; verification email queued", body = Me,
          headers(("Location" = String, description = "The public profile"))),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Username or email already taken", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Username taken (an address that has an account gets the 201, and its owner an email)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid username, email or weak password", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -66,7 +66,7 @@ pub async fn register(
     let settings = state.settings.clone();
     let stored = db::run(&state.pool, move |conn| {
         idem.run(conn, None, |conn| {
-            let me = service::register(
+            let registered = service::register(
                 conn,
                 &settings,
                 NewUser {
@@ -79,8 +79,15 @@ pub async fn register(
                     verified: false,
                 },
             )?;
-            let owner = me.id;
-            Ok(Created::at(format!("/api/v1/users/{}", me.username), me).owned_by(owner))
+            let me = registered.me;
+            let created = Created::at(format!("/api/v1/users/{}", me.username), me);
+            // The stored response of a real account is that member's data (erased with them).
+            Ok(if registered.created {
+                let owner = created.body.id;
+                created.owned_by(owner)
+            } else {
+                created
+            })
         })
     })
     .await?;
@@ -208,9 +215,8 @@ pub async fn password_reset(
     body: Json<PasswordResetRequest>,
 ) -> AppResult<HttpResponse> {
     let email = body.into_inner().email;
-    let settings = state.settings.clone();
     db::run(&state.pool, move |conn| {
-        service::request_password_reset(conn, &settings, &email)
+        service::request_password_reset(conn, &email)
     })
     .await?;
     Ok(HttpResponse::Accepted().finish())
@@ -299,6 +305,8 @@ pub async fn update_me(
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Wrong password or account suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords (the login limits); see Retry-After", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[delete("/me")]
@@ -311,7 +319,7 @@ pub async fn erase_me(
     let st = state.clone();
     db::run(&state.pool, move |conn| {
         let actor = Actor::load(conn, &bearer.0)?;
-        service::erase(conn, &actor, &password, st.features)
+        service::erase(conn, &st.settings, &actor, &password, st.features)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

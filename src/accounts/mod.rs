@@ -15,7 +15,8 @@ use crate::feature::Feature;
 pub use models::{NewUser, Role, User};
 
 /// The feature's description (its own personal data is the base of the export, not a hook).
-pub const FEATURE: Feature = Feature::new("accounts", routes, ApiDoc::openapi);
+pub const FEATURE: Feature =
+    Feature::new("accounts", routes, ApiDoc::openapi).jobs(service::register_jobs);
 
 /// Registers the feature's routes under `/api/v1`.
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {

@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use super::domain::{DisplayName, Email, Username};
 use super::password;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::input::Errors;
-use crate::schema::users;
+use crate::schema::{retired_usernames, users};
 
 diesel::define_sql_function! {
     /// SQL `lower(text)`, matching the case-insensitive unique index on usernames.
@@ -78,6 +78,11 @@ pub struct NewUser {
     pub verified: bool,
 }
 
+/// How an erased account's name is kept to refuse it later: the SHA-256 of the name in lower case.
+pub fn retired_hash(username: &str) -> String {
+    crate::http::sha256_hex(username.to_lowercase().as_bytes(), 32)
+}
+
 /// Checks `input` and creates the account (password hashed with argon2id). Blocking: run it off the
 /// async executor.
 pub fn create_user(conn: &mut PgConnection, input: NewUser) -> AppResult<User> {
@@ -102,6 +107,17 @@ pub fn create_user(conn: &mut PgConnection, input: NewUser) -> AppResult<User> {
     let (Some(username), Some(email)) = (username, email) else {
         unreachable!("checked above")
     };
+    // The names of erased accounts stay theirs: old @mentions never point to a newcomer.
+    let retired: i64 = retired_usernames::table
+        .filter(retired_usernames::username_hash.eq(retired_hash(username.as_str())))
+        .count()
+        .get_result(conn)?;
+    if retired > 0 {
+        return Err(AppError::conflict(
+            Some("username"),
+            "This username is taken.",
+        ));
+    }
     let hash = password::hash(&input.password)?;
     let display_name = display_name.map_or_else(|| input.username.clone(), DisplayName::into_inner);
     let now = Utc::now();

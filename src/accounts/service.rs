@@ -18,8 +18,8 @@ use crate::error::{AppError, AppResult};
 use crate::feature::Feature;
 use crate::input::Errors;
 use crate::schema::{
-    idempotency_keys, moderation_log, outbox, refresh_tokens, sessions, throttles, user_tokens,
-    users,
+    idempotency_keys, moderation_log, outbox, refresh_tokens, retired_usernames, sessions,
+    throttles, user_tokens, users,
 };
 use crate::{mail, throttle};
 
@@ -42,6 +42,12 @@ const RESET_PER_EMAIL: throttle::Limit = throttle::Limit {
     max_failures: 3,
     window_secs: 60 * 60,
 };
+
+/// The key counting an account's password checks (login and erasure alike): the account, not the
+/// login as typed, so that its username and its email share one count.
+fn account_key(user: Uuid) -> String {
+    format!("login:account:{user}")
+}
 
 /// Where a request comes from, for sessions and throttling.
 #[derive(Debug, Clone, Default)]
@@ -132,16 +138,17 @@ fn use_user_token(conn: &mut PgConnection, token: &str, purpose: &str) -> AppRes
     })
 }
 
+/// Mails about an account carry no text the account's holder chose: the address may not be theirs
+/// yet (a display name such as "Compte bloqué : https://…" must not reach someone else's mailbox).
 fn queue_user_email(
     conn: &mut PgConnection,
     settings: &Settings,
     template: &str,
-    to: &str,
-    name: &str,
+    to: &Email,
     locale: Locale,
     link: String,
 ) -> AppResult<()> {
-    let rendered = mail::render(template, locale, &json!({ "name": name, "link": link }))?;
+    let rendered = mail::render(template, locale, &json!({ "link": link }))?;
     mail::queue(conn, settings, to, &rendered, &[])?;
     Ok(())
 }
@@ -150,23 +157,88 @@ fn frontend_link(settings: &Settings, path: &str, token: &str) -> String {
     format!("{}{path}?token={token}", settings.frontend_url)
 }
 
-/// Registration: the account, its verification token and email, in one transaction.
-pub fn register(conn: &mut PgConnection, settings: &Settings, input: NewUser) -> AppResult<Me> {
+/// What a registration answers: the account, and whether it was made (an address that already
+/// has an account gets the same answer, and its owner an email, instead of a 409 telling anyone
+/// that the address is known).
+pub struct Registered {
+    pub me: Me,
+    pub created: bool,
+}
+
+/// Registration: the account, its verification token and email, in one transaction. When the
+/// address already has an account, nothing is created: the answer looks the same, and the
+/// address's owner is told that someone tried.
+pub fn register(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    input: NewUser,
+) -> AppResult<Registered> {
     conn.transaction(|conn| {
-        let user = models::create_user(conn, input)?;
-        let token = new_user_token(conn, user.id, VERIFY_EMAIL, VERIFY_TTL_HOURS)?;
-        let email = user.email.clone().unwrap_or_default();
-        queue_user_email(
-            conn,
-            settings,
-            VERIFY_EMAIL,
-            &email,
-            &user.display_name,
-            Locale::parse_or_default(&user.locale),
-            frontend_link(settings, "/verify-email", &token),
-        )?;
-        tracing::info!(user = %user.id, email = %mail::mask_email(&email), "account registered");
-        me(conn, user.id)
+        // A savepoint, so that a taken address (a unique violation) leaves the transaction usable.
+        let made = conn.transaction(|conn| models::create_user(conn, input.clone()));
+        match made {
+            Ok(user) => {
+                let token = new_user_token(conn, user.id, VERIFY_EMAIL, VERIFY_TTL_HOURS)?;
+                let email = Email::stored(user.email.clone().unwrap_or_default());
+                queue_user_email(
+                    conn,
+                    settings,
+                    VERIFY_EMAIL,
+                    &email,
+                    Locale::parse_or_default(&user.locale),
+                    frontend_link(settings, "/verify-email", &token),
+                )?;
+                tracing::info!(user = %user.id, email = %mail::mask_email(email.as_str()), "account registered");
+                Ok(Registered {
+                    me: me(conn, user.id)?,
+                    created: true,
+                })
+            }
+            Err(AppError::Conflict {
+                field: Some(field), ..
+            }) if field == "email" => {
+                let email = Email::parse(&input.email).map_err(|m| AppError::validation("email", m))?;
+                let owner: Option<String> = users::table
+                    .filter(users::email.eq(email.as_str()))
+                    .select(users::locale)
+                    .first(conn)
+                    .optional()?;
+                if let Some(locale) = owner {
+                    queue_user_email(
+                        conn,
+                        settings,
+                        "register_attempt",
+                        &email,
+                        Locale::parse_or_default(&locale),
+                        format!("{}/reset-password", settings.frontend_url),
+                    )?;
+                }
+                tracing::info!(email = %mail::mask_email(email.as_str()), "registration with a known address; its owner told");
+                let display_name = input
+                    .display_name
+                    .as_deref()
+                    .and_then(|d| super::domain::DisplayName::parse(d).ok())
+                    .map_or_else(|| input.username.clone(), super::domain::DisplayName::into_inner);
+                Ok(Registered {
+                    me: Me {
+                        id: Uuid::now_v7(),
+                        username: input.username,
+                        display_name,
+                        role: Role::Member,
+                        created_at: Utc::now(),
+                        email: email.into_inner(),
+                        bio: String::new(),
+                        locale: Locale::parse_or_default(&input.locale),
+                        digest_frequency: DigestFrequency::Weekly,
+                        digest_day: 1,
+                        digest_hour: 8,
+                        email_verified: false,
+                    },
+                    created: false,
+                })
+            }
+            Err(e) => Err(e),
+        }
     })
 }
 
@@ -246,7 +318,10 @@ fn suspended(until: Option<DateTime<Utc>>) -> AppResult<()> {
     }
 }
 
-/// Login with username or email. Failures are counted per account and per client address.
+/// Login with username or email. Attempts are counted per account before the password is checked
+/// (atomically: of any number of concurrent attempts, five a window are checked), and failures per
+/// client address: past its limit, an address gets 429 for wrong passwords but a right password
+/// still opens a session (a shared NAT or proxy must not lock everyone out).
 pub fn login(
     conn: &mut PgConnection,
     settings: &Settings,
@@ -262,14 +337,6 @@ pub fn login(
             "Unknown login or wrong password.".into(),
         ));
     }
-    let login_key = format!("login:account:{}", login.trim().to_lowercase());
-    let ip_key = client.ip.as_ref().map(|ip| format!("login:address:{ip}"));
-    if settings.rate_limits {
-        throttle::check(conn, &login_key, LOGIN_PER_ACCOUNT)?;
-        if let Some(k) = &ip_key {
-            throttle::check(conn, k, LOGIN_PER_ADDRESS)?;
-        }
-    }
     let needle = login.trim().to_lowercase();
     let found: Option<(Uuid, Option<String>, Option<DateTime<Utc>>)> = users::table
         .filter(users::erased_at.is_null())
@@ -281,6 +348,17 @@ pub fn login(
         .select((users::id, users::password_hash, users::suspended_until))
         .first(conn)
         .optional()?;
+    // Unknown logins are counted too, under what was typed: they answer exactly as accounts do.
+    let key = match &found {
+        Some((id, _, _)) => account_key(*id),
+        None => format!("login:unknown:{needle}"),
+    };
+    let address_key = client.ip.as_ref().map(|ip| format!("login:address:{ip}"));
+    if settings.rate_limits
+        && let Err(retry_after_secs) = throttle::reserve(conn, &key, LOGIN_PER_ACCOUNT)?
+    {
+        return Err(AppError::TooManyRequests { retry_after_secs });
+    }
     let ok = match &found {
         Some((_, Some(hash), _)) => password::verify(password_given, hash),
         _ => {
@@ -289,18 +367,18 @@ pub fn login(
         }
     };
     let Some((user_id, _, suspended_until)) = found.filter(|_| ok) else {
-        if settings.rate_limits {
-            throttle::record(conn, &login_key, LOGIN_PER_ACCOUNT)?;
-            if let Some(k) = &ip_key {
-                throttle::record(conn, k, LOGIN_PER_ADDRESS)?;
-            }
+        if settings.rate_limits
+            && let Some(k) = &address_key
+            && let Err(retry_after_secs) = throttle::reserve(conn, k, LOGIN_PER_ADDRESS)?
+        {
+            return Err(AppError::TooManyRequests { retry_after_secs });
         }
         return Err(AppError::Unauthorized(
             "Unknown login or wrong password.".into(),
         ));
     };
     suspended(suspended_until)?;
-    throttle::clear(conn, &login_key)?;
+    throttle::clear(conn, &key)?;
     conn.transaction(|conn| open_session(conn, keys, user_id, client))
 }
 
@@ -404,44 +482,68 @@ pub fn end_all_sessions(conn: &mut PgConnection, user_id: Uuid) -> AppResult<usi
     .execute(conn)?)
 }
 
-/// Always succeeds (the answer never tells whether the address exists); emails a reset link when it does.
-pub fn request_password_reset(
+/// A password-reset request, handled by a job so that the request does the same work whether the
+/// address is known or not (one insert): its answer and its timing tell nothing.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct PasswordResetRequest {
+    /// As sent (parsed by the job).
+    pub email: String,
+}
+
+impl crate::jobs::Job for PasswordResetRequest {
+    const KIND: &'static str = "password_reset_request";
+}
+
+/// Always succeeds (the answer never tells whether the address exists): queues the request.
+pub fn request_password_reset(conn: &mut PgConnection, email: &str) -> AppResult<()> {
+    crate::jobs::enqueue(
+        conn,
+        crate::jobs::NewJob::of(&PasswordResetRequest {
+            email: email.chars().take(320).collect(),
+        }),
+    )?;
+    Ok(())
+}
+
+/// The job: emails a reset link when the address has an account (at most 3 an hour per account).
+pub fn send_password_reset(
     conn: &mut PgConnection,
     settings: &Settings,
-    email: &str,
+    request: &PasswordResetRequest,
 ) -> AppResult<()> {
-    let Ok(email) = Email::parse(email).map(Email::into_inner) else {
+    let Ok(email) = Email::parse(&request.email) else {
         return Ok(());
     };
-    let user: Option<(Uuid, String, String)> = users::table
-        .filter(users::email.eq(&email))
+    let user: Option<(Uuid, String)> = users::table
+        .filter(users::email.eq(email.as_str()))
         .filter(users::erased_at.is_null())
-        .select((users::id, users::display_name, users::locale))
+        .select((users::id, users::locale))
         .first(conn)
         .optional()?;
-    let Some((user_id, name, locale)) = user else {
+    let Some((user_id, locale)) = user else {
         return Ok(());
     };
     let key = format!("reset:{user_id}");
-    if settings.rate_limits {
-        if throttle::check(conn, &key, RESET_PER_EMAIL).is_err() {
-            tracing::warn!(user = %user_id, "password reset requested too often; no email sent");
-            return Ok(());
-        }
-        throttle::record(conn, &key, RESET_PER_EMAIL)?;
+    if settings.rate_limits && throttle::reserve(conn, &key, RESET_PER_EMAIL)?.is_err() {
+        tracing::warn!(user = %user_id, "password reset requested too often; no email sent");
+        return Ok(());
     }
-    conn.transaction(|conn| {
-        let token = new_user_token(conn, user_id, PASSWORD_RESET, RESET_TTL_HOURS)?;
-        queue_user_email(
-            conn,
-            settings,
-            PASSWORD_RESET,
-            &email,
-            &name,
-            Locale::parse_or_default(&locale),
-            frontend_link(settings, "/reset-password", &token),
-        )
-    })
+    let token = new_user_token(conn, user_id, PASSWORD_RESET, RESET_TTL_HOURS)?;
+    queue_user_email(
+        conn,
+        settings,
+        PASSWORD_RESET,
+        &email,
+        Locale::parse_or_default(&locale),
+        frontend_link(settings, "/reset-password", &token),
+    )
+}
+
+pub fn register_jobs(registry: &mut crate::jobs::Registry) {
+    registry.add(|ctx, conn, request: PasswordResetRequest| {
+        send_password_reset(conn, &ctx.settings, &request)
+            .map_err(|e| anyhow::anyhow!("password reset: {e}"))
+    });
 }
 
 /// Sets the new password and ends every session of the account.
@@ -472,6 +574,15 @@ pub fn confirm_password_reset(
                 users::updated_at.eq(now),
             ))
             .execute(conn)?;
+        // Every other reset link of the account is spent too: an older one must not work after.
+        diesel::update(
+            user_tokens::table
+                .filter(user_tokens::user_id.eq(user_id))
+                .filter(user_tokens::purpose.eq(PASSWORD_RESET))
+                .filter(user_tokens::used_at.is_null()),
+        )
+        .set(user_tokens::used_at.eq(now))
+        .execute(conn)?;
         end_all_sessions(conn, user_id)?;
         Ok(())
     })
@@ -691,6 +802,7 @@ pub fn export(conn: &mut PgConnection, actor: &Actor, features: &[Feature]) -> A
 /// no way to log in again. Each feature's erase hook runs in the same transaction.
 pub fn erase(
     conn: &mut PgConnection,
+    settings: &Settings,
     actor: &Actor,
     password_given: &str,
     features: &[Feature],
@@ -699,19 +811,25 @@ pub fn erase(
         .find(actor.id)
         .select((users::password_hash, users::email, users::username))
         .first(conn)?;
+    // The password is checked under the login's limit: a stolen access token must not buy
+    // unlimited guesses.
+    if settings.rate_limits
+        && let Err(retry_after_secs) =
+            throttle::reserve(conn, &account_key(actor.id), LOGIN_PER_ACCOUNT)?
+    {
+        return Err(AppError::TooManyRequests { retry_after_secs });
+    }
     if !hash.is_some_and(|h| password::verify(password_given, &h)) {
         return Err(AppError::Forbidden("The password does not match.".into()));
     }
     conn.transaction(|conn| {
-        let suffix: String = actor
-            .id
-            .simple()
-            .to_string()
-            .chars()
-            .rev()
-            .take(12)
-            .collect();
-        let placeholder = format!("anonyme-{suffix}");
+        // The placeholder's prefix is reserved (no one registers `anonyme-…`), so that erasure
+        // never fails on it; the name erased stays unavailable.
+        let placeholder = format!("{}{}", super::domain::ERASED_PREFIX, actor.id.simple());
+        diesel::insert_into(retired_usernames::table)
+            .values(retired_usernames::username_hash.eq(models::retired_hash(&username)))
+            .on_conflict_do_nothing()
+            .execute(conn)?;
         diesel::update(users::table.find(actor.id))
             .set((
                 users::username.eq(&placeholder),
@@ -735,12 +853,12 @@ pub fn erase(
         }
         diesel::delete(user_tokens::table.filter(user_tokens::user_id.eq(actor.id)))
             .execute(conn)?;
-        let mut keys = vec![format!("login:account:{}", username.to_lowercase())];
+        let mut keys = vec![account_key(actor.id), format!("reset:{}", actor.id)];
+        keys.push(format!("login:unknown:{}", username.to_lowercase()));
         if let Some(e) = &email {
             diesel::delete(outbox::table.filter(outbox::to_address.eq(e))).execute(conn)?;
-            keys.push(format!("login:account:{e}"));
+            keys.push(format!("login:unknown:{e}"));
         }
-        keys.push(format!("reset:{}", actor.id));
         diesel::delete(throttles::table.filter(throttles::key.eq_any(&keys))).execute(conn)?;
         tracing::info!(user = %actor.id, "account erased");
         Ok(())

@@ -134,14 +134,7 @@ async fn registration_refusals_change_nothing() {
 
     let body = problem(app.register("alice").await, 409).await;
     assert_eq!(body["errors"][0]["field"], "username", "{body}");
-    let dup_email =
-        json!({"username": "alice2", "email": "ALICE@example.org", "password": PASSWORD});
-    let body = problem(
-        app.post_json("/api/v1/auth/register", &dup_email).await,
-        409,
-    )
-    .await;
-    assert_eq!(body["errors"][0]["field"], "email", "{body}");
+    // (A taken address is answered as a new one: see `a_known_address_is_not_revealed_…`.)
 
     let bad_email = json!({"username": "bob", "email": "not-an-email", "password": PASSWORD});
     let body = problem(
@@ -704,4 +697,297 @@ async fn admins_change_roles_and_every_change_is_logged() {
         .await
         .unwrap();
     problem(resp, 404).await;
+}
+
+// ---- hardening ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_known_address_is_not_revealed_at_registration_and_its_owner_is_told() {
+    let app = TestApp::spawn();
+    assert_eq!(app.register("Alice").await.status(), 201);
+    app.worker().run_until_idle().unwrap();
+    let users_before = count(&app, "SELECT count(*) FROM users");
+    let sent_before = app.mailer.sent().len();
+    let fresh =
+        json!({"username": "alice2", "email": "alice.other@example.org", "password": PASSWORD});
+    let known = json!({"username": "alice3", "email": "ALICE@example.org", "password": PASSWORD});
+    let a = app.post_json("/api/v1/auth/register", &fresh).await;
+    let b = app.post_json("/api/v1/auth/register", &known).await;
+    assert_eq!(
+        (a.status(), b.status()),
+        (reqwest::StatusCode::CREATED, reqwest::StatusCode::CREATED)
+    );
+    let la = a.headers()["location"].to_str().unwrap().to_string();
+    let lb = b.headers()["location"].to_str().unwrap().to_string();
+    let (ja, jb): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+    // The same shape, field for field.
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(keys(&ja), keys(&jb));
+    assert_eq!(
+        (la, lb),
+        (
+            "/api/v1/users/alice2".to_string(),
+            "/api/v1/users/alice3".to_string()
+        )
+    );
+    assert_eq!(jb["email"], "alice@example.org");
+    assert_eq!(jb["email_verified"], false);
+    // One account more (the fresh address); the known one's owner gets a warning, not a link.
+    assert_eq!(count(&app, "SELECT count(*) FROM users"), users_before + 1);
+    app.worker().run_until_idle().unwrap();
+    let sent = app.mailer.sent();
+    let to_alice: Vec<_> = sent[sent_before..]
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == "alice@example.org"))
+        .collect();
+    assert_eq!(to_alice.len(), 1);
+    assert!(
+        to_alice[0].raw.contains("Tentative d"),
+        "{}",
+        to_alice[0].raw
+    );
+    assert!(
+        !to_alice[0].raw.contains("alice3"),
+        "nothing the caller chose"
+    );
+}
+
+#[tokio::test]
+async fn a_password_reset_request_does_the_same_work_for_known_and_unknown_addresses() {
+    let app = TestApp::spawn();
+    app.member("Known").await;
+    let statements = |email: &'static str| {
+        let app = &app;
+        async move {
+            let before = app.statements.get();
+            let resp = app
+                .post_json("/api/v1/auth/password-reset", &json!({ "email": email }))
+                .await;
+            assert_eq!(resp.status(), 202);
+            app.statements.get() - before
+        }
+    };
+    let known = statements("known@example.org").await;
+    let unknown = statements("nobody@example.org").await;
+    let malformed = statements("not an address").await;
+    assert_eq!(
+        (known, unknown, malformed),
+        (known, known, known),
+        "the same statements"
+    );
+    // The work happens in the job: the known address gets its link.
+    let token = app.mailed_token("known@example.org");
+    assert!(!token.is_empty());
+}
+
+#[tokio::test]
+async fn a_successful_reset_spends_every_older_reset_link() {
+    let app = TestApp::spawn();
+    app.member("Lena").await;
+    let ask = json!({"email": "lena@example.org"});
+    app.post_json("/api/v1/auth/password-reset", &ask).await;
+    let older = app.mailed_token("lena@example.org");
+    app.post_json("/api/v1/auth/password-reset", &ask).await;
+    let newer = app.mailed_token("lena@example.org");
+    assert_ne!(older, newer);
+    let url = "/api/v1/auth/password-reset/confirm";
+    let first = json!({"token": newer, "password": "Le chêne de Tronjoly, 1850 !"});
+    assert_eq!(app.post_json(url, &first).await.status(), 204);
+    let second = json!({"token": older, "password": "Un autre mot de passe, 2026 !"});
+    let p = problem(app.post_json(url, &second).await, 422).await;
+    assert_eq!(p["errors"][0]["field"], "token");
+    assert_eq!(
+        app.login("lena", "Le chêne de Tronjoly, 1850 !")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_login_limit_holds_under_concurrency_and_counts_the_account() {
+    let app = TestApp::spawn();
+    app.member("Target").await;
+    // 25 wrong guesses at once: five are checked, the others refused before any check.
+    let guesses: Vec<_> = (0..25)
+        .map(|i| {
+            let login = if i % 2 == 0 {
+                "target"
+            } else {
+                "TARGET@example.org"
+            };
+            app.login(login, "not the password at all")
+        })
+        .collect();
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        20,
+        "{statuses:?}"
+    );
+    // Username and email are one account: both are limited now, even with the right password.
+    let resp = app.login("target@example.org", PASSWORD).await;
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().get("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn a_busy_address_slows_failures_but_lets_right_passwords_in() {
+    let app = TestApp::spawn();
+    let mut names = Vec::new();
+    for i in 0..8 {
+        let name = format!("voisin{i}");
+        app.member(&name).await;
+        names.push(name);
+    }
+    // 30 failures from one address (4 a member, under each account's limit of 5)...
+    let mut failures = 0;
+    'outer: for round in 0..4 {
+        for name in &names {
+            let resp = app.login(name, &format!("mauvais essai {round}")).await;
+            assert!(matches!(resp.status().as_u16(), 401 | 429));
+            failures += 1;
+            if failures == 31 {
+                break 'outer;
+            }
+        }
+    }
+    // ...and the address is over its limit: a wrong password is slowed down...
+    let resp = app.login("voisin7", "encore un mauvais").await;
+    problem(resp, 429).await;
+    // ...but a right password of an account not itself limited still logs in.
+    assert_eq!(app.login("voisin0", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn erasure_rechecks_the_password_under_the_login_limit() {
+    let app = TestApp::spawn();
+    let tokens = app.member("Prudent").await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let resp = app
+            .authed(Method::DELETE, "/api/v1/me", &tokens)
+            .json(&json!({"password": "devinette"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, [403, 403, 403, 403, 403, 429, 429]);
+}
+
+#[tokio::test]
+async fn erasure_cannot_be_blocked_and_erased_names_stay_unavailable() {
+    let app = TestApp::spawn();
+    let victim = app.member("Victime").await;
+    // The placeholder's prefix is reserved: no one can take it first.
+    let id = victim["user"]["id"].as_str().unwrap().replace('-', "");
+    for name in [
+        format!("anonyme-{}", &id[..12]),
+        "anonyme-x".to_string(),
+        "Anonyme-abc".into(),
+    ] {
+        let resp = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"username": name, "email": format!("{}@example.org", name.to_lowercase()), "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            problem(resp, 422).await["errors"][0]["field"],
+            "username",
+            "{name}"
+        );
+    }
+    let resp = app
+        .authed(Method::DELETE, "/api/v1/me", &victim)
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    // The erased name cannot be registered again, in any case.
+    for name in ["Victime", "victime", "VICTIME"] {
+        let resp = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"username": name, "email": "nouveau@example.org", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            problem(resp, 409).await["errors"][0]["field"],
+            "username",
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_address_with_a_quoted_local_part_is_refused_not_a_server_error() {
+    let app = TestApp::spawn();
+    let resp = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"username": "guillemets", "email": "\"a b\"@example.org", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(problem(resp, 422).await["errors"][0]["field"], "email");
+}
+
+#[tokio::test]
+async fn names_hold_no_invisible_characters() {
+    let app = TestApp::spawn();
+    let tokens = app.member("Visible").await;
+    for name in ["mod\u{200b}1", "\u{202e}1dom", "Ca\u{2060}mille"] {
+        let resp = app
+            .authed(Method::PATCH, "/api/v1/me", &tokens)
+            .json(&json!({ "display_name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            problem(resp, 422).await["errors"][0]["field"],
+            "display_name",
+            "{name:?}"
+        );
+    }
+    let (_, me) = json(
+        app.authed(Method::PATCH, "/api/v1/me", &tokens)
+            .json(&json!({"display_name": "Ze\u{301}lie"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(me["display_name"], "Z\u{e9}lie", "stored composed (NFC)");
+}
+
+#[tokio::test]
+async fn the_verification_email_carries_nothing_the_registrant_chose() {
+    let app = TestApp::spawn();
+    let resp = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"username": "piege", "email": "victim@example.org", "password": PASSWORD,
+                    "display_name": "Compte bloqué: https://evil.example/login"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    app.worker().run_until_idle().unwrap();
+    let sent = app.mailer.sent();
+    let mail = sent
+        .iter()
+        .find(|m| m.to.iter().any(|t| t == "victim@example.org"))
+        .unwrap();
+    assert!(!mail.raw.contains("evil.example"), "{}", mail.raw);
+    assert!(!mail.raw.contains("Compte bloqu"), "{}", mail.raw);
 }

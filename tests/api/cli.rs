@@ -369,7 +369,8 @@ fn the_worker_command_delivers_queued_mail_and_stops_on_sigterm() {
             &serde_json::json!({"name": "Yann", "link": "https://front.example/verify-email?token=x"}),
         )
         .unwrap();
-        palabre::mail::queue(&mut conn, &settings, "yann@example.org", &rendered, &[]).unwrap();
+        let to = palabre::input::Email::parse("yann@example.org").unwrap();
+        palabre::mail::queue(&mut conn, &settings, &to, &rendered, &[]).unwrap();
     }
     let mut child = palabre(&dir.0)
         .env("DATABASE_URL", &db.url)
