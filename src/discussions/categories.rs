@@ -7,6 +7,7 @@ use super::types::*;
 use crate::accounts::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::input::{Errors, Slug, one_line};
+use crate::pagination::{Page, PageQuery};
 use crate::schema::{categories, tags};
 
 type CategoryRow = (
@@ -48,17 +49,11 @@ fn columns() -> (
     )
 }
 
-/// Every category, ordered (position, name), with parents' slugs resolved in memory.
+/// Every category, ordered by [`category_key`], with parents' slugs resolved in memory.
 pub fn all(conn: &mut PgConnection) -> AppResult<Vec<Category>> {
-    let rows: Vec<CategoryRow> = categories::table
-        .select(columns())
-        .order((
-            categories::position,
-            crate::accounts::models::lower(categories::name),
-        ))
-        .load(conn)?;
+    let rows: Vec<CategoryRow> = categories::table.select(columns()).load(conn)?;
     let slug_of = |id: Uuid| rows.iter().find(|r| r.0 == id).map(|r| r.1.clone());
-    Ok(rows
+    let mut all: Vec<Category> = rows
         .iter()
         .map(|r| Category {
             id: r.0,
@@ -72,7 +67,28 @@ pub fn all(conn: &mut PgConnection) -> AppResult<Vec<Category>> {
             thread_count: r.8,
             post_count: r.9,
         })
-        .collect())
+        .collect();
+    all.sort_by_key(category_key);
+    Ok(all)
+}
+
+/// The order of categories (position, then name without regard to case, then id); the key a
+/// categories cursor carries.
+fn category_key(c: &Category) -> (i32, String, Uuid) {
+    (c.position, c.name.to_lowercase(), c.id)
+}
+
+/// One page of the categories, in order. Categories are few (administrators create them) and each
+/// names its parent: the page is cut from the ordered whole, so every page costs the same.
+pub fn page(conn: &mut PgConnection, paging: &PageQuery) -> AppResult<Page<Category>> {
+    let limit = paging.limit()?;
+    let after: Option<(i32, String, Uuid)> = paging.after()?;
+    let rows: Vec<Category> = all(conn)?
+        .into_iter()
+        .filter(|c| after.as_ref().is_none_or(|a| category_key(c) > *a))
+        .take(limit as usize + 1)
+        .collect();
+    Ok(Page::from_rows(rows, limit, category_key, |c| c))
 }
 
 pub fn one(conn: &mut PgConnection, slug: &str) -> AppResult<Category> {
@@ -223,15 +239,25 @@ pub fn update(
 }
 
 /// Every tag, by slug.
-pub fn all_tags(conn: &mut PgConnection) -> AppResult<Vec<Tag>> {
-    let rows: Vec<(String, String)> = tags::table
+/// One page of the tags, by slug.
+pub fn tags_page(conn: &mut PgConnection, paging: &PageQuery) -> AppResult<Page<Tag>> {
+    let limit = paging.limit()?;
+    let after: Option<String> = paging.after()?;
+    let mut query = tags::table
         .select((tags::slug, tags::name))
         .order(tags::slug)
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(slug, name)| Tag { slug, name })
-        .collect())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(tags::slug.gt(after));
+    }
+    let rows: Vec<(String, String)> = query.load(conn)?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |(slug, _)| slug.clone(),
+        |(slug, name)| Tag { slug, name },
+    ))
 }
 
 /// One tag.

@@ -15,7 +15,7 @@ use crate::db;
 use crate::db::fixed::fixed;
 use crate::error::{AppError, AppResult};
 use crate::notifications::{self, Event};
-use crate::pagination::{Page, PageQuery};
+use crate::pagination::{At, Page, PageQuery};
 use crate::schema::{post_revisions, posts, threads};
 
 /// A post's row (404 when unknown).
@@ -55,9 +55,7 @@ pub fn create_reply(
             .select((threads::locked,))
             .for_update()
             .first(conn)?;
-        if locked && !actor.is_staff() {
-            return Err(AppError::Forbidden("This thread is locked.".into()));
-        }
+        super::threads::refuse_if_locked(locked, actor)?;
         let reply_to_author = match input.reply_to {
             None => None,
             Some(p) => {
@@ -194,6 +192,7 @@ fn require_editor(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult
             "Only the author or a moderator may change this post.".into(),
         ));
     }
+    super::threads::refuse_if_thread_locked(conn, row.thread_id, actor)?;
     Ok(row)
 }
 
@@ -240,27 +239,49 @@ pub fn revisions(
     conn: &mut PgConnection,
     id: Uuid,
     viewer: Option<&Actor>,
-) -> AppResult<Vec<Revision>> {
+    paging: &PageQuery,
+) -> AppResult<Page<Revision>> {
+    let limit = paging.limit()?;
+    let after: Option<(At, Uuid)> = paging.after()?;
     let row = row(conn, id)?;
     let hidden = row.deleted_at.is_some() && !viewer.is_some_and(Actor::is_staff);
-    let revs: Vec<(Uuid, String, DateTime<Utc>)> = post_revisions::table
+    let mut query = post_revisions::table
         .filter(post_revisions::post_id.eq(id))
         .order((post_revisions::created_at, post_revisions::id))
         .select((
+            post_revisions::id,
             post_revisions::editor_id,
             post_revisions::previous_body,
             post_revisions::created_at,
         ))
-        .load(conn)?;
-    let editors = users_by_id(conn, revs.iter().map(|r| r.0))?;
-    Ok(revs
-        .into_iter()
-        .filter_map(|(e, body, at)| {
-            Some(Revision {
-                editor: editors.get(&e)?.clone(),
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some((At(at), rev)) = after {
+        query = query.filter(
+            post_revisions::created_at
+                .gt(at)
+                .or(post_revisions::created_at
+                    .eq(at)
+                    .and(post_revisions::id.gt(rev))),
+        );
+    }
+    let revs: Vec<(Uuid, Uuid, String, DateTime<Utc>)> = query.load(conn)?;
+    let editors = users_by_id(conn, revs.iter().map(|r| r.1))?;
+    let page = Page::from_rows(
+        revs,
+        limit,
+        |r| (At(r.3), r.0),
+        |(_, e, body, at)| {
+            editors.get(&e).map(|editor| Revision {
+                editor: editor.clone(),
                 previous_body: if hidden { String::new() } else { body },
                 created_at: at,
             })
-        })
-        .collect())
+        },
+    );
+    // Every revision has its editor (a foreign key); an erased one is shown as its placeholder.
+    Ok(Page {
+        items: page.items.into_iter().flatten().collect(),
+        next_cursor: page.next_cursor,
+    })
 }

@@ -51,6 +51,7 @@ pub fn set(
             "A deleted post takes no reactions.",
         ));
     }
+    super::threads::refuse_if_thread_locked(conn, row.thread_id, actor)?;
     db::atomic(conn, |conn| {
         let changed = if on {
             diesel::insert_into(post_reactions::table)

@@ -58,6 +58,27 @@ fn thread_row(conn: &mut PgConnection, id: Uuid) -> AppResult<ThreadRow> {
         .first(conn)?)
 }
 
+/// A locked thread takes no change by members: no reply, edit, deletion, reaction, accepted answer
+/// or retitling; moderators and administrators still act on it.
+pub fn refuse_if_locked(locked: bool, actor: &Actor) -> AppResult<()> {
+    if locked && !actor.is_staff() {
+        return Err(AppError::Forbidden("This thread is locked.".into()));
+    }
+    Ok(())
+}
+
+/// [`refuse_if_locked`] for the thread of a post being changed.
+pub fn refuse_if_thread_locked(conn: &mut PgConnection, id: Uuid, actor: &Actor) -> AppResult<()> {
+    if actor.is_staff() {
+        return Ok(());
+    }
+    let locked: bool = threads::table
+        .find(id)
+        .select(threads::locked)
+        .first(conn)?;
+    refuse_if_locked(locked, actor)
+}
+
 /// A thread with its opening post, as `viewer` sees it.
 pub fn view(conn: &mut PgConnection, id: Uuid, viewer: Option<&Actor>) -> AppResult<Thread> {
     let select = view::ThreadSelect {
@@ -313,6 +334,7 @@ pub fn update(
 ) -> AppResult<Thread> {
     actor.require_writer()?;
     let row = thread_row(conn, id)?;
+    refuse_if_locked(row.locked, actor)?;
     let in_window = row.author_id == actor.id
         && row.created_at + chrono::Duration::hours(EDIT_WINDOW_HOURS) > Utc::now();
     if !(in_window || actor.is_staff()) {
@@ -387,6 +409,7 @@ pub fn accept_answer(
 ) -> AppResult<Thread> {
     actor.require_writer()?;
     let row = thread_row(conn, id)?;
+    refuse_if_locked(row.locked, actor)?;
     if row.author_id != actor.id && !actor.is_staff() {
         return Err(AppError::Forbidden(
             "Only the question's author or a moderator accepts an answer.".into(),

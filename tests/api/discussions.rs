@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, category, id, json, problem, reply, tag, thread};
+use crate::support::{TestApp, category, category_named, id, json, problem, reply, tag, thread};
 
 #[tokio::test]
 async fn categories_are_admin_managed_ordered_and_nest_one_level() {
@@ -61,7 +61,8 @@ async fn categories_are_admin_managed_ordered_and_nest_one_level() {
         (200, Some("Forêts et haies"))
     );
     let (_, list) = json(app.get("/api/v1/categories").await).await;
-    let slugs: Vec<&str> = list
+    assert!(list["next_cursor"].is_null(), "one page: {list}");
+    let slugs: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -154,7 +155,7 @@ async fn threads_replies_counters_and_staff_only_categories() {
     assert_eq!(t2["participant_count"], 2);
     assert_eq!(t2["last_poster"]["username"], "anne_thr");
     let (_, cats) = json(app.get("/api/v1/categories").await).await;
-    let forets = cats
+    let forets = cats["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -263,7 +264,8 @@ async fn edits_keep_revisions_and_deletion_is_soft() {
         .await
         .unwrap();
     let (_, revs) = json(app.get(&format!("{post_path}/revisions")).await).await;
-    let revs = revs.as_array().unwrap();
+    assert!(revs["next_cursor"].is_null());
+    let revs = revs["items"].as_array().unwrap();
     assert_eq!(revs.len(), 2);
     assert_eq!(revs[0]["previous_body"], "Version 1");
     assert_eq!(revs[0]["editor"]["username"], "anne_ed");
@@ -1153,4 +1155,214 @@ async fn hot_reads_are_prepared_once_per_connection() {
         1,
         "the replies page"
     );
+}
+
+/// Walks a list page by page with `limit`, returning every item's `field` in order.
+async fn walk(app: &TestApp, path: &str, limit: usize, field: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let url = match &cursor {
+            Some(c) => format!("{path}{sep}limit={limit}&cursor={c}"),
+            None => format!("{path}{sep}limit={limit}"),
+        };
+        let (status, page) = json(app.get(&url).await).await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= limit);
+        seen.extend(items.iter().map(|i| i[field].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return seen,
+        }
+        assert!(seen.len() < 1000, "the walk never ends");
+    }
+}
+
+/// `GET /categories`, `/tags` and `/posts/{id}/revisions` answer `{items, next_cursor}` like every
+/// other list, page with `limit` and `cursor`, and refuse a cursor that does not decode (issue 11).
+#[tokio::test]
+async fn categories_tags_and_revisions_are_pages_like_every_list() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_pages").await;
+    for (slug, name) in [
+        ("zeta", "Zêta"),
+        ("alpha", "Alpha"),
+        ("beta", "bêta"),
+        ("gamma", "Gamma"),
+    ] {
+        category_named(&app, &admin, slug, name, "everyone").await;
+        tag(&app, &admin, &format!("t-{slug}")).await;
+    }
+    let (_, whole) = json(app.get("/api/v1/categories?limit=100").await).await;
+    let whole: Vec<String> = whole["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["slug"].as_str().unwrap().to_string())
+        .collect();
+    assert!(whole.len() >= 5, "{whole:?}");
+    assert_eq!(walk(&app, "/api/v1/categories", 2, "slug").await, whole);
+    assert_eq!(
+        walk(&app, "/api/v1/tags", 3, "slug").await,
+        ["t-alpha", "t-beta", "t-gamma", "t-zeta"]
+    );
+
+    let t = thread(&app, &admin, "alpha", "Une page d'historique", "Version 1").await;
+    let post_path = format!("/api/v1/posts/{}", id(&t["opening_post"]));
+    for v in 2..=4 {
+        let resp = app
+            .authed(Method::PATCH, &post_path, &admin)
+            .json(&json!({ "body": format!("Version {v}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    let revisions = format!("{post_path}/revisions");
+    let mut bodies = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (_, page) = json(
+            app.get(&format!("{revisions}?limit=2&cursor={cursor}"))
+                .await,
+        )
+        .await;
+        for r in page["items"].as_array().unwrap() {
+            bodies.push(r["previous_body"].as_str().unwrap().to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(bodies, ["Version 1", "Version 2", "Version 3"]);
+
+    for list in ["/api/v1/categories", "/api/v1/tags", revisions.as_str()] {
+        let p = problem(app.get(&format!("{list}?cursor=not-a-cursor")).await, 422).await;
+        assert_eq!(p["errors"][0]["field"], "cursor", "{list}");
+        let p = problem(app.get(&format!("{list}?limit=0")).await, 422).await;
+        assert_eq!(p["errors"][0]["field"], "limit", "{list}");
+    }
+}
+
+/// Locked means no change by members: no reply, edit, deletion, reaction, retitling or accepted
+/// answer; staff still act (issue 11).
+#[tokio::test]
+async fn a_locked_thread_takes_no_change_by_members() {
+    use crate::support::fixtures::{Role, World};
+    let w = World::new().await;
+    let app = &w.app;
+    let thread_id = id(&w.thread).to_string();
+    let opening = format!("/api/v1/posts/{}", id(&w.thread["opening_post"]));
+    let other_reply = reply(
+        app,
+        &w.other,
+        &w.thread,
+        "Une réponse avant le verrou.",
+        None,
+    )
+    .await;
+    let other_post = format!("/api/v1/posts/{}", id(&other_reply));
+    let like = format!("{other_post}/reactions/like");
+    assert_eq!(
+        w.request(Role::Author, Method::PUT, &like)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    {
+        use diesel::prelude::*;
+        diesel::sql_query(format!(
+            "UPDATE threads SET locked = true, kind = 'question' WHERE id = '{thread_id}'"
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    }
+    let thread_path = format!("/api/v1/threads/{thread_id}");
+    let accept = format!("{thread_path}/accepted-answer");
+    let posts = format!("{thread_path}/posts");
+    let tries: Vec<(Role, Method, String, Option<Value>)> = vec![
+        (
+            Role::Author,
+            Method::PATCH,
+            opening.clone(),
+            Some(json!({"body": "Changé après coup"})),
+        ),
+        (Role::Author, Method::DELETE, opening.clone(), None),
+        (
+            Role::Author,
+            Method::PATCH,
+            thread_path.clone(),
+            Some(json!({"title": "Un autre titre"})),
+        ),
+        (
+            Role::Author,
+            Method::POST,
+            accept.clone(),
+            Some(json!({"post_id": id(&other_reply)})),
+        ),
+        (Role::Author, Method::DELETE, like.clone(), None),
+        (
+            Role::Other,
+            Method::PATCH,
+            other_post.clone(),
+            Some(json!({"body": "Changé"})),
+        ),
+        (Role::Other, Method::DELETE, other_post.clone(), None),
+        (
+            Role::Other,
+            Method::PUT,
+            format!("{opening}/reactions/thanks"),
+            None,
+        ),
+        (
+            Role::Other,
+            Method::POST,
+            posts.clone(),
+            Some(json!({"body": "Encore un mot"})),
+        ),
+    ];
+    for (role, method, path, body) in &tries {
+        let mut req = w.request(*role, method.clone(), path);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let p = problem(req.send().await.unwrap(), 403).await;
+        assert!(
+            p["detail"].as_str().unwrap().contains("locked"),
+            "{method} {path}: {p}"
+        );
+    }
+    // Nothing changed.
+    let (_, t) = json(app.get(&thread_path).await).await;
+    assert_eq!(t["title"], "Le fil de référence");
+    assert_eq!(
+        t["opening_post"]["body"],
+        "Un premier message pour tout le monde."
+    );
+    assert_eq!(t["reply_count"], 1);
+    assert!(t["accepted_answer"].is_null());
+    let (_, p) = json(app.get(&other_post).await).await;
+    assert_eq!(p["reactions"]["like"], 1);
+    // Staff still act.
+    for role in [Role::Moderator, Role::Admin] {
+        let resp = w
+            .request(role, Method::PATCH, &other_post)
+            .json(&json!({"body": "Reformulé par la modération"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{role:?}");
+    }
+    let resp = w
+        .request(Role::Moderator, Method::POST, &accept)
+        .json(&json!({"post_id": id(&other_reply)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
 }

@@ -282,3 +282,62 @@ async fn atom_feeds_parse_with_a_real_parser() {
     let feed = feed_rs::parser::parse(&body[..]).unwrap();
     assert!(feed.entries.is_empty());
 }
+
+/// A thread matches on its title and opening post together: a query naming words of both finds it,
+/// and it follows the edits of either (issue 11).
+#[tokio::test]
+async fn a_thread_is_found_by_its_title_and_opening_post_together() {
+    let app = TestApp::spawn();
+    let (_, anne) = setup(&app).await;
+    let t = thread(
+        &app,
+        &anne,
+        "forets",
+        "Les forêts domaniales et zorglub",
+        "Comment cartographier les lisières ?",
+    )
+    .await;
+    let search = |q: &'static str| {
+        let app = &app;
+        async move {
+            let (status, hits) =
+                json(app.get(&format!("/api/v1/search?q={q}&type=threads")).await).await;
+            assert_eq!(status, 200, "{hits}");
+            titles(&hits)
+        }
+    };
+    let found = ["Les forêts domaniales et zorglub"];
+    assert_eq!(search("cartographie zorglub").await, found);
+    assert_eq!(search("zorglub").await, found);
+    assert_eq!(search("cartographie").await, found);
+    // Edits of the opening post and of the title are followed.
+    let opening = format!(
+        "/api/v1/posts/{}",
+        t["opening_post"]["id"].as_str().unwrap()
+    );
+    let resp = app
+        .authed(Method::PATCH, &opening, &anne)
+        .json(&json!({"body": "Un inventaire des mares forestières."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(search("cartographie zorglub").await.is_empty());
+    assert_eq!(search("mares zorglub").await, found);
+    let resp = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/threads/{}", t["id"].as_str().unwrap()),
+            &anne,
+        )
+        .json(&json!({"title": "Les forêts domaniales et leurs mares"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(search("mares zorglub").await.is_empty());
+    assert_eq!(
+        search("forestières domaniales").await,
+        ["Les forêts domaniales et leurs mares"]
+    );
+}

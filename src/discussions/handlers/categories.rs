@@ -7,7 +7,8 @@ use crate::db;
 use crate::discussions::categories;
 use crate::discussions::types::*;
 use crate::error::{AppResult, Problem};
-use crate::http::{AppState, Created, IdempotencyKey, Json};
+use crate::http::{AppState, Created, IdempotencyKey, Json, Query};
+use crate::pagination::{Page, PageQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -19,17 +20,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(read_tag);
 }
 
-/// Every category, in order, with thread and post counts.
+/// The categories, in order, with thread and post counts (a page, as every list).
 #[utoipa::path(
     operation_id = "list_categories",
     tag = "discussions",
     security(()),
-    responses((status = 200, description = "The categories", body = Vec<Category>))
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of categories", body = Page<Category>),
+        (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/categories")]
-pub async fn list(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let cats = db::run(&state.pool, categories::all).await?;
-    Ok(HttpResponse::Ok().json(cats))
+pub async fn list(state: web::Data<AppState>, query: Query<PageQuery>) -> AppResult<HttpResponse> {
+    let paging = query.into_inner();
+    let page = db::run(&state.pool, move |conn| categories::page(conn, &paging)).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Create a category (administrators).
@@ -99,16 +106,28 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(cat))
 }
 
-/// Every tag, by slug.
+/// The tags, by slug (a page, as every list).
 #[utoipa::path(
     tag = "discussions",
     security(()),
-    responses((status = 200, description = "The tags", body = Vec<Tag>))
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of tags", body = Page<Tag>),
+        (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/tags")]
-pub async fn list_tags(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let all = db::run(&state.pool, categories::all_tags).await?;
-    Ok(HttpResponse::Ok().json(all))
+pub async fn list_tags(
+    state: web::Data<AppState>,
+    query: Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let paging = query.into_inner();
+    let page = db::run(&state.pool, move |conn| {
+        categories::tags_page(conn, &paging)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Create a tag (moderators and administrators).

@@ -179,13 +179,14 @@ pub async fn delete_post(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The edit history of a post, oldest first.
+/// The edit history of a post, oldest first (a page, as every list).
 #[utoipa::path(
     tag = "discussions",
     security((), ("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Post id")),
+    params(("id" = Uuid, Path, description = "Post id"), PageQuery),
     responses(
-        (status = 200, description = "Every revision: who, when, previous body", body = Vec<Revision>),
+        (status = 200, description = "A page of revisions: who, when, previous body", body = Page<Revision>),
+        (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
@@ -196,11 +197,13 @@ pub async fn revisions(
     state: web::Data<AppState>,
     bearer: MaybeBearer,
     path: web::Path<Uuid>,
+    query: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
+    let paging = query.into_inner();
     let revs = db::run(&state.pool, move |conn| {
         let v = Actor::viewer(conn, &bearer)?;
-        posts::revisions(conn, id, v.as_ref())
+        posts::revisions(conn, id, v.as_ref(), &paging)
     })
     .await?;
     Ok(HttpResponse::Ok().json(revs))
