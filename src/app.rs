@@ -11,7 +11,7 @@ use actix_cors::Cors;
 use actix_web::dev::{ResourceDef, Server};
 use actix_web::http::header;
 use actix_web::middleware::{Condition, from_fn};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Settings;
@@ -19,6 +19,7 @@ use crate::db::Pool;
 use crate::error::{self, AppError};
 use crate::feature::Feature;
 pub use crate::http::AppState;
+use crate::http::server;
 use crate::jobs::{Registry, Scheduler};
 use crate::mail::Mailer;
 use crate::telemetry::{self, Metrics};
@@ -101,6 +102,8 @@ struct RouteTable(Vec<(ResourceDef, String)>);
 impl RouteTable {
     fn build() -> Self {
         let mut routes = crate::openapi::routes();
+        // `/metrics` is served on its own listener (PALABRE_METRICS_BIND), never on the API's.
+        routes.retain(|(path, _)| path != "/metrics");
         routes.push(("/api/v1/openapi.json".into(), vec!["GET".into()]));
         routes.push(("/docs".into(), vec!["GET".into()]));
         routes.push(("/docs/{tail:.*}".into(), vec!["GET".into()]));
@@ -153,7 +156,6 @@ fn configure(
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             .service(crate::ops::healthz)
             .service(crate::ops::readyz)
-            .service(crate::ops::metrics)
             .service(web::scope("/api/v1").configure(api_v1))
             .route(
                 "/docs",
@@ -191,10 +193,12 @@ fn cors(settings: &Settings) -> Cors {
     cors
 }
 
-/// A bound, not yet running HTTP server.
+/// A bound, not yet running HTTP server: the API and, when `PALABRE_METRICS_BIND` is set, the
+/// metrics listener.
 pub struct Application {
     server: Server,
     addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl Application {
@@ -208,15 +212,35 @@ impl Application {
     /// [`Application::build`] with extra routes (the test suite mounts probes of the shared
     /// extractor configuration this way).
     pub fn build_with(state: AppState, extra: fn(&mut web::ServiceConfig)) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(state.settings.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.settings.bind))?;
+        let bind = |addr: SocketAddr| {
+            TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+        };
+        let listener = bind(state.settings.bind)?;
         let addr = listener.local_addr()?;
+        let metrics_listener = state.settings.metrics_bind.map(bind).transpose()?;
+        let metrics_addr = match &metrics_listener {
+            Some(l) => Some(l.local_addr()?),
+            None => None,
+        };
         let metrics = Metrics::new();
         let routes = web::Data::new(RouteTable::build());
-        let workers = state.settings.http_workers;
         let settings = state.settings.clone();
+        let mut builder = actix_server::Server::build()
+            .workers(settings.http_workers)
+            .shutdown_timeout(10)
+            .disable_signals();
+        if let Some(listener) = metrics_listener {
+            let (state, metrics) = (state.clone(), metrics.clone());
+            builder = server::listen(builder, "palabre-metrics", listener, move || {
+                App::new()
+                    .app_data(web::Data::new(state.clone()))
+                    .app_data(web::Data::new(metrics.clone()))
+                    .service(crate::ops::metrics)
+                    .default_service(web::to(fallback))
+            })?;
+        }
         let configure = configure(state, metrics, routes);
-        let server = HttpServer::new(move || {
+        builder = server::listen(builder, "palabre-api", listener, move || {
             App::new()
                 .configure(configure.clone())
                 .configure(extra)
@@ -226,12 +250,17 @@ impl Application {
                     cors(&settings),
                 ))
                 .wrap(from_fn(telemetry::request_middleware))
+        })?;
+        Ok(Self {
+            server: builder.run(),
+            addr,
+            metrics_addr,
         })
-        .workers(workers)
-        .shutdown_timeout(10)
-        .disable_signals();
-        let server = server.listen(listener)?.run();
-        Ok(Self { server, addr })
+    }
+
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -59,6 +59,8 @@ pub struct Settings {
     pub database_url: Option<Secret>,
     pub data_dir: PathBuf,
     pub bind: SocketAddr,
+    /// `PALABRE_METRICS_BIND`: where `/metrics` is served, apart from the API (`None`: off).
+    pub metrics_bind: Option<SocketAddr>,
     pub public_url: String,
     pub frontend_url: String,
     pub cors_origins: Vec<String>,
@@ -117,6 +119,15 @@ impl Settings {
             get("PALABRE_BIND"),
             "127.0.0.1:8080".parse().unwrap(),
         )?;
+        let metrics_bind = match get("PALABRE_METRICS_BIND") {
+            None => None,
+            Some(v) if v.trim() == "off" => None,
+            Some(v) => Some(parse::<SocketAddr>(
+                "PALABRE_METRICS_BIND",
+                Some(v),
+                "127.0.0.1:9464".parse().unwrap(),
+            )?),
+        };
         let public_url = match get("PALABRE_PUBLIC_URL") {
             Some(u) => url_setting("PALABRE_PUBLIC_URL", &u)?,
             None => format!("http://{bind}"),
@@ -254,6 +265,7 @@ impl Settings {
             database_url,
             data_dir,
             bind,
+            metrics_bind,
             public_url,
             frontend_url,
             cors_origins,
@@ -282,6 +294,7 @@ impl Settings {
         s.database_url = Some(Secret::new(database_url));
         s.data_dir = data_dir.to_path_buf();
         s.bind = "127.0.0.1:0".parse().unwrap();
+        s.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
         s.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret-0123"));
         s.db_pool_size = 4;
         s.http_workers = 1;
@@ -375,12 +388,22 @@ mod tests {
         assert!(s.rate_limits);
         assert_eq!(s.approve_first_posts, 1);
         assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert_eq!(s.metrics_bind, None, "/metrics is off unless asked for");
+        let s = with(&[("PALABRE_METRICS_BIND", "127.0.0.1:9464")]).unwrap();
+        assert_eq!(s.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(
+            with(&[("PALABRE_METRICS_BIND", "off")])
+                .unwrap()
+                .metrics_bind,
+            None
+        );
     }
 
     #[test]
     fn bad_values_name_the_variable() {
         for (var, value) in [
             ("PALABRE_BIND", "not-an-address"),
+            ("PALABRE_METRICS_BIND", "localhost"),
             ("DATABASE_URL", "mysql://x"),
             ("PALABRE_PUBLIC_URL", "ftp://x"),
             ("PALABRE_CORS_ORIGINS", "https://ok.example, nope"),

@@ -16,7 +16,10 @@ use crate::ops;
         title = "palabre",
         description = "Forum and discussion backend for open-data communities: threads, challenges \
                        (défis), organisations and their pledges, moderation, search, notifications, feeds \
-                       and email digests. Errors are RFC 9457 problem details.",
+                       and email digests. Errors are RFC 9457 problem details, including for requests \
+                       refused before routing: a request target over 64 KiB is a 414, a request head \
+                       over 128 KiB a 431, a request that is not HTTP/1.1 a 400, a head that does not \
+                       arrive within 5 seconds a 408.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
     servers((url = "http://127.0.0.1:8080", description = "A local `palabre serve`")),
@@ -54,7 +57,8 @@ pub fn spec() -> &'static utoipa::openapi::OpenApi {
 
 /// Failures every operation of a kind can answer, documented once here rather than on each handler:
 /// a JSON body can be malformed (400), hold a value not allowed (422), be too large (413) or of the
-/// wrong type (415); a query parameter can fail to parse (422); anything under `/api` reads the
+/// wrong type (415); a query parameter can fail to parse (422) or make the request target too long
+/// (414); anything under `/api` reads the
 /// database and can find it unavailable (503).
 fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::ParameterIn;
@@ -104,6 +108,9 @@ fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
             if has_query {
                 responses.entry("422".into()).or_insert_with(|| {
                     problem("A query parameter is missing or does not parse (named in `errors`)")
+                });
+                responses.entry("414".into()).or_insert_with(|| {
+                    problem("The request target (path and query) is over 64 KiB")
                 });
             }
             if path.starts_with("/api/") {

@@ -60,7 +60,8 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     }))
 }
 
-/// Prometheus metrics: requests by route template and status, latency, database pool, jobs.
+/// Prometheus metrics: requests by route template and status, latency, database pool, jobs. Served
+/// only on the metrics listener (`PALABRE_METRICS_BIND`, off by default), never on the API's address.
 #[utoipa::path(
     tag = "ops",
     security(()),

@@ -4,6 +4,7 @@
 pub mod conditional;
 pub mod extract;
 pub mod idempotency;
+pub mod server;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -167,7 +167,7 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
 async fn database_down_is_503_not_500() {
     let app = app();
     app.db.cut_off();
-    let resp = app.get("/metrics").await;
+    let resp = app.metrics().await;
     assert_eq!(
         resp.status(),
         200,

@@ -94,7 +94,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
         )
         .unwrap();
     }
-    let resp = app.get("/metrics").await;
+    let resp = app.metrics().await;
     assert_eq!(resp.status(), 200);
     assert!(
         resp.headers()["content-type"]
@@ -160,4 +160,89 @@ async fn cors_allows_configured_origins_only() {
         .await
         .unwrap();
     assert!(!resp.headers().contains_key("access-control-allow-origin"));
+}
+
+/// `/metrics` is not on the API's listener; its own listener serves nothing else; without
+/// `PALABRE_METRICS_BIND` there is none (issue 11).
+#[tokio::test]
+async fn metrics_are_served_apart_from_the_api() {
+    let app = TestApp::spawn();
+    problem(app.get("/metrics").await, 404).await;
+    let resp = app.metrics().await;
+    assert_eq!(resp.status(), 200);
+    let base = app.metrics_base.clone().unwrap();
+    for path in ["/api/v1/threads", "/healthz", "/docs/"] {
+        let resp = app
+            .client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .unwrap();
+        problem(resp, 404).await;
+    }
+    let off = TestApp::spawn_with(|s| s.metrics_bind = None, |_| {});
+    assert!(off.metrics_base.is_none());
+    problem(off.get("/metrics").await, 404).await;
+}
+
+/// Sends raw bytes and returns the status and the parsed problem document of the answer.
+async fn raw(app: &TestApp, request: Vec<u8>) -> (u16, String, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The server may answer and close before the whole request is written.
+    let _ = stream.write_all(&request).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+    let status: u16 = head[9..12].parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let doc = serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
+    (status, content_type, doc)
+}
+
+/// What actix-http refuses before palabre sees it still gets a problem document: a request target
+/// over 64 KiB is a 414, a head over 128 KiB a 431 (or 414 when the target is what is too long),
+/// a malformed request line a 400 (issue 11).
+#[tokio::test]
+async fn unparseable_requests_get_problem_documents() {
+    let app = TestApp::spawn();
+    let long = format!(
+        "GET /api/v1/search?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(70 * 1024)
+    );
+    let (status, ct, doc) = raw(&app, long.into_bytes()).await;
+    assert_eq!((status, ct.as_str()), (414, "application/problem+json"));
+    assert_eq!(doc["status"], 414);
+    assert_eq!(doc["type"], "urn:palabre:problem:uri-too-long");
+
+    let big_head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        (0..40)
+            .map(|i| format!("x-filler-{i}: {}\r\n", "b".repeat(4000)))
+            .collect::<String>()
+    );
+    let (status, ct, doc) = raw(&app, big_head.into_bytes()).await;
+    assert_eq!((status, ct.as_str()), (431, "application/problem+json"));
+    assert_eq!(doc["status"], 431);
+
+    let (status, ct, doc) = raw(&app, b"GET /healthz HTTP/1.1\r\nHost x\r\n\r\n".to_vec()).await;
+    assert_eq!((status, ct.as_str()), (400, "application/problem+json"));
+    assert_eq!(doc["type"], "urn:palabre:problem:bad-request");
+
+    // A request just under the limit is served.
+    let fine = format!(
+        "GET /healthz?padding={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "a".repeat(60 * 1024)
+    );
+    let (status, _, _) = raw(&app, fine.into_bytes()).await;
+    assert_eq!(status, 200);
 }

@@ -188,6 +188,8 @@ impl Drop for TestDb {
 /// The real application on a free port, on its own database, with the memory mail transport.
 pub struct TestApp {
     pub base: String,
+    /// The metrics listener (`PALABRE_METRICS_BIND`), when the settings have one.
+    pub metrics_base: Option<String>,
     pub client: reqwest::Client,
     pub pool: Pool,
     /// Statements run by the app's own pool.
@@ -245,13 +247,15 @@ impl TestApp {
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let app = Application::build_with(state, extra).expect("build the app");
-                tx.send((app.addr(), app.handle())).unwrap();
+                tx.send((app.addr(), app.metrics_addr(), app.handle()))
+                    .unwrap();
                 let _ = app.run().await;
             })
         });
-        let (addr, handle) = rx.recv().expect("the app starts");
+        let (addr, metrics_addr, handle) = rx.recv().expect("the app starts");
         TestApp {
             base: format!("http://{addr}"),
+            metrics_base: metrics_addr.map(|a| format!("http://{a}")),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -264,6 +268,16 @@ impl TestApp {
             _data_dir: data_dir,
             db,
         }
+    }
+
+    /// `GET /metrics` on the metrics listener.
+    pub async fn metrics(&self) -> reqwest::Response {
+        let base = self.metrics_base.as_ref().expect("a metrics listener");
+        self.client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
