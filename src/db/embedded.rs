@@ -2,7 +2,10 @@
 //! binaries when no `DATABASE_URL` is set.
 //!
 //! - The cluster listens on a Unix socket only (no TCP port to collide with).
-//! - As root, PostgreSQL runs as the `postgres` user (it refuses to run as root).
+//! - As root, PostgreSQL runs as the `postgres` user (it refuses to run as root). When that user cannot
+//!   reach the data dir (a checkout in root's `0700` home), the cluster is kept under
+//!   `/var/lib/palabre/`, in a directory named after the data dir, and `<data dir>/postgres` becomes a
+//!   symbolic link to it: every command, and every person, finds it the same way.
 //! - A cluster already running (another palabre command, a `serve`) is reused and left running; a
 //!   cluster this process started is stopped (fast shutdown) when the handle is dropped or `stop`ped.
 //!
@@ -165,10 +168,7 @@ fn socket_dir_for(dir: &Path) -> PathBuf {
 impl LocalPostgres {
     /// Connects to the cluster in `dir` if it runs, or initialises (first time) and starts it.
     pub fn start(dir: &Path, opts: &Options) -> anyhow::Result<Self> {
-        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let dir = dir
-            .canonicalize()
-            .with_context(|| format!("cannot resolve {}", dir.display()))?;
+        let dir = cluster_dir(dir)?;
         let socket_dir = socket_dir_for(&dir);
 
         if running_pid(&dir).is_some() {
@@ -380,8 +380,87 @@ fn initdb(bindir: &Path, dir: &Path, ephemeral: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// As root, PostgreSQL runs as `postgres`, which needs to traverse every parent directory.
-fn check_reachable_by_postgres(dir: &Path) -> anyhow::Result<()> {
+/// Where clusters the `postgres` user could not reach in their data dir are kept (as root).
+const RELOCATED: &str = "/var/lib/palabre";
+
+/// The cluster directory for `dir` (`<data dir>/postgres`), created if needed and canonical. As root,
+/// when the `postgres` user cannot reach `dir` and no cluster is there yet, the cluster goes to
+/// [`RELOCATED`]`/<name of dir>` and `dir` becomes a symbolic link to it (said in the log).
+fn cluster_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    if let Ok(target) = fs::read_link(dir) {
+        // Relocated by an earlier command: follow the link (and recreate what it points to).
+        let target = if target.is_absolute() {
+            target
+        } else {
+            dir.parent().unwrap_or(Path::new("/")).join(target)
+        };
+        fs::create_dir_all(&target)
+            .with_context(|| format!("cannot create {}", target.display()))?;
+        chown_to_postgres(&target)?;
+        return Ok(target.canonicalize()?);
+    }
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", dir.display()))?;
+    if !is_root() || unreachable_ancestor(&dir)?.is_none() {
+        return Ok(dir);
+    }
+    if fs::read_dir(&dir)?.next().is_some() {
+        // Something is there already (a cluster made another way): moving it is the operator's call.
+        check_reachable_by_postgres(&dir)?;
+    }
+    let name = relocated_name(&dir);
+    let target = Path::new(RELOCATED).join(&name);
+    fs::create_dir_all(RELOCATED).with_context(|| format!("cannot create {RELOCATED}"))?;
+    fs::set_permissions(RELOCATED, fs::Permissions::from_mode(0o755))?;
+    fs::create_dir_all(&target).with_context(|| format!("cannot create {}", target.display()))?;
+    chown_to_postgres(&target)?;
+    fs::remove_dir(&dir)?;
+    std::os::unix::fs::symlink(&target, &dir)
+        .with_context(|| format!("cannot link {} to {}", dir.display(), target.display()))?;
+    tracing::warn!(
+        data_dir = %dir.display(),
+        cluster = %target.display(),
+        "the postgres user cannot reach the data dir; the embedded cluster lives in {} \
+         ({} links to it)",
+        target.display(),
+        dir.display()
+    );
+    Ok(target)
+}
+
+/// `/root/palabre/data/postgres` → `root-palabre-data-postgres-<8 hex of the whole path>`: readable,
+/// and distinct for distinct data dirs.
+fn relocated_name(dir: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut h);
+    let readable: String = dir
+        .to_string_lossy()
+        .trim_start_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let tail: String = readable
+        .chars()
+        .rev()
+        .take(48)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{}-{:08x}", tail.trim_start_matches('-'), h.finish() as u32)
+}
+
+/// The first parent of `dir` the `postgres` user cannot search, if any.
+fn unreachable_ancestor(dir: &Path) -> anyhow::Result<Option<PathBuf>> {
     let (uid, gid) = postgres_ids()?;
     for parent in dir.ancestors().skip(1) {
         let meta = fs::metadata(parent)?;
@@ -395,13 +474,22 @@ fn check_reachable_by_postgres(dir: &Path) -> anyhow::Result<()> {
             mode & 0o001 != 0
         };
         if !ok {
-            bail!(
-                "the postgres user cannot reach {} ({} is not searchable by it): set PALABRE_DATA_DIR \
-                 to a directory outside it, or set DATABASE_URL",
-                dir.display(),
-                parent.display()
-            );
+            return Ok(Some(parent.to_path_buf()));
         }
+    }
+    Ok(None)
+}
+
+/// As root, PostgreSQL runs as `postgres`, which needs to traverse every parent directory.
+fn check_reachable_by_postgres(dir: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = unreachable_ancestor(dir)? {
+        bail!(
+            "the postgres user cannot reach {} ({} is not searchable by it), and the directory is \
+             not empty: move it to a directory the postgres user can reach, set PALABRE_DATA_DIR, or \
+             set DATABASE_URL",
+            dir.display(),
+            parent.display()
+        );
     }
     Ok(())
 }

@@ -468,3 +468,61 @@ fn seed_demo_fills_an_empty_database_once() {
         text(&again)
     );
 }
+
+/// A data dir inside a `0700` folder (root's home on Debian and Ubuntu): the first command works.
+/// As root, PostgreSQL runs as `postgres`, which cannot reach it: the cluster is kept under
+/// `/var/lib/palabre/`, the log says where, `data/postgres` links there, and the next command finds
+/// it the same way. As another user, PostgreSQL runs as that user and the cluster stays in place.
+#[test]
+fn a_data_dir_in_a_private_home_still_gets_its_cluster() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TempDir::new("palabre-home");
+    std::fs::set_permissions(&home.0, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let checkout = home.0.join("palabre");
+    std::fs::create_dir_all(&checkout).unwrap();
+    let migrate = || palabre(&checkout).arg("migrate").output().unwrap();
+    let first = migrate();
+    let cluster = checkout.join("data/postgres");
+    // Whatever happens, a relocated cluster is removed with the test.
+    struct Cleanup(Option<std::path::PathBuf>);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            if let Some(p) = &self.0 {
+                let _ = std::fs::remove_dir_all(p);
+            }
+        }
+    }
+    let relocated = std::fs::read_link(&cluster).ok();
+    let _cleanup = Cleanup(relocated.clone());
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(
+        text(&first).contains("migration(s) applied"),
+        "{}",
+        text(&first)
+    );
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let target = relocated.expect("data/postgres links to the relocated cluster");
+        assert!(
+            target.starts_with("/var/lib/palabre/"),
+            "{}",
+            target.display()
+        );
+        assert!(target.join("PG_VERSION").is_file());
+        let log = text(&first);
+        assert!(
+            log.contains(&*target.to_string_lossy()),
+            "the log says where: {log}"
+        );
+    } else {
+        assert!(relocated.is_none());
+        assert!(cluster.join("PG_VERSION").is_file());
+    }
+    let second = migrate();
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("0 migration(s) applied"),
+        "the same cluster, found again: {}",
+        text(&second)
+    );
+}
