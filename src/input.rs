@@ -219,6 +219,18 @@ pub fn one_line(value: &str, min: usize, max: usize) -> Result<String, String> {
     Ok(trimmed.to_string())
 }
 
+/// Free text (a reason, a note): at most `max` characters, newlines allowed, no NUL (PostgreSQL text
+/// cannot hold it). Returned trimmed; empty when only white space was given.
+pub fn free_text(value: &str, max: usize) -> Result<String, String> {
+    if value.chars().count() > max {
+        return Err(format!("At most {max} characters."));
+    }
+    if value.contains('\0') {
+        return Err("No NUL characters.".into());
+    }
+    Ok(value.trim().to_string())
+}
+
 /// An http(s) address of printable ASCII without brackets or backslash (`^https?://[!-Z^-~]{4,}$`),
 /// at most 300 characters.
 pub fn web_address(value: &str) -> Result<(), String> {

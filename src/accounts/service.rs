@@ -690,6 +690,11 @@ pub fn set_role(
     reason: Option<String>,
 ) -> AppResult<UserPublic> {
     actor.require_admin()?;
+    let reason = reason
+        .map(|r| crate::input::free_text(&r, 500))
+        .transpose()
+        .map_err(|m| AppError::validation("reason", m))?
+        .filter(|r| !r.is_empty());
     if target == actor.id {
         return Err(AppError::conflict(
             Some("role"),
