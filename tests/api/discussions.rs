@@ -1366,3 +1366,135 @@ async fn a_locked_thread_takes_no_change_by_members() {
         .unwrap();
     assert_eq!(resp.status(), 200);
 }
+
+/// Re-encodes a real cursor with its timestamp moved to a year PostgreSQL cannot hold.
+fn forge(cursor: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).unwrap()).unwrap();
+    let time = regex_lite_time(&text).expect("a timestamp in the cursor");
+    URL_SAFE_NO_PAD.encode(text.replace(&time, "+100000-01-01T00:00:00Z"))
+}
+
+/// The first RFC 3339 timestamp in `text` (`2026-…Z`).
+fn regex_lite_time(text: &str) -> Option<String> {
+    let start = text.find("\"20")? + 1;
+    let end = start + text[start..].find('"')?;
+    Some(text[start..end].to_string())
+}
+
+/// Forged cursors holding a time PostgreSQL cannot hold are a 422 naming the cursor, never a 500;
+/// hidden text mentions nobody; raw form controls do not survive (issue 11).
+#[tokio::test]
+async fn forged_cursors_hidden_mentions_and_form_controls() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_hard").await;
+    let anne = app.member("anne_hard").await;
+    let carol = app.member("carol").await;
+    category(&app, &admin, "forets", "everyone").await;
+    let t = thread(&app, &anne, "forets", "Premier fil", "Un message").await;
+    thread(&app, &anne, "forets", "Second fil", "Un autre").await;
+    // Replies to anne's post notify her at once (the watchers' fan-out is a job).
+    reply(
+        &app,
+        &carol,
+        &t,
+        "Une réponse pour anne",
+        Some(&t["opening_post"]),
+    )
+    .await;
+    reply(
+        &app,
+        &carol,
+        &t,
+        "Encore une réponse",
+        Some(&t["opening_post"]),
+    )
+    .await;
+
+    let notifications = |tokens: Value, query: String| {
+        let app = &app;
+        async move {
+            app.authed(
+                Method::GET,
+                &format!("/api/v1/notifications{query}"),
+                &tokens,
+            )
+            .send()
+            .await
+            .unwrap()
+        }
+    };
+    for list in [
+        "/api/v1/threads?limit=1",
+        "/api/v1/threads?limit=1&sort=active",
+    ] {
+        let (_, page) = json(app.get(list).await).await;
+        let cursor = forge(page["next_cursor"].as_str().expect("a second page"));
+        let p = problem(app.get(&format!("{list}&cursor={cursor}")).await, 422).await;
+        assert_eq!(p["errors"][0]["field"], "cursor", "{list}");
+    }
+    let (_, page) = json(notifications(anne.clone(), "?limit=1".into()).await).await;
+    let cursor = forge(page["next_cursor"].as_str().expect("a second page"));
+    let p = problem(
+        notifications(anne.clone(), format!("?limit=1&cursor={cursor}")).await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "cursor");
+
+    // Mentions come from the visible text only.
+    let mentions = |tokens: Value| {
+        let app = &app;
+        async move {
+            let (_, page) = json(
+                app.authed(Method::GET, "/api/v1/notifications", &tokens)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["kind"] == "mention")
+                .count()
+        }
+    };
+    reply(
+        &app,
+        &anne,
+        &t,
+        "<script>@carol</script> <!-- @carol --> <style>@carol</style>",
+        None,
+    )
+    .await;
+    assert_eq!(
+        mentions(carol.clone()).await,
+        0,
+        "nothing visible mentions carol"
+    );
+    reply(&app, &anne, &t, "Merci @carol !", None).await;
+    assert_eq!(mentions(carol.clone()).await, 1);
+
+    // Only the disabled checkboxes of task lists remain as form controls: raw inputs are removed.
+    let post = reply(
+        &app,
+        &anne,
+        &t,
+        "<input type=\"password\" name=\"p\"> <input type=\"hidden\" value=\"x\"> <input type=\"text\">\n\n- [x] fait\n- [ ] à faire",
+        None,
+    )
+    .await;
+    let html = post["body_html"].as_str().unwrap();
+    for control in ["password", "hidden", "text"] {
+        assert!(
+            !html.contains(&format!("type=\"{control}\"")),
+            "{control}: {html}"
+        );
+    }
+    assert_eq!(html.matches("<input").count(), 2, "{html}");
+    assert_eq!(html.matches("type=\"checkbox\"").count(), 2, "{html}");
+    assert_eq!(html.matches("disabled").count(), 2, "{html}");
+}
