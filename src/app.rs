@@ -102,8 +102,6 @@ struct RouteTable(Vec<(ResourceDef, String)>);
 impl RouteTable {
     fn build() -> Self {
         let mut routes = crate::openapi::routes();
-        // `/metrics` is served on its own listener (PALABRE_METRICS_BIND), never on the API's.
-        routes.retain(|(path, _)| path != "/metrics");
         routes.push(("/api/v1/openapi.json".into(), vec!["GET".into()]));
         routes.push(("/docs".into(), vec!["GET".into()]));
         routes.push(("/docs/{tail:.*}".into(), vec!["GET".into()]));

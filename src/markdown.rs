@@ -3,9 +3,10 @@
 //! pulldown-cmark renders (tables, strikethrough, task lists); ammonia keeps a safe subset: no script,
 //! event handler, `style`, iframe, or `javascript:`/`data:` URL survives, and links get
 //! `rel="nofollow ugc noopener"`. No form control written in raw HTML survives; the task lists'
-//! checkboxes are put in after sanitising, disabled (they travel through ammonia as two private-use
-//! characters, which are taken out of the source first). Mentions are read from the sanitised HTML,
-//! so that only what readers see can notify anyone.
+//! checkboxes are put in after sanitising, disabled: they travel through ammonia as text markers
+//! holding a nonce drawn for each rendering, which no source can contain or forge (not even through
+//! character references). Mentions are read from the sanitised HTML, so that only what readers see
+//! can notify anyone.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -23,34 +24,35 @@ fn cleaner() -> &'static ammonia::Builder<'static> {
     })
 }
 
-/// Stand-ins for a task list's checkboxes while ammonia cleans (private-use characters).
-const UNCHECKED: char = '\u{F8F0}';
-const CHECKED: char = '\u{F8F1}';
-
 /// Renders `source` and sanitises the result.
 pub fn render(source: &str) -> String {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
     options.insert(Options::ENABLE_TASKLISTS);
-    let source = if source.contains([UNCHECKED, CHECKED]) {
-        std::borrow::Cow::Owned(source.replace([UNCHECKED, CHECKED], "\u{FFFD}"))
-    } else {
-        std::borrow::Cow::Borrowed(source)
-    };
-    let parser = Parser::new_ext(&source, options).map(|event| match event {
-        Event::TaskListMarker(checked) => {
-            Event::Text(if checked { CHECKED } else { UNCHECKED }.to_string().into())
+    // Markers for the task lists' checkboxes while ammonia cleans: drawn after the source was
+    // written, so the source cannot hold them (plain letters and digits: no escaping changes them).
+    let nonce = uuid::Uuid::now_v7().simple().to_string();
+    let unchecked = format!("palabretask{nonce}u");
+    let checked = format!("palabretask{nonce}c");
+    let mut tasks = false;
+    let parser = Parser::new_ext(source, options).map(|event| match event {
+        Event::TaskListMarker(done) => {
+            tasks = true;
+            Event::Text(if done { &checked } else { &unchecked }.clone().into())
         }
         other => other,
     });
     let mut raw = String::with_capacity(source.len() * 3 / 2);
     html::push_html(&mut raw, parser);
     let clean = cleaner().clean(&raw).to_string();
-    if clean.contains([UNCHECKED, CHECKED]) {
+    if tasks {
         clean
-            .replace(UNCHECKED, r#"<input type="checkbox" disabled="">"#)
-            .replace(CHECKED, r#"<input checked="" type="checkbox" disabled="">"#)
+            .replace(&unchecked, r#"<input type="checkbox" disabled="">"#)
+            .replace(
+                &checked,
+                r#"<input checked="" type="checkbox" disabled="">"#,
+            )
     } else {
         clean
     }
@@ -176,7 +178,8 @@ mod tests {
             r#"<input type="hidden" name="x">"#,
             r#"<input type="checkbox" checked>"#,
             r#"<INPUT>"#,
-            "\u{F8F0} \u{F8F1}",
+            "\u{F8F0} \u{F8F1} &#xF8F0; &#63729;",
+            r#"[x](https://a.example "&#xF8F0;") palabretask"#,
         ] {
             let html = render(src);
             assert!(!html.to_lowercase().contains("<input"), "{src} → {html}");

@@ -23,10 +23,11 @@ use crate::ops;
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
     servers((url = "http://127.0.0.1:8080", description = "A local `palabre serve`")),
-    paths(ops::healthz, ops::readyz, ops::metrics),
+    // `/metrics` is not here: it is served on its own listener (PALABRE_METRICS_BIND), not the API's.
+    paths(ops::healthz, ops::readyz),
     components(schemas(Problem, FieldError, ops::Status)),
     tags(
-        (name = "ops", description = "Liveness, readiness and metrics"),
+        (name = "ops", description = "Liveness and readiness (Prometheus metrics are served apart, on PALABRE_METRICS_BIND)"),
     )
 )]
 struct RootDoc;

@@ -75,6 +75,10 @@ pub fn encode<K: Serialize>(key: &K) -> String {
 
 pub fn decode<K: DeserializeOwned>(cursor: &str) -> Option<K> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    // A NUL cannot be a key PostgreSQL holds: such a cursor was forged.
+    if bytes.windows(6).any(|w| w == br"\u0000") {
+        return None;
+    }
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -121,6 +125,16 @@ impl<T> Page<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursors_holding_nul_do_not_decode() {
+        let forged = URL_SAFE_NO_PAD.encode(r#""lid\u0000ar""#);
+        assert!(decode::<String>(&forged).is_none());
+        assert_eq!(
+            decode::<String>(&encode(&"lidar")).as_deref(),
+            Some("lidar")
+        );
+    }
 
     #[test]
     fn cursors_with_times_postgres_cannot_hold_do_not_decode() {

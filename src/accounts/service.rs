@@ -37,6 +37,19 @@ const LOGIN_PER_ADDRESS: throttle::Limit = throttle::Limit {
     max_failures: 30,
     window_secs: 15 * 60,
 };
+/// Password checks per client address, counted before argon2 runs, right or wrong: a guard for the
+/// server's CPU (argon2 is deliberately costly, and logins that match no account get their own key
+/// each). Ten times the failure limit, so that a shared NAT or proxy address meets it only under
+/// attack; beyond it every login from the address waits for the window's end.
+const LOGIN_CHECKS_PER_ADDRESS: throttle::Limit = throttle::Limit {
+    max_failures: 300,
+    window_secs: 15 * 60,
+};
+/// "Someone tried to register with your address" emails per account.
+const REGISTER_ATTEMPT_MAILS: throttle::Limit = throttle::Limit {
+    max_failures: 1,
+    window_secs: 60 * 60,
+};
 /// Password-reset emails per address (over the limit, the request is still answered 202).
 const RESET_PER_EMAIL: throttle::Limit = throttle::Limit {
     max_failures: 3,
@@ -198,11 +211,27 @@ pub fn register(
                 field: Some(field), ..
             }) if field == "email" => {
                 let email = Email::parse(&input.email).map_err(|m| AppError::validation("email", m))?;
-                let owner: Option<String> = users::table
+                let owner: Option<(Uuid, String)> = users::table
                     .filter(users::email.eq(email.as_str()))
-                    .select(users::locale)
+                    .select((users::id, users::locale))
                     .first(conn)
                     .optional()?;
+                // One such email an hour per account at most: registering with someone's address
+                // over and over must not flood their mailbox (the answer stays the same 201).
+                let owner = match owner {
+                    Some((id, locale))
+                        if !settings.rate_limits
+                            || throttle::reserve(
+                                conn,
+                                &format!("register_attempt:{id}"),
+                                REGISTER_ATTEMPT_MAILS,
+                            )?
+                            .is_ok() =>
+                    {
+                        Some(locale)
+                    }
+                    _ => None,
+                };
                 if let Some(locale) = owner {
                     queue_user_email(
                         conn,
@@ -355,6 +384,16 @@ pub fn login(
     };
     let address_key = client.ip.as_ref().map(|ip| format!("login:address:{ip}"));
     if settings.rate_limits
+        && let Some(ip) = &client.ip
+        && let Err(retry_after_secs) = throttle::reserve(
+            conn,
+            &format!("login:checks:{ip}"),
+            LOGIN_CHECKS_PER_ADDRESS,
+        )?
+    {
+        return Err(AppError::TooManyRequests { retry_after_secs });
+    }
+    if settings.rate_limits
         && let Err(retry_after_secs) = throttle::reserve(conn, &key, LOGIN_PER_ACCOUNT)?
     {
         return Err(AppError::TooManyRequests { retry_after_secs });
@@ -498,8 +537,10 @@ impl crate::jobs::Job for PasswordResetRequest {
 pub fn request_password_reset(conn: &mut PgConnection, email: &str) -> AppResult<()> {
     crate::jobs::enqueue(
         conn,
+        // What is not an address (a NUL, which a job's jsonb payload cannot hold, among others)
+        // still costs the same statement; the job then finds no account.
         crate::jobs::NewJob::of(&PasswordResetRequest {
-            email: email.chars().take(320).collect(),
+            email: email.chars().filter(|c| *c != '\0').take(320).collect(),
         }),
     )?;
     Ok(())

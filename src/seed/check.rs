@@ -67,10 +67,11 @@ const CHECKS: &[(&str, &str)] = &[
         "SELECT count(*) FROM posts WHERE search <> to_tsvector('palabre_fr', body)",
     ),
     (
-        "threads.search (title and opening post, kept by triggers)",
+        "threads.search (title and visible opening post, kept by triggers)",
         "SELECT count(*) FROM threads t JOIN posts p ON p.thread_id = t.id AND p.number = 1 \
          WHERE t.search <> setweight(to_tsvector('palabre_fr', t.title), 'A') \
-                           || setweight(to_tsvector('palabre_fr', p.body), 'B')",
+                           || setweight(to_tsvector('palabre_fr', \
+                                  CASE WHEN p.deleted_at IS NULL THEN p.body ELSE '' END), 'B')",
     ),
 ];
 

@@ -340,4 +340,16 @@ async fn a_thread_is_found_by_its_title_and_opening_post_together() {
         search("forestières domaniales").await,
         ["Les forêts domaniales et leurs mares"]
     );
+    // A deleted opening post leaves the vector: its words no longer find the thread, the title does.
+    let resp = app
+        .authed(Method::DELETE, &opening, &anne)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert!(search("forestières").await.is_empty());
+    assert_eq!(
+        search("domaniales").await,
+        ["Les forêts domaniales et leurs mares"]
+    );
 }
