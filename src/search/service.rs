@@ -145,34 +145,54 @@ fn loosen(tsquery: &str) -> String {
     out
 }
 
-fn threads_sql(q: &str, loose: &str) -> String {
+/// A category filter, as SQL text: the id is one palabre read from its own table, written as a
+/// literal like the words so that the planner sees the statement it will run. Behind a parameter
+/// (`$1 IS NULL OR …`) the generic plan estimated a few hundred matching threads, chose the GIN
+/// bitmap and sorted every match: 40 ms for two common words at scale 1 once threads carried their
+/// opening post's words, against 1 ms walking the activity index.
+fn category_filter(category: Option<Uuid>, column: &str) -> String {
+    match category {
+        Some(id) => format!(" AND {column} = '{id}'::uuid"),
+        None => String::new(),
+    }
+}
+
+fn threads_sql(q: &str, loose: &str, category: Option<Uuid>) -> String {
     format!(
         "SELECT 'thread'::text AS kind, c.id, c.id AS thread_id, c.title, c.title AS text, \
                 c.author_id, c.created_at, \
                 (ts_rank(c.search, {q}) * {boost})::float8 AS score \
          FROM (SELECT t.id, t.title, t.author_id, t.created_at, t.last_activity_at, t.search \
                FROM threads t \
-               WHERE t.search @@ {loose} AND ($1::uuid IS NULL OR t.category_id = $1) \
+               WHERE t.search @@ {loose}{filter} \
                ORDER BY t.last_activity_at DESC, t.id DESC LIMIT {THREAD_CANDIDATES}) c \
          WHERE c.search @@ {q}",
         boost = BOOST.replace("%s", "c.last_activity_at"),
+        filter = category_filter(category, "t.category_id"),
     )
 }
 
-fn posts_sql(q: &str, loose: &str) -> String {
+fn posts_sql(q: &str, loose: &str, category: Option<Uuid>) -> String {
     format!(
         "SELECT 'post'::text AS kind, c.id, c.thread_id, t.title, c.body AS text, \
                 c.author_id, c.created_at, \
                 (ts_rank(c.search, {q}) * {boost})::float8 AS score \
          FROM (SELECT p.id, p.thread_id, p.body, p.author_id, p.created_at, p.search \
                FROM posts p \
-               WHERE p.search @@ {loose} AND p.deleted_at IS NULL \
-                 AND ($1::uuid IS NULL \
-                      OR p.thread_id IN (SELECT id FROM threads WHERE category_id = $1)) \
+               WHERE p.search @@ {loose} AND p.deleted_at IS NULL{filter} \
                ORDER BY p.id DESC LIMIT {POST_CANDIDATES}) c \
          JOIN threads t ON t.id = c.thread_id \
          WHERE c.search @@ {q}",
         boost = BOOST.replace("%s", "c.created_at"),
+        filter = match category {
+            // The category's threads as an array: PostgreSQL then reads their posts through the
+            // (thread_id, number) index (70 ms for "foret" in the largest bench category) instead
+            // of walking every recent post that holds the word (3.2 s with `IN (SELECT …)`).
+            Some(id) => format!(
+                " AND p.thread_id = ANY(ARRAY(SELECT id FROM threads WHERE category_id = '{id}'::uuid))"
+            ),
+            None => String::new(),
+        },
     )
 }
 
@@ -238,19 +258,19 @@ pub fn search(conn: &mut PgConnection, q: &SearchQuery) -> AppResult<Page<Search
         return Err(AppError::validation("q", "These words cannot be searched."));
     };
     let inner = match q.kind {
-        Some(SearchType::Threads) => threads_sql(&lit, &loose),
-        Some(SearchType::Posts) => posts_sql(&lit, &loose),
+        Some(SearchType::Threads) => threads_sql(&lit, &loose, category),
+        Some(SearchType::Posts) => posts_sql(&lit, &loose, category),
         Some(SearchType::Challenges) => challenges_sql(&lit, &loose),
         _ => format!(
             "({}) UNION ALL ({})",
-            threads_sql(&lit, &loose),
-            posts_sql(&lit, &loose)
+            threads_sql(&lit, &loose, category),
+            posts_sql(&lit, &loose, category)
         ),
     };
     let sql = format!(
         "WITH top AS (SELECT * FROM ({inner}) hits \
-                      WHERE $2::float8 IS NULL OR (score, id) < ($2, $3) \
-                      ORDER BY score DESC, id DESC LIMIT $4) \
+                      WHERE $1::float8 IS NULL OR (score, id) < ($1, $2) \
+                      ORDER BY score DESC, id DESC LIMIT $3) \
          SELECT top.kind, top.id, top.thread_id, top.title, \
                 ts_headline('palabre_fr', {text}, {lit}, {HEADLINE_OPTIONS}) AS snippet, \
                 top.author_id, top.created_at, top.score \
@@ -258,7 +278,6 @@ pub fn search(conn: &mut PgConnection, q: &SearchQuery) -> AppResult<Page<Search
         text = ESCAPE.replace("%s", "top.text"),
     );
     let rows: Vec<Row> = diesel::sql_query(sql)
-        .bind::<Nullable<SqlUuid>, _>(category)
         .bind::<Nullable<Double>, _>(after.map(|a| a.0))
         .bind::<SqlUuid, _>(after.map(|a| a.1).unwrap_or_else(Uuid::nil))
         .bind::<BigInt, _>(limit + 1)
