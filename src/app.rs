@@ -37,8 +37,8 @@ pub const FEATURES: &[Feature] = &[
 ];
 
 /// The application state, composed of every feature.
-pub fn state(pool: Pool, settings: Arc<Settings>, mailer: Mailer) -> anyhow::Result<AppState> {
-    AppState::new(pool, settings, mailer, FEATURES)
+pub fn state(pool: Pool, settings: Arc<Settings>) -> anyhow::Result<AppState> {
+    AppState::new(pool, settings, FEATURES)
 }
 
 /// Every job kind: core's (mail delivery through `mailer`, housekeeping), then each feature's.

@@ -47,10 +47,6 @@ impl Errors {
         self.0.push(FieldError::new(field, message));
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// `Ok` when no field was invalid, the 422 otherwise.
     pub fn finish(self) -> AppResult<()> {
         if self.0.is_empty() {

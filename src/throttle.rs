@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamptz};
 
-use crate::error::{AppError, AppResult};
 use crate::schema::throttles;
 
 /// At most `max_failures` within `window_secs` for one key.
@@ -13,25 +12,6 @@ use crate::schema::throttles;
 pub struct Limit {
     pub max_failures: i32,
     pub window_secs: i64,
-}
-
-/// 429 when `key` is over its limit, with the seconds left in its window.
-pub fn check(conn: &mut PgConnection, key: &str, limit: Limit) -> AppResult<()> {
-    let row: Option<(DateTime<Utc>, i32)> = throttles::table
-        .find(key)
-        .select((throttles::window_start, throttles::failures))
-        .first(conn)
-        .optional()?;
-    if let Some((start, failures)) = row {
-        let ends = start + chrono::Duration::seconds(limit.window_secs);
-        let now = Utc::now();
-        if failures >= limit.max_failures && ends > now {
-            return Err(AppError::TooManyRequests {
-                retry_after_secs: (ends - now).num_seconds().max(1) as u64,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Counts one attempt for `key` before it is made, atomically, and says whether it is within the
@@ -66,23 +46,6 @@ pub fn reserve(conn: &mut PgConnection, key: &str, limit: Limit) -> QueryResult<
     } else {
         Ok(Ok(()))
     }
-}
-
-/// Counts one failure for `key` (a new window starts when the previous one is over).
-pub fn record(conn: &mut PgConnection, key: &str, limit: Limit) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO throttles (key, window_start, failures) VALUES ($1, $2, 1) \
-         ON CONFLICT (key) DO UPDATE SET \
-           failures = CASE WHEN throttles.window_start <= $2 - make_interval(secs => $3) \
-                           THEN 1 ELSE throttles.failures + 1 END, \
-           window_start = CASE WHEN throttles.window_start <= $2 - make_interval(secs => $3) \
-                               THEN $2 ELSE throttles.window_start END",
-    )
-    .bind::<Text, _>(key)
-    .bind::<Timestamptz, _>(Utc::now())
-    .bind::<Integer, _>(limit.window_secs as i32)
-    .execute(conn)?;
-    Ok(())
 }
 
 pub fn clear(conn: &mut PgConnection, key: &str) -> QueryResult<()> {

@@ -638,9 +638,9 @@ pub fn update_me(conn: &mut PgConnection, actor: &Actor, input: UpdateMe) -> App
             DisplayName::parse,
         )
         .map(DisplayName::into_inner);
-    if let Some(b) = &input.bio {
-        errors.ensure("bio", b.chars().count() <= 2000, "At most 2000 characters.");
-    }
+    errors.check_opt("bio", input.bio.as_deref(), |b| {
+        crate::input::free_text(b, 2000)
+    });
     if let Some(d) = input.digest_day {
         errors.ensure(
             "digest_day",

@@ -207,10 +207,7 @@ pub fn of_organisation(
     organisation: Uuid,
     paging: &PageQuery,
 ) -> AppResult<Page<Pledge>> {
-    organisations::table
-        .find(organisation)
-        .select(organisations::id)
-        .first::<Uuid>(conn)?;
+    crate::organisations::service::exists(conn, organisation)?;
     let limit = paging.limit()?;
     let items = load(
         conn,
@@ -272,10 +269,11 @@ pub fn create(
     input: &CreatePledge,
 ) -> AppResult<Pledge> {
     actor.require_writer()?;
-    let message = input.message.trim();
-    if message.is_empty() || message.chars().count() > 5000 {
-        return Err(AppError::validation("message", "1 to 5000 characters."));
-    }
+    let message = crate::input::free_text(&input.message, 5000)
+        .ok()
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| AppError::validation("message", "1 to 5000 characters."))?;
+    let message = message.as_str();
     let org_exists = organisations::table
         .find(input.organisation_id)
         .select(organisations::id)
@@ -333,11 +331,7 @@ pub fn update(
     input: &UpdatePledge,
 ) -> AppResult<Pledge> {
     actor.require_writer()?;
-    if let Some(n) = &input.note
-        && n.chars().count() > 2000
-    {
-        return Err(AppError::validation("note", "At most 2000 characters."));
-    }
+    let note = super::service::parse_note(input.note.as_deref())?;
     db::atomic(conn, |conn| {
         let (challenge, organisation, status): (Uuid, Uuid, String) = pledges::table
             .find(id)
@@ -418,7 +412,7 @@ pub fn update(
                 pledges::updated_at.eq(Utc::now()),
             ))
             .execute(conn)?;
-        event(conn, id, actor.id, Some(from), to, input.note.as_deref())?;
+        event(conn, id, actor.id, Some(from), to, note.as_deref())?;
         match (counts(from), counts(to)) {
             (true, false) => bump_count(conn, challenge, -1)?,
             (false, true) => bump_count(conn, challenge, 1)?,

@@ -18,7 +18,7 @@ use crate::accounts::auth::Actor;
 use crate::accounts::view::{USER_COLUMNS, UserCols, user, users_by_id};
 use crate::config::Settings;
 use crate::db::{self, fixed::fixed};
-use crate::discussions::threads::{self as discussion, Subject};
+use crate::discussions::threads::{self as discussion, MAX_BODY_BYTES, Subject, check_body};
 use crate::error::{AppError, AppResult};
 use crate::input::{Errors, Title};
 use crate::notifications::{WatchLevel, upsert_level};
@@ -30,8 +30,6 @@ use crate::schema::{
 };
 use crate::taxonomy::{self, Territory, TerritoryLevel, ThemeRef};
 
-/// Long texts (problem, impact): at most 64 KiB of Markdown, as posts.
-pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 /// Notes of moves (public): at most 2,000 characters.
 pub const MAX_NOTE_CHARS: usize = 2000;
 
@@ -554,8 +552,10 @@ pub fn row(
     } else {
         q.first(conn)?
     };
+    // The rule of `load`: public once submitted (it then has its thread), else its author's and
+    // staff's only — a draft withdrawn or closed stays private.
     let may_see =
-        r.status != "draft" || viewer.is_some_and(|v| v.id == r.proposer_id || v.is_staff());
+        r.thread_id.is_some() || viewer.is_some_and(|v| v.id == r.proposer_id || v.is_staff());
     if may_see {
         Ok(r)
     } else {
@@ -604,11 +604,12 @@ pub fn read(conn: &mut PgConnection, id: Uuid, viewer: Option<&Actor>) -> AppRes
 
 // ---- writing ---------------------------------------------------------------------------------------
 
+/// A Markdown text field, under a post body's rules ([`check_body`]); empty allowed unless
+/// `required`.
 fn check_text(errors: &mut Errors, field: &str, text: &str, required: bool) {
-    if text.len() > MAX_TEXT_BYTES {
-        errors.push(field, "At most 64 KiB of text.");
-    } else if required && text.trim().is_empty() {
-        errors.push(field, "Write something.");
+    let empty_allowed = !required && text.trim().is_empty() && text.len() <= MAX_BODY_BYTES;
+    if !empty_allowed && let Err(m) = check_body(text) {
+        errors.push(field, m);
     }
 }
 
@@ -895,6 +896,13 @@ pub fn update(
     })
 }
 
+/// A move's note (a challenge's or a pledge's): free text of at most [`MAX_NOTE_CHARS`], trimmed.
+pub fn parse_note(note: Option<&str>) -> AppResult<Option<String>> {
+    note.map(|n| crate::input::free_text(n, MAX_NOTE_CHARS))
+        .transpose()
+        .map_err(|m| AppError::validation("note", m))
+}
+
 /// Moves a challenge along its lifecycle: checked, recorded, announced.
 pub fn transition(
     conn: &mut PgConnection,
@@ -904,22 +912,12 @@ pub fn transition(
     input: Transition,
 ) -> AppResult<Challenge> {
     actor.require_writer()?;
-    if let Some(n) = &input.note
-        && n.chars().count() > MAX_NOTE_CHARS
-    {
-        return Err(AppError::validation("note", "At most 2000 characters."));
-    }
+    let note = parse_note(input.note.as_deref())?;
     db::atomic(conn, |conn| {
         let c = row(conn, id, Some(actor), true)?;
         let from = c.status();
         let author = c.proposer_id == actor.id;
-        lifecycle::check(
-            from,
-            input.to,
-            author,
-            actor.is_staff(),
-            input.note.as_deref(),
-        )?;
+        lifecycle::check(from, input.to, author, actor.is_staff(), note.as_deref())?;
         let now = Utc::now();
         diesel::update(challenges::table.find(id))
             .set((
@@ -929,14 +927,7 @@ pub fn transition(
                 challenges::updated_at.eq(now),
             ))
             .execute(conn)?;
-        record(
-            conn,
-            id,
-            actor.id,
-            Some(from),
-            input.to,
-            input.note.as_deref(),
-        )?;
+        record(conn, id, actor.id, Some(from), input.to, note.as_deref())?;
         if from == ChallengeStatus::Draft && input.to == ChallengeStatus::Submitted {
             publish(conn, settings, actor, &c)?;
         }

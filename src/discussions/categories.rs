@@ -120,13 +120,9 @@ fn check_common(
 ) -> Option<String> {
     let name = errors.check_opt("name", name, |n| one_line(n, 2, 80));
     errors.check_opt("color", color, parse_color);
-    if let Some(d) = description {
-        errors.ensure(
-            "description",
-            d.chars().count() <= 1000,
-            "At most 1000 characters.",
-        );
-    }
+    errors.check_opt("description", description, |d| {
+        crate::input::free_text(d, 1000)
+    });
     if let Some(p) = position {
         errors.ensure("position", (0..=10000).contains(&p), "0 to 10000.");
     }

@@ -3,8 +3,10 @@
 use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
 use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
+use std::collections::HashMap;
 use uuid::Uuid;
 
+use crate::accounts::types::UserPublic;
 use crate::accounts::view::users_by_id;
 use crate::config::Settings;
 use crate::discussions::view::ThreadRow;
@@ -16,6 +18,51 @@ const ENTRIES: i64 = 30;
 
 fn fixed(t: DateTime<Utc>) -> DateTime<FixedOffset> {
     t.fixed_offset()
+}
+
+/// An entry's author: the member's display name, or username; `inconnu` when not found.
+fn author(authors: &HashMap<Uuid, UserPublic>, id: Uuid) -> Vec<Person> {
+    let name = authors
+        .get(&id)
+        .map(|u| {
+            if u.display_name.is_empty() {
+                u.username.clone()
+            } else {
+                u.display_name.clone()
+            }
+        })
+        .unwrap_or_else(|| "inconnu".into());
+    vec![Person {
+        name,
+        ..Default::default()
+    }]
+}
+
+/// A palabre feed of `entries`: its own address `self_url`, the frontend page it mirrors.
+fn feed(
+    title: &str,
+    self_url: String,
+    alternate: String,
+    updated: DateTime<Utc>,
+    entries: Vec<Entry>,
+) -> String {
+    Feed {
+        title: Text::plain(title),
+        id: self_url.clone(),
+        updated: fixed(updated),
+        authors: vec![Person {
+            name: "palabre".into(),
+            ..Default::default()
+        }],
+        links: vec![
+            link(self_url, "self", Some("application/atom+xml")),
+            link(alternate, "alternate", Some("text/html")),
+        ],
+        lang: Some("fr".into()),
+        entries,
+        ..Default::default()
+    }
+    .to_string()
 }
 
 fn link(href: String, rel: &str, mime: Option<&str>) -> Link {
@@ -63,16 +110,6 @@ pub fn thread_feed(
     let entries = rows
         .into_iter()
         .map(|r| {
-            let author = authors
-                .get(&r.author_id)
-                .map(|u| {
-                    if u.display_name.is_empty() {
-                        u.username.clone()
-                    } else {
-                        u.display_name.clone()
-                    }
-                })
-                .unwrap_or_else(|| "inconnu".into());
             let html = bodies
                 .iter()
                 .find(|b| b.0 == r.id && b.2.is_none())
@@ -83,10 +120,7 @@ pub fn thread_feed(
                 id: format!("urn:uuid:{}", r.id),
                 updated: fixed(r.last_activity_at),
                 published: Some(fixed(r.created_at)),
-                authors: vec![Person {
-                    name: author,
-                    ..Default::default()
-                }],
+                authors: author(&authors, r.author_id),
                 links: vec![link(
                     format!("{front}/threads/{}", r.id),
                     "alternate",
@@ -101,23 +135,7 @@ pub fn thread_feed(
             }
         })
         .collect();
-    let feed = Feed {
-        title: Text::plain(title),
-        id: self_url.clone(),
-        updated: fixed(updated),
-        authors: vec![Person {
-            name: "palabre".into(),
-            ..Default::default()
-        }],
-        links: vec![
-            link(self_url, "self", Some("application/atom+xml")),
-            link(front.clone(), "alternate", Some("text/html")),
-        ],
-        lang: Some("fr".into()),
-        entries,
-        ..Default::default()
-    };
-    Ok(feed.to_string())
+    Ok(feed(&title, self_url, front.clone(), updated, entries))
 }
 
 /// The newest threads of the category `slug` (404 when unknown).
@@ -191,26 +209,13 @@ pub fn challenges_feed(conn: &mut PgConnection, settings: &Settings) -> AppResul
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let entries = rows
         .into_iter()
-        .map(|(id, title, summary, status, proposer, created, changed)| {
-            let name = authors
-                .get(&proposer)
-                .map(|u| {
-                    if u.display_name.is_empty() {
-                        u.username.clone()
-                    } else {
-                        u.display_name.clone()
-                    }
-                })
-                .unwrap_or_else(|| "inconnu".into());
-            Entry {
+        .map(
+            |(id, title, summary, status, proposer, created, changed)| Entry {
                 title: Text::plain(title),
                 id: format!("urn:uuid:{id}"),
                 updated: fixed(changed),
                 published: Some(fixed(created)),
-                authors: vec![Person {
-                    name,
-                    ..Default::default()
-                }],
+                authors: author(&authors, proposer),
                 links: vec![link(
                     format!("{front}/challenges/{id}"),
                     "alternate",
@@ -221,28 +226,14 @@ pub fn challenges_feed(conn: &mut PgConnection, settings: &Settings) -> AppResul
                     status_fr(&status)
                 ))),
                 ..Default::default()
-            }
-        })
+            },
+        )
         .collect();
-    let feed = Feed {
-        title: Text::plain("palabre — défis"),
-        id: self_url.clone(),
-        updated: fixed(updated),
-        authors: vec![Person {
-            name: "palabre".into(),
-            ..Default::default()
-        }],
-        links: vec![
-            link(self_url, "self", Some("application/atom+xml")),
-            link(
-                format!("{front}/challenges"),
-                "alternate",
-                Some("text/html"),
-            ),
-        ],
-        lang: Some("fr".into()),
+    Ok(feed(
+        "palabre — défis",
+        self_url,
+        format!("{front}/challenges"),
+        updated,
         entries,
-        ..Default::default()
-    };
-    Ok(feed.to_string())
+    ))
 }

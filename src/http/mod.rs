@@ -19,14 +19,12 @@ pub use tokens::{Bearer, Claims, JwtKeys, MaybeBearer};
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::feature::Feature;
-use crate::mail::Mailer;
 
 /// What every handler may need. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
     pub settings: Arc<Settings>,
-    pub mailer: Mailer,
     pub jwt: Arc<JwtKeys>,
     /// The features this application is composed of (their personal-data hooks, for instance).
     pub features: &'static [Feature],
@@ -37,7 +35,6 @@ impl AppState {
     pub fn new(
         pool: Pool,
         settings: Arc<Settings>,
-        mailer: Mailer,
         features: &'static [Feature],
     ) -> anyhow::Result<Self> {
         let secret = settings.resolve_jwt_secret()?;
@@ -45,7 +42,6 @@ impl AppState {
         Ok(Self {
             pool,
             settings,
-            mailer,
             jwt,
             features,
         })

@@ -23,7 +23,6 @@ use crate::jobs::{Job, NewJob, Periodic, Registry, enqueue};
 use crate::schema::outbox;
 
 pub const SEND_EMAIL_JOB: &str = SendEmail::KIND;
-pub const OUTBOX_CLEANUP_JOB: &str = OutboxCleanup::KIND;
 
 /// Delivers one outbox message.
 #[derive(Debug, Serialize, serde::Deserialize)]

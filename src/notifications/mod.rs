@@ -9,8 +9,8 @@ use utoipa::OpenApi;
 
 use crate::feature::Feature;
 pub use service::{
-    Event, LEVEL_ON_POSTING, NOTIFY_WATCHERS_JOB, NotifyWatchers, enqueue_watchers, notify,
-    notify_new_thread, notify_watchers, upsert_level, watch_thread_by_default,
+    Event, LEVEL_ON_POSTING, NotifyWatchers, enqueue_watchers, notify, notify_new_thread,
+    notify_watchers, upsert_level, watch_thread_by_default,
 };
 pub use types::{Subscription, WatchLevel};
 

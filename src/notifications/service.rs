@@ -113,9 +113,6 @@ impl Job for NotifyWatchers {
     const KIND: &'static str = "notify_watchers";
 }
 
-/// Job kind: the watchers' fan-out of a new post.
-pub const NOTIFY_WATCHERS_JOB: &str = NotifyWatchers::KIND;
-
 /// Enqueues the watchers' fan-out of a post, on the caller's connection (so with the post). Writing
 /// their notifications in the reply's transaction held the thread's row lock for the whole fan-out
 /// (replies at 0.07x TPC-B in bench/run).

@@ -81,13 +81,9 @@ fn parse_fields(
         .check_opt("name", name, OrganisationName::parse)
         .map(OrganisationName::into_inner);
     errors.check_opt("website", website, web_address);
-    if let Some(d) = description {
-        errors.ensure(
-            "description",
-            d.chars().count() <= 5000,
-            "At most 5000 characters.",
-        );
-    }
+    errors.check_opt("description", description, |d| {
+        crate::input::free_text(d, 5000)
+    });
     errors.finish()?;
     Ok(Fields { name })
 }
@@ -106,7 +102,7 @@ pub fn is_member(conn: &mut PgConnection, org: Uuid, user: Uuid) -> AppResult<bo
 }
 
 /// 404 unless the organisation exists.
-fn exists(conn: &mut PgConnection, id: Uuid) -> AppResult<()> {
+pub fn exists(conn: &mut PgConnection, id: Uuid) -> AppResult<()> {
     organisations::table
         .find(id)
         .select(organisations::id)

@@ -74,13 +74,9 @@ fn check_theme_text(
 ) -> (Option<String>, Option<String>) {
     let name = errors.check_opt("name", name, |n| one_line(n, 2, 60));
     let name_en = errors.check_opt("name_en", name_en, |n| one_line(n, 2, 60));
-    if let Some(d) = description {
-        errors.ensure(
-            "description",
-            d.chars().count() <= 500,
-            "At most 500 characters.",
-        );
-    }
+    errors.check_opt("description", description, |d| {
+        crate::input::free_text(d, 500)
+    });
     if let Some(p) = position {
         errors.ensure("position", (0..=10000).contains(&p), "0 to 10000.");
     }
@@ -318,19 +314,39 @@ pub fn resolve_territory(
     input: &str,
     field: &str,
 ) -> AppResult<TerritoryRow> {
-    let ids = candidates(input).map_err(|m| AppError::validation(field, m))?;
+    let mut rows = resolve_all(conn, std::slice::from_ref(&input), field)?;
+    Ok(rows.remove(0))
+}
+
+/// Resolves every reference of `inputs`, in order, with one query for all of them; 422 on `field`
+/// for the first that is malformed or unknown.
+fn resolve_all<S: AsRef<str>>(
+    conn: &mut PgConnection,
+    inputs: &[S],
+    field: &str,
+) -> AppResult<Vec<TerritoryRow>> {
+    let wanted: Vec<Vec<String>> = inputs
+        .iter()
+        .map(|i| candidates(i.as_ref()).map_err(|m| AppError::validation(field, m)))
+        .collect::<AppResult<_>>()?;
+    let all: Vec<&String> = wanted.iter().flatten().collect();
     let rows: Vec<TerritoryRow> = territories::table
-        .filter(territories::id.eq_any(&ids))
+        .filter(territories::id.eq_any(all))
         .select(TerritoryRow::as_select())
         .load(conn)?;
-    ids.iter()
-        .find_map(|id| rows.iter().find(|r| &r.id == id).cloned())
-        .ok_or_else(|| {
-            AppError::validation(
-                field,
-                "No territory of the official geography has this code.",
-            )
+    wanted
+        .iter()
+        .map(|ids| {
+            ids.iter()
+                .find_map(|id| rows.iter().find(|r| &r.id == id).cloned())
+                .ok_or_else(|| {
+                    AppError::validation(
+                        field,
+                        "No territory of the official geography has this code.",
+                    )
+                })
         })
+        .collect()
 }
 
 /// Several territory references (organisations' interests, subscriptions): at most `max`, each
@@ -348,8 +364,7 @@ pub fn resolve_territories(
         ));
     }
     let mut out: Vec<TerritoryRow> = Vec::new();
-    for i in inputs {
-        let row = resolve_territory(conn, i, field)?;
+    for row in resolve_all(conn, inputs, field)? {
         if !out.iter().any(|r| r.id == row.id) {
             out.push(row);
         }

@@ -1422,6 +1422,28 @@ async fn repeated_supports_are_not_activity_and_drafts_withdrawn_stay_private() 
     )
     .await;
     assert_eq!(h["items"][1]["to"], "closed");
+    // Nor through its history, subscription or pledges, to anyone but its author and staff (the
+    // rule of the read above, not `status != draft`).
+    for (method, path) in [
+        (Method::GET, format!("/api/v1/challenges/{other}/history")),
+        (Method::GET, format!("/api/v1/challenges/{other}/pledges")),
+        (
+            Method::PUT,
+            format!("/api/v1/challenges/{other}/subscription"),
+        ),
+    ] {
+        let mut req = app.authed(method.clone(), &path, &w.other);
+        if method == Method::PUT {
+            req = req.json(&json!({"level": "watching"}));
+        }
+        problem(req.send().await.unwrap(), 404).await;
+    }
+    problem(
+        app.get(&format!("/api/v1/challenges/{draft}/history"))
+            .await,
+        404,
+    )
+    .await;
 }
 
 #[tokio::test]

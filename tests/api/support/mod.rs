@@ -242,7 +242,7 @@ impl TestApp {
         )
         .unwrap();
         let mailer = Mailer::memory();
-        let state = palabre::app::state(pool.clone(), settings.clone(), mailer.clone()).unwrap();
+        let state = palabre::app::state(pool.clone(), settings.clone()).unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
