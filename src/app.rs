@@ -32,6 +32,7 @@ pub const FEATURES: &[Feature] = &[
     crate::organisations::FEATURE,
     crate::discussions::FEATURE,
     crate::challenges::FEATURE,
+    crate::moderation::FEATURE,
     crate::search::FEATURE,
     crate::feeds::FEATURE,
 ];
@@ -142,6 +143,7 @@ fn configure(
     move |cfg: &mut web::ServiceConfig| {
         let limit = state.settings.json_body_limit;
         cfg.app_data(web::Data::new(state.clone()))
+            .app_data(gate(&state))
             .app_data(web::Data::new(metrics.clone()))
             .app_data(routes.clone())
             .app_data(
@@ -169,6 +171,15 @@ fn configure(
                     .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
             );
     }
+}
+
+/// The publishing hook of discussions, provided by moderation.
+fn gate(state: &AppState) -> web::Data<dyn crate::discussions::gate::Gate> {
+    let gate: Arc<dyn crate::discussions::gate::Gate> =
+        Arc::new(crate::moderation::held::ModerationGate {
+            settings: state.settings.clone(),
+        });
+    web::Data::from(gate)
 }
 
 fn cors(settings: &Settings) -> Cors {

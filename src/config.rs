@@ -72,6 +72,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub rate_limits: bool,
     pub approve_first_posts: u32,
+    /// Moderation limits (`PALABRE_FLAG_HIDE_THRESHOLD`, `PALABRE_FLAGS_PER_DAY`,
+    /// `PALABRE_POSTS_PER_MINUTE`, `PALABRE_THREADS_PER_DAY`, and the tighter ones of new members).
+    pub moderation: ModerationLimits,
     pub db_pool_size: u32,
     pub db_connect_timeout: Duration,
     pub http_workers: usize,
@@ -89,6 +92,20 @@ fn cores() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
+}
+
+/// Moderation's thresholds and per-member write limits (fixed windows, counted in PostgreSQL).
+#[derive(Debug, Clone)]
+pub struct ModerationLimits {
+    /// Flags from distinct members that hide a target pending review.
+    pub flag_hide_threshold: u32,
+    pub flags_per_day: u32,
+    pub posts_per_minute: u32,
+    pub threads_per_day: u32,
+    pub new_member_posts_per_minute: u32,
+    pub new_member_threads_per_day: u32,
+    /// A member is new for this many days after registering, or until their third published post.
+    pub new_member_days: u32,
 }
 
 impl Settings {
@@ -202,6 +219,60 @@ impl Settings {
             get("PALABRE_APPROVE_FIRST_POSTS"),
             1u32,
         )?;
+        let moderation = ModerationLimits {
+            flag_hide_threshold: parse(
+                "PALABRE_FLAG_HIDE_THRESHOLD",
+                get("PALABRE_FLAG_HIDE_THRESHOLD"),
+                3u32,
+            )?,
+            flags_per_day: parse("PALABRE_FLAGS_PER_DAY", get("PALABRE_FLAGS_PER_DAY"), 20u32)?,
+            posts_per_minute: parse(
+                "PALABRE_POSTS_PER_MINUTE",
+                get("PALABRE_POSTS_PER_MINUTE"),
+                6u32,
+            )?,
+            threads_per_day: parse(
+                "PALABRE_THREADS_PER_DAY",
+                get("PALABRE_THREADS_PER_DAY"),
+                20u32,
+            )?,
+            new_member_posts_per_minute: parse(
+                "PALABRE_NEW_MEMBER_POSTS_PER_MINUTE",
+                get("PALABRE_NEW_MEMBER_POSTS_PER_MINUTE"),
+                2u32,
+            )?,
+            new_member_threads_per_day: parse(
+                "PALABRE_NEW_MEMBER_THREADS_PER_DAY",
+                get("PALABRE_NEW_MEMBER_THREADS_PER_DAY"),
+                3u32,
+            )?,
+            new_member_days: parse(
+                "PALABRE_NEW_MEMBER_DAYS",
+                get("PALABRE_NEW_MEMBER_DAYS"),
+                7u32,
+            )?,
+        };
+        for (name, value) in [
+            (
+                "PALABRE_FLAG_HIDE_THRESHOLD",
+                moderation.flag_hide_threshold,
+            ),
+            ("PALABRE_FLAGS_PER_DAY", moderation.flags_per_day),
+            ("PALABRE_POSTS_PER_MINUTE", moderation.posts_per_minute),
+            ("PALABRE_THREADS_PER_DAY", moderation.threads_per_day),
+            (
+                "PALABRE_NEW_MEMBER_POSTS_PER_MINUTE",
+                moderation.new_member_posts_per_minute,
+            ),
+            (
+                "PALABRE_NEW_MEMBER_THREADS_PER_DAY",
+                moderation.new_member_threads_per_day,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(name, "must be at least 1"));
+            }
+        }
         let db_pool_size: u32 = parse(
             "PALABRE_DB_POOL_SIZE",
             get("PALABRE_DB_POOL_SIZE"),
@@ -276,6 +347,7 @@ impl Settings {
             log_format,
             rate_limits,
             approve_first_posts,
+            moderation,
             db_pool_size,
             db_connect_timeout,
             http_workers,

@@ -19,6 +19,7 @@ pub mod input;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;
+pub mod moderation;
 pub mod notifications;
 pub mod openapi;
 pub mod ops;

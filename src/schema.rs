@@ -140,6 +140,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         details -> Jsonb,
         created_at -> Timestamptz,
+        decision_id -> Nullable<Uuid>,
     }
 }
 
@@ -188,6 +189,9 @@ diesel::table! {
         updated_at -> Timestamptz,
         subject_type -> Nullable<Text>,
         subject_id -> Nullable<Uuid>,
+        hidden_at -> Nullable<Timestamptz>,
+        archived_at -> Nullable<Timestamptz>,
+        slow_mode_seconds -> Int4,
     }
 }
 
@@ -211,6 +215,7 @@ diesel::table! {
         edited_at -> Nullable<Timestamptz>,
         deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        hidden_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -338,6 +343,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         organisation_ids -> Array<Uuid>,
+        hidden_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -397,6 +403,116 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    decisions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Uuid,
+        target_title -> Text,
+        decision_visibility -> Array<Text>,
+        decision_provision -> Nullable<Text>,
+        decision_account -> Nullable<Text>,
+        decision_ground -> Text,
+        decision_ground_reference_url -> Nullable<Text>,
+        illegal_content_legal_ground -> Nullable<Text>,
+        illegal_content_explanation -> Nullable<Text>,
+        incompatible_content_ground -> Nullable<Text>,
+        incompatible_content_explanation -> Nullable<Text>,
+        category -> Text,
+        content_type -> Array<Text>,
+        content_date -> Nullable<Timestamptz>,
+        decision_facts -> Text,
+        source_type -> Text,
+        automated_detection -> Bool,
+        automated_decision -> Text,
+        application_date -> Timestamptz,
+        end_date -> Nullable<Timestamptz>,
+        reversed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    moderation_items (id) {
+        id -> Uuid,
+        kind -> Text,
+        target_type -> Text,
+        target_id -> Uuid,
+        status -> Text,
+        flag_count -> Int4,
+        auto_hidden -> Bool,
+        claimed_by -> Nullable<Uuid>,
+        claimed_at -> Nullable<Timestamptz>,
+        resolution -> Nullable<Text>,
+        resolution_reason -> Nullable<Text>,
+        resolved_by -> Nullable<Uuid>,
+        resolved_at -> Nullable<Timestamptz>,
+        decision_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    flags (id) {
+        id -> Uuid,
+        item_id -> Uuid,
+        flagger_id -> Uuid,
+        target_type -> Text,
+        target_id -> Uuid,
+        reason -> Text,
+        message -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    held_drafts (id) {
+        id -> Uuid,
+        author_id -> Uuid,
+        kind -> Text,
+        thread_id -> Nullable<Uuid>,
+        title -> Text,
+        body -> Text,
+        draft -> Jsonb,
+        held_for -> Text,
+        status -> Text,
+        published_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    appeals (id) {
+        id -> Uuid,
+        decision_id -> Uuid,
+        user_id -> Uuid,
+        message -> Text,
+        status -> Text,
+        resolved_by -> Nullable<Uuid>,
+        reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        resolved_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    watched_words (id) {
+        id -> Uuid,
+        pattern -> Text,
+        is_regex -> Bool,
+        action -> Text,
+        replacement -> Nullable<Text>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(threads -> categories (category_id));
 diesel::joinable!(thread_tags -> threads (thread_id));
 diesel::joinable!(thread_tags -> tags (tag_id));
@@ -423,6 +539,12 @@ diesel::joinable!(pledges -> users (author_id));
 diesel::joinable!(pledge_events -> pledges (pledge_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    decisions,
+    moderation_items,
+    flags,
+    held_drafts,
+    appeals,
+    watched_words,
     retired_usernames,
     challenges,
     challenge_subscriptions,

@@ -94,6 +94,42 @@ impl Actor {
         })
     }
 
+    /// A member acting without a request of theirs (a held draft published on approval): their
+    /// account as it is now, with no session.
+    pub fn member(conn: &mut PgConnection, id: Uuid) -> AppResult<Actor> {
+        type Row = (
+            String,
+            String,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            String,
+            DateTime<Utc>,
+        );
+        let (username, role, verified_at, silenced_until, display_name, created_at): Row =
+            users::table
+                .find(id)
+                .filter(users::erased_at.is_null())
+                .select((
+                    users::username,
+                    users::role,
+                    users::email_verified_at,
+                    users::silenced_until,
+                    users::display_name,
+                    users::created_at,
+                ))
+                .first(conn)?;
+        Ok(Actor {
+            id,
+            username,
+            role: Role::parse(&role).unwrap_or(Role::Member),
+            session_id: Uuid::nil(),
+            verified: verified_at.is_some(),
+            silenced: silenced_until.is_some_and(|u| u > Utc::now()),
+            display_name,
+            created_at,
+        })
+    }
+
     /// The reader of an endpoint open to anyone: `None` when no token was sent; a sent token must
     /// be valid and its session open.
     pub fn viewer(conn: &mut PgConnection, bearer: &MaybeBearer) -> AppResult<Option<Actor>> {
@@ -143,6 +179,19 @@ impl Actor {
             ))
         }
     }
+}
+
+/// Runs `f` as the authenticated caller, in one database hop.
+pub async fn as_member<T, F>(state: &AppState, bearer: Bearer, f: F) -> AppResult<T>
+where
+    F: FnOnce(&mut PgConnection, &Actor) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    crate::db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        f(conn, &actor)
+    })
+    .await
 }
 
 /// A create by an authenticated member, the way every feature's `POST` runs one: in one database

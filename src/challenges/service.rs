@@ -182,11 +182,16 @@ fn load(
             ids = ids.filter(
                 challenges::thread_id
                     .is_not_null()
+                    .and(challenges::hidden_at.is_null())
                     .or(challenges::proposer_id.eq(me)),
             );
         }
     } else {
         ids = ids.filter(challenges::thread_id.is_not_null());
+        // Hidden by moderation: out of lists but for staff.
+        if !staff {
+            ids = ids.filter(challenges::hidden_at.is_null());
+        }
     }
     if let Some(id) = s.id {
         ids = ids.filter(challenges::id.eq(id));
@@ -530,6 +535,8 @@ pub struct ChallengeRow {
     pub proposer_id: Uuid,
     pub organisation_id: Option<Uuid>,
     pub thread_id: Option<Uuid>,
+    /// Hidden by moderation: its proposer's and staff's only.
+    pub hidden_at: Option<DateTime<Utc>>,
 }
 
 impl ChallengeRow {
@@ -554,8 +561,8 @@ pub fn row(
     };
     // The rule of `load`: public once submitted (it then has its thread), else its author's and
     // staff's only — a draft withdrawn or closed stays private.
-    let may_see =
-        r.thread_id.is_some() || viewer.is_some_and(|v| v.id == r.proposer_id || v.is_staff());
+    let may_see = (r.thread_id.is_some() && r.hidden_at.is_none())
+        || viewer.is_some_and(|v| v.id == r.proposer_id || v.is_staff());
     if may_see {
         Ok(r)
     } else {

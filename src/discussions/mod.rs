@@ -2,6 +2,7 @@
 
 pub mod categories;
 pub mod export;
+pub mod gate;
 pub mod handlers;
 pub mod posts;
 pub mod reactions;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
+use super::gate::{Draft, DraftKind, Gate, Published};
 use super::threads::{MAX_MENTIONS, check_body, existing_users};
 use super::types::*;
 use super::view::{self, PostRow};
@@ -34,28 +35,46 @@ pub fn view(conn: &mut PgConnection, id: Uuid, viewer: Option<&Actor>) -> AppRes
 }
 
 /// Replies to a thread: the post, the thread's counters, the author's watch level and the
-/// notifications (the watchers' fan-out is a job), in the caller's transaction.
+/// notifications (the watchers' fan-out is a job), in the caller's transaction; or, when `gate`
+/// holds it, a held draft (numbered, counted and notified when approved).
 pub fn create_reply(
     conn: &mut PgConnection,
     actor: &Actor,
     thread: Uuid,
     input: &CreatePost,
-) -> AppResult<Post> {
+    gate: &dyn Gate,
+) -> AppResult<Published<Post>> {
     actor.require_writer()?;
     check_body(&input.body).map_err(|m| AppError::validation("body", m))?;
     // Work that needs no lock happens before the thread's row is locked: concurrent replies to a
     // hot thread wait on that lock, so it is held for as few round trips as possible.
-    let body_html = crate::markdown::render(&input.body);
-    let mentioned = existing_users(conn, &crate::markdown::mentions(&body_html, MAX_MENTIONS))?;
+    let draft = Draft {
+        kind: DraftKind::Post,
+        thread_id: Some(thread),
+        title: String::new(),
+        body: input.body.clone(),
+        input: serde_json::to_value(input).unwrap_or_default(),
+    };
+    let verdict = gate.screen(conn, actor, &draft)?;
+    let body = verdict.body.unwrap_or(draft.body.clone());
+    let body_html = crate::markdown::render(&body);
+    let mentioned = match verdict.hold {
+        None => existing_users(conn, &crate::markdown::mentions(&body_html, MAX_MENTIONS))?,
+        Some(_) => Vec::new(),
+    };
     db::atomic(conn, |conn| {
         // Lock the thread first: the statement below then runs with a snapshot taken after the
         // lock, so it sees the posts of replies that committed while this one waited.
-        let (locked,): (bool,) = threads::table
+        let (read_only, slow_mode, title): (bool, i32, String) = threads::table
             .find(thread)
-            .select((threads::locked,))
+            .select((
+                super::threads::read_only(),
+                threads::slow_mode_seconds,
+                threads::title,
+            ))
             .for_update()
             .first(conn)?;
-        super::threads::refuse_if_locked(locked, actor)?;
+        super::threads::refuse_if_locked(read_only, actor)?;
         let reply_to_author = match input.reply_to {
             None => None,
             Some(p) => {
@@ -75,6 +94,17 @@ pub fn create_reply(
                 }
             }
         };
+        if slow_mode > 0 && !actor.is_staff() {
+            refuse_if_too_soon(conn, actor, thread, slow_mode)?;
+        }
+        if let Some(reason) = &verdict.hold {
+            let draft = Draft {
+                title,
+                body: body.clone(),
+                ..draft.clone()
+            };
+            return Ok(Published::Held(gate.hold(conn, actor, &draft, reason)?));
+        }
         let now = Utc::now();
         let id = Uuid::now_v7();
         // One statement writes the reply and everything it counts: the thread's counters (a
@@ -105,7 +135,7 @@ pub fn create_reply(
         .sql(", ")
         .bind::<Nullable<SqlUuid>, _>(input.reply_to)
         .sql(", ")
-        .bind::<Text, _>(&input.body)
+        .bind::<Text, _>(&body)
         .sql(", ")
         .bind::<Text, _>(&body_html)
         .sql(", ")
@@ -134,12 +164,13 @@ pub fn create_reply(
             number,
             author_id: actor.id,
             reply_to_id: input.reply_to,
-            body: input.body.clone(),
+            body,
             body_html,
             reaction_counts: serde_json::json!({}),
             edited_at: None,
             deleted_at: None,
             created_at: now,
+            hidden_at: None,
         };
         let event = |kind: &str| Event {
             kind: kind.into(),
@@ -155,8 +186,33 @@ pub fn create_reply(
         }
         notifications::notify(conn, &event("mention"), &mentioned)?;
         notifications::enqueue_watchers(conn, &event("watched_reply"), category)?;
-        Ok(view::own_post(row, actor.public()))
+        Ok(Published::Now(view::own_post(row, actor.public())))
     })
+}
+
+/// Slow mode: a member's previous post in the thread must be `seconds` old (429 otherwise, with
+/// the seconds left).
+fn refuse_if_too_soon(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    thread: Uuid,
+    seconds: i32,
+) -> AppResult<()> {
+    let last: Option<DateTime<Utc>> = posts::table
+        .filter(posts::thread_id.eq(thread))
+        .filter(posts::author_id.eq(actor.id))
+        .select(diesel::dsl::max(posts::created_at))
+        .first(conn)?;
+    if let Some(last) = last {
+        let next = last + chrono::Duration::seconds(seconds.into());
+        let now = Utc::now();
+        if next > now {
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: (next - now).num_seconds().max(1) as u64,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A page of a thread's replies, in order (404 for an unknown thread).
@@ -225,9 +281,17 @@ pub fn edit(conn: &mut PgConnection, actor: &Actor, id: Uuid, new_body: &str) ->
     })
 }
 
-/// Deletes a post, softly (its author or a moderator).
+/// Deletes a post, softly (its author). Moderators remove other members' posts through
+/// `POST /posts/{id}/moderation`, with a reason and a statement of reasons.
 pub fn delete(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult<()> {
-    require_editor(conn, actor, id)?;
+    let row = require_editor(conn, actor, id)?;
+    if row.author_id != actor.id {
+        return Err(AppError::conflict(
+            None,
+            "Moderators remove another member's post with POST /posts/{id}/moderation \
+             {\"action\": \"delete\", \"reason\": …}: the author is told why.",
+        ));
+    }
     diesel::update(posts::table.find(id).filter(posts::deleted_at.is_null()))
         .set(posts::deleted_at.eq(Utc::now()))
         .execute(conn)?;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::gate::{Draft, DraftKind, Gate, Published};
 use super::types::*;
 use super::view::{self, ThreadCursor, ThreadRow};
 use crate::accounts::auth::Actor;
@@ -14,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::input::{Errors, Title};
 use crate::notifications::{self, Event};
 use crate::pagination::{At, Page, PageQuery};
-use crate::schema::{categories, posts, thread_tags, threads, users};
+use crate::schema::{categories, moderation_log, posts, thread_tags, threads, users};
 
 /// Post bodies: at most 64 KiB of Markdown.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -58,8 +59,8 @@ fn thread_row(conn: &mut PgConnection, id: Uuid) -> AppResult<ThreadRow> {
         .first(conn)?)
 }
 
-/// A locked thread takes no change by members: no reply, edit, deletion, reaction, accepted answer
-/// or retitling; moderators and administrators still act on it.
+/// A locked (or archived) thread takes no change by members: no reply, edit, deletion, reaction,
+/// accepted answer or retitling; moderators and administrators still act on it.
 pub fn refuse_if_locked(locked: bool, actor: &Actor) -> AppResult<()> {
     if locked && !actor.is_staff() {
         return Err(AppError::Forbidden("This thread is locked.".into()));
@@ -72,11 +73,14 @@ pub fn refuse_if_thread_locked(conn: &mut PgConnection, id: Uuid, actor: &Actor)
     if actor.is_staff() {
         return Ok(());
     }
-    let locked: bool = threads::table
-        .find(id)
-        .select(threads::locked)
-        .first(conn)?;
+    let locked: bool = threads::table.find(id).select(read_only()).first(conn)?;
     refuse_if_locked(locked, actor)
+}
+
+/// Whether members may change a thread no more: locked, or archived (read-only).
+pub fn read_only() -> diesel::dsl::Or<threads::locked, diesel::dsl::IsNotNull<threads::archived_at>>
+{
+    threads::locked.or(threads::archived_at.is_not_null())
 }
 
 /// A thread with its opening post, as `viewer` sees it.
@@ -106,8 +110,13 @@ pub fn existing_users(conn: &mut PgConnection, names: &[String]) -> QueryResult<
 }
 
 /// Starts a thread: the thread, its opening post, tags, counters, the author's watch level and the
-/// notifications, in one transaction.
-pub fn create(conn: &mut PgConnection, actor: &Actor, input: &CreateThread) -> AppResult<Thread> {
+/// notifications, in one transaction; or, when `gate` holds it, a held draft.
+pub fn create(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    input: &CreateThread,
+    gate: &dyn Gate,
+) -> AppResult<Published<Thread>> {
     actor.require_writer()?;
     let (category, who) = super::categories::by_slug(conn, &input.category, "category")?;
     if who == WhoCanStart::Staff && !actor.is_staff() {
@@ -122,18 +131,37 @@ pub fn create(conn: &mut PgConnection, actor: &Actor, input: &CreateThread) -> A
     let title = title.map(Title::into_inner).unwrap_or_default();
     let tag_ids = super::categories::tag_ids(conn, &input.tags)?;
     let kind = input.kind.unwrap_or(ThreadKind::Discussion);
+    let draft = Draft {
+        kind: DraftKind::Thread,
+        thread_id: None,
+        title,
+        body: input.body.clone(),
+        input: serde_json::to_value(input).unwrap_or_default(),
+    };
+    let verdict = gate.screen(conn, actor, &draft)?;
+    let title = verdict.title.unwrap_or(draft.title.clone());
+    let body = verdict.body.unwrap_or(draft.body.clone());
+    if let Some(reason) = verdict.hold {
+        let draft = Draft {
+            title,
+            body,
+            ..draft
+        };
+        return Ok(Published::Held(gate.hold(conn, actor, &draft, &reason)?));
+    }
     insert(
         conn,
         actor,
         NewThread {
             category,
             title: &title,
-            body: &input.body,
+            body: &body,
             tag_ids: &tag_ids,
             kind,
             subject: None,
         },
     )
+    .map(Published::Now)
 }
 
 /// What a thread is about, when another feature owns it (a challenge, a commun's news).
@@ -334,7 +362,7 @@ pub fn update(
 ) -> AppResult<Thread> {
     actor.require_writer()?;
     let row = thread_row(conn, id)?;
-    refuse_if_locked(row.locked, actor)?;
+    refuse_if_locked(row.locked || row.archived_at.is_some(), actor)?;
     let in_window = row.author_id == actor.id
         && row.created_at + chrono::Duration::hours(EDIT_WINDOW_HOURS) > Utc::now();
     if !(in_window || actor.is_staff()) {
@@ -342,6 +370,25 @@ pub fn update(
             "Only the author (within 24 hours) or a moderator may change this thread.".into(),
         ));
     }
+    // A moderator changing another member's thread says why; the change is logged.
+    let staff_reason = if actor.is_staff() && row.author_id != actor.id {
+        match input
+            .reason
+            .as_deref()
+            .map(|r| crate::input::free_text(r, 2000))
+        {
+            Some(Ok(r)) if !r.trim().is_empty() => Some(r),
+            Some(Err(m)) => return Err(AppError::validation("reason", m)),
+            _ => {
+                return Err(AppError::validation(
+                    "reason",
+                    "Say why you change another member's thread (it is logged).",
+                ));
+            }
+        }
+    } else {
+        None
+    };
     let title = match input.title.as_deref().map(Title::parse) {
         Some(Ok(t)) => Some(t.into_inner()),
         Some(Err(m)) => return Err(AppError::validation("title", m)),
@@ -396,6 +443,29 @@ pub fn update(
         if let Some(t) = &tag_ids {
             set_tags(conn, id, t)?;
         }
+        if let Some(reason) = &staff_reason {
+            let moved = category.filter(|c| *c != row.category_id);
+            diesel::insert_into(moderation_log::table)
+                .values((
+                    moderation_log::id.eq(Uuid::now_v7()),
+                    moderation_log::actor_id.eq(actor.id),
+                    moderation_log::action.eq(if moved.is_some() {
+                        "move_thread"
+                    } else {
+                        "edit_thread"
+                    }),
+                    moderation_log::target_type.eq("thread"),
+                    moderation_log::target_id.eq(id),
+                    moderation_log::reason.eq(reason),
+                    moderation_log::details.eq(serde_json::json!({
+                        "from_category": row.category_id,
+                        "to_category": moved,
+                        "title": title,
+                        "tags": input.tags,
+                    })),
+                ))
+                .execute(conn)?;
+        }
         view(conn, id, Some(actor))
     })
 }
@@ -409,7 +479,7 @@ pub fn accept_answer(
 ) -> AppResult<Thread> {
     actor.require_writer()?;
     let row = thread_row(conn, id)?;
-    refuse_if_locked(row.locked, actor)?;
+    refuse_if_locked(row.locked || row.archived_at.is_some(), actor)?;
     if row.author_id != actor.id && !actor.is_staff() {
         return Err(AppError::Forbidden(
             "Only the question's author or a moderator accepts an answer.".into(),

@@ -166,7 +166,8 @@ pub struct Post {
     /// 1 for the opening post, then 2, 3, … in order.
     pub number: i32,
     pub author: UserPublic,
-    /// The Markdown source; empty when deleted (except for moderators).
+    /// The Markdown source; empty when deleted or hidden (except for moderators, and the author of a
+    /// hidden post).
     pub body: String,
     /// Sanitised HTML rendered at write time; empty when deleted (except for moderators).
     pub body_html: String,
@@ -177,6 +178,8 @@ pub struct Post {
     pub my_reactions: Vec<String>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted: bool,
+    /// Hidden by moderation: its text is shown to its author and moderators only.
+    pub hidden: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -203,6 +206,12 @@ pub struct Thread {
     pub last_poster: Option<UserPublic>,
     pub pinned: bool,
     pub locked: bool,
+    /// Read-only, and out of the site-wide lists (its category's list keeps it).
+    pub archived: bool,
+    /// Hidden by moderation: seen by moderators and its author only.
+    pub hidden: bool,
+    /// Slow mode: the minimum seconds between two posts of one member here (0: off).
+    pub slow_mode_seconds: i32,
     /// The accepted answer of a question.
     pub accepted_answer: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -255,6 +264,9 @@ pub struct UpdateThread {
     pub category: Option<String>,
     #[schema(max_items = 5)]
     pub tags: Option<Vec<String>>,
+    /// Why (required when a moderator changes another member's thread: the change is logged).
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema, Default)]

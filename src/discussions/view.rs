@@ -37,6 +37,7 @@ pub struct PostRow {
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub hidden_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -59,6 +60,9 @@ pub struct ThreadRow {
     pub created_at: DateTime<Utc>,
     pub subject_type: Option<String>,
     pub subject_id: Option<Uuid>,
+    pub hidden_at: Option<DateTime<Utc>>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub slow_mode_seconds: i32,
 }
 
 diesel::alias!(users as last_posters: LastPosters);
@@ -78,10 +82,12 @@ macro_rules! my_reactions {
     };
 }
 
-/// Builds a post as `viewer` sees it: a deleted post's text is hidden but for staff.
-fn post(r: PostRow, author: UserPublic, my_reactions: Vec<String>, staff: bool) -> Post {
+/// Builds a post as `viewer` sees it: a deleted post's text is hidden but for staff; a post hidden
+/// by moderation is shown to staff and its author only.
+fn post(r: PostRow, author: UserPublic, my_reactions: Vec<String>, viewer: Viewer) -> Post {
     let deleted = r.deleted_at.is_some();
-    let show = !deleted || staff;
+    let hidden = r.hidden_at.is_some();
+    let show = viewer.staff || (!deleted && (!hidden || viewer.id == Some(r.author_id)));
     let reactions: BTreeMap<String, i64> = r
         .reaction_counts
         .as_object()
@@ -103,13 +109,31 @@ fn post(r: PostRow, author: UserPublic, my_reactions: Vec<String>, staff: bool) 
         my_reactions,
         edited_at: r.edited_at,
         deleted,
+        hidden,
         created_at: r.created_at,
+    }
+}
+
+/// Who reads: their id, and whether they are staff.
+#[derive(Debug, Clone, Copy)]
+struct Viewer {
+    id: Option<Uuid>,
+    staff: bool,
+}
+
+impl Viewer {
+    fn of(viewer: Option<&Actor>) -> Self {
+        Self {
+            id: viewer.map(|v| v.id),
+            staff: viewer.is_some_and(Actor::is_staff),
+        }
     }
 }
 
 /// A just-written post as its author sees it, built without reading it back.
 pub fn own_post(r: PostRow, author: UserPublic) -> Post {
-    post(r, author, Vec::new(), false)
+    let id = Some(r.author_id);
+    post(r, author, Vec::new(), Viewer { id, staff: false })
 }
 
 /// Which posts to load.
@@ -147,10 +171,10 @@ pub fn load_posts(
             .limit(limit),
     };
     let rows: Vec<(PostRow, UserCols, Vec<String>)> = q.load(conn)?;
-    let staff = viewer.is_some_and(Actor::is_staff);
+    let v = Viewer::of(viewer);
     Ok(rows
         .into_iter()
-        .map(|(r, author, mine)| post(r, user(author), mine, staff))
+        .map(|(r, author, mine)| post(r, user(author), mine, v))
         .collect())
 }
 
@@ -232,6 +256,21 @@ pub fn load_threads(
     if let Some(author) = s.author {
         q = q.filter(threads::author_id.eq(author));
     }
+    // Hidden threads are out of lists but for staff; read by id, their author sees them too. One
+    // shape for every reader, so that each list is one prepared statement.
+    let staff = viewer.is_some_and(Actor::is_staff);
+    let author = if s.id.is_some() { viewer_id } else { None };
+    q = q.filter(
+        fixed::<Bool>("(threads.hidden_at IS NULL OR ")
+            .bind::<Bool, _>(staff)
+            .sql(" OR threads.author_id = ")
+            .bind::<Nullable<SqlUuid>, _>(author)
+            .sql(")"),
+    );
+    // Archived threads leave the site-wide lists; their category's list keeps them.
+    if s.id.is_none() && s.category.is_none() {
+        q = q.filter(fixed::<Bool>("threads.archived_at IS NULL"));
+    }
     if let (Some(v), None) = (viewer, s.id) {
         // Muted threads and categories are left out of the member's lists.
         // 'muted' is a literal, not a parameter, so that the generic plan can use the partial
@@ -302,12 +341,12 @@ type ThreadRowJoined = (
 );
 
 fn thread_items(rows: Vec<ThreadRowJoined>, viewer: Option<&Actor>) -> Vec<ThreadItem> {
-    let staff = viewer.is_some_and(Actor::is_staff);
+    let v = Viewer::of(viewer);
     rows.into_iter()
         .map(|(r, (slug, name), author, last, opening, tags, mine)| {
             let author = user(author);
             // The opening post is written by the thread's author, in the same transaction.
-            let opening_post = post(opening, author.clone(), mine, staff);
+            let opening_post = post(opening, author.clone(), mine, v);
             ThreadItem {
                 score: r.score,
                 thread: Thread {
@@ -332,6 +371,9 @@ fn thread_items(rows: Vec<ThreadRowJoined>, viewer: Option<&Actor>) -> Vec<Threa
                     last_poster: last.map(user),
                     pinned: r.pinned,
                     locked: r.locked,
+                    archived: r.archived_at.is_some(),
+                    hidden: r.hidden_at.is_some(),
+                    slow_mode_seconds: r.slow_mode_seconds,
                     accepted_answer: r.accepted_post_id,
                     created_at: r.created_at,
                     subject: r

@@ -81,9 +81,14 @@ pub fn thread_feed(
     category: Option<(Uuid, String)>,
     self_path: &str,
 ) -> AppResult<String> {
-    let mut q = threads::table.select(ThreadRow::as_select()).into_boxed();
-    if let Some((id, _)) = &category {
-        q = q.filter(threads::category_id.eq(*id));
+    let mut q = threads::table
+        .select(ThreadRow::as_select())
+        .filter(threads::hidden_at.is_null())
+        .into_boxed();
+    match &category {
+        Some((id, _)) => q = q.filter(threads::category_id.eq(*id)),
+        // Archived threads leave the site-wide feed, as they leave the site-wide lists.
+        None => q = q.filter(threads::archived_at.is_null()),
     }
     let rows: Vec<ThreadRow> = q
         .order((threads::created_at.desc(), threads::id.desc()))
@@ -93,6 +98,7 @@ pub fn thread_feed(
     let bodies: Vec<(Uuid, String, Option<DateTime<Utc>>)> = posts::table
         .filter(posts::thread_id.eq_any(&ids))
         .filter(posts::number.eq(1))
+        .filter(posts::hidden_at.is_null())
         .select((posts::thread_id, posts::body_html, posts::deleted_at))
         .load(conn)?;
     let authors = users_by_id(conn, rows.iter().map(|r| r.author_id))?;
@@ -187,6 +193,7 @@ pub fn challenges_feed(conn: &mut PgConnection, settings: &Settings) -> AppResul
     );
     let rows: Vec<Row> = challenges::table
         .filter(challenges::thread_id.is_not_null())
+        .filter(challenges::hidden_at.is_null())
         .order((challenges::updated_at.desc(), challenges::id.desc()))
         .limit(ENTRIES)
         .select((

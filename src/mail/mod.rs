@@ -99,6 +99,18 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "register_attempt.en.subject",
     "register_attempt.en.html",
     "register_attempt.en.txt",
+    "moderation_decision.fr.subject",
+    "moderation_decision.fr.html",
+    "moderation_decision.fr.txt",
+    "moderation_decision.en.subject",
+    "moderation_decision.en.html",
+    "moderation_decision.en.txt",
+    "moderation_notice.fr.subject",
+    "moderation_notice.fr.html",
+    "moderation_notice.fr.txt",
+    "moderation_notice.en.subject",
+    "moderation_notice.en.html",
+    "moderation_notice.en.txt",
 ];
 
 fn environment() -> &'static Environment<'static> {

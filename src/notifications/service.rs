@@ -414,3 +414,31 @@ pub fn erase(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
     diesel::delete(notifications::table.filter(notifications::user_id.eq(user))).execute(conn)?;
     Ok(())
 }
+
+/// A notification that concerns the member personally (a moderation decision about them, its
+/// outcome, their notice's outcome): never muted, and it names the decision when there is one.
+#[allow(clippy::too_many_arguments)]
+pub fn notify_personal(
+    conn: &mut PgConnection,
+    user: Uuid,
+    kind: &str,
+    actor: Option<Uuid>,
+    target_type: &str,
+    target_id: Uuid,
+    title: &str,
+    decision: Option<Uuid>,
+) -> QueryResult<()> {
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::id.eq(Uuid::now_v7()),
+            notifications::user_id.eq(user),
+            notifications::kind.eq(kind),
+            notifications::actor_id.eq(actor),
+            notifications::target_type.eq(target_type),
+            notifications::target_id.eq(target_id),
+            notifications::target_title.eq(title),
+            notifications::decision_id.eq(decision),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -164,7 +164,7 @@ fn threads_sql(q: &str, loose: &str, category: Option<Uuid>) -> String {
                 (ts_rank(c.search, {q}) * {boost})::float8 AS score \
          FROM (SELECT t.id, t.title, t.author_id, t.created_at, t.last_activity_at, t.search \
                FROM threads t \
-               WHERE t.search @@ {loose}{filter} \
+               WHERE t.search @@ {loose} AND t.hidden_at IS NULL{filter} \
                ORDER BY t.last_activity_at DESC, t.id DESC LIMIT {THREAD_CANDIDATES}) c \
          WHERE c.search @@ {q}",
         boost = BOOST.replace("%s", "c.last_activity_at"),
@@ -179,10 +179,10 @@ fn posts_sql(q: &str, loose: &str, category: Option<Uuid>) -> String {
                 (ts_rank(c.search, {q}) * {boost})::float8 AS score \
          FROM (SELECT p.id, p.thread_id, p.body, p.author_id, p.created_at, p.search \
                FROM posts p \
-               WHERE p.search @@ {loose} AND p.deleted_at IS NULL{filter} \
+               WHERE p.search @@ {loose} AND p.deleted_at IS NULL AND p.hidden_at IS NULL{filter} \
                ORDER BY p.id DESC LIMIT {POST_CANDIDATES}) c \
          JOIN threads t ON t.id = c.thread_id \
-         WHERE c.search @@ {q}",
+         WHERE c.search @@ {q} AND t.hidden_at IS NULL",
         boost = BOOST.replace("%s", "c.created_at"),
         filter = match category {
             // The category's threads as an array: PostgreSQL then reads their posts through the
@@ -204,7 +204,7 @@ fn challenges_sql(q: &str, loose: &str) -> String {
          FROM (SELECT ch.id, ch.thread_id, ch.title, ch.summary || ' ' || ch.problem AS text, \
                       ch.proposer_id, ch.created_at, ch.last_activity_at, ch.search \
                FROM challenges ch \
-               WHERE ch.search @@ {loose} AND ch.thread_id IS NOT NULL \
+               WHERE ch.search @@ {loose} AND ch.thread_id IS NOT NULL AND ch.hidden_at IS NULL \
                ORDER BY ch.last_activity_at DESC, ch.id DESC LIMIT {THREAD_CANDIDATES}) c \
          WHERE c.search @@ {q}",
         boost = BOOST.replace("%s", "c.last_activity_at"),

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::accounts::auth::Actor;
 use crate::accounts::models::{NewUser, Role, create_user};
 use crate::config::Settings;
+use crate::discussions::gate::Open;
 use crate::discussions::types::{CreatePost, CreateThread, ReactionKind, ThreadKind};
 use crate::discussions::{posts::create_reply, reactions};
 use crate::error::AppResult;
@@ -360,7 +361,9 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings) -> AppResult<String> {
                     tags: t.tags.iter().map(|s| s.to_string()).collect(),
                     kind: Some(if t.question { ThreadKind::Question } else { ThreadKind::Discussion }),
                 },
-            )?;
+                &Open,
+            )?
+            .now()?;
             let mut post_ids = vec![thread.opening_post.id];
             for (author, body, to) in t.replies {
                 let post = create_reply(
@@ -371,7 +374,9 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings) -> AppResult<String> {
                         body: (*body).into(),
                         reply_to: to.map(|i| post_ids[i]),
                     },
-                )?;
+                    &Open,
+                )?
+                .now()?;
                 post_ids.push(post.id);
                 posts_created += 1;
             }

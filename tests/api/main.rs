@@ -10,6 +10,7 @@ mod errors;
 mod jobs;
 mod layers;
 mod mail;
+mod moderation;
 mod openapi;
 mod ops;
 mod organisations;

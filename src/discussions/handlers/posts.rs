@@ -5,10 +5,11 @@ use uuid::Uuid;
 
 use crate::accounts::auth::{Actor, Bearer, MaybeBearer, create_as_member};
 use crate::db;
+use crate::discussions::gate::{Gate, HeldDraft};
 use crate::discussions::types::*;
 use crate::discussions::{posts, reactions};
 use crate::error::{AppResult, Problem};
-use crate::http::{AppState, Created, IdempotencyKey, Json, Query};
+use crate::http::{AppState, IdempotencyKey, Json, Query};
 use crate::pagination::{Page, PageQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -64,10 +65,13 @@ pub async fn list_posts(
     request_body = CreatePost,
     responses(
         (status = 201, description = "Posted", body = Post, headers(("Location" = String, description = "The post"))),
+        (status = 202, description = "Held for approval: visible to its author and moderators only until approved", body = HeldDraft, headers(("Location" = String, description = "The held draft"))),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Email not confirmed, silenced, suspended, or thread locked", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body or reply_to", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body or reply_to, or a blocked word", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Slow mode or rate limit: wait the seconds of Retry-After", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/threads/{id}/posts")]
@@ -77,16 +81,20 @@ pub async fn reply(
     key: IdempotencyKey,
     path: web::Path<Uuid>,
     body: Json<CreatePost>,
+    gate: web::Data<dyn Gate>,
 ) -> AppResult<HttpResponse> {
     let thread = path.into_inner();
+    let gate = gate.into_inner();
     create_as_member(
         &state,
         bearer,
         key,
         body.into_inner(),
         move |conn, actor, input| {
-            let post = posts::create_reply(conn, actor, thread, &input)?;
-            Ok(Created::at(format!("/api/v1/posts/{}", post.id), post))
+            let published = posts::create_reply(conn, actor, thread, &input, gate.as_ref())?;
+            Ok(super::threads::created(published, |p| {
+                format!("/api/v1/posts/{}", p.id)
+            }))
         },
     )
     .await

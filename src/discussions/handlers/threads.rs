@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::accounts::auth::{Actor, Bearer, MaybeBearer, create_as_member};
 use crate::db;
+use crate::discussions::gate::{Gate, HeldDraft, Published};
 use crate::discussions::threads;
 use crate::discussions::types::*;
 use crate::error::{AppResult, Problem};
@@ -59,6 +60,7 @@ pub async fn list(
     request_body = CreateThread,
     responses(
         (status = 201, description = "Created", body = Thread, headers(("Location" = String, description = "The thread"))),
+        (status = 202, description = "Held for approval: visible to its author and moderators only until approved", body = HeldDraft, headers(("Location" = String, description = "The held draft"))),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Email not confirmed, silenced, suspended, or a staff-only category", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -67,24 +69,37 @@ pub async fn list(
 #[post("/threads")]
 pub async fn create(
     state: web::Data<AppState>,
+    gate: web::Data<dyn Gate>,
     bearer: Bearer,
     key: IdempotencyKey,
     body: Json<CreateThread>,
 ) -> AppResult<HttpResponse> {
+    let gate = gate.into_inner();
     create_as_member(
         &state,
         bearer,
         key,
         body.into_inner(),
-        |conn, actor, input| {
-            let thread = threads::create(conn, actor, &input)?;
-            Ok(Created::at(
-                format!("/api/v1/threads/{}", thread.id),
-                thread,
-            ))
+        move |conn, actor, input| {
+            let published = threads::create(conn, actor, &input, gate.as_ref())?;
+            Ok(created(published, |t| format!("/api/v1/threads/{}", t.id)))
         },
     )
     .await
+}
+
+/// `201` with the thread or post, or `202` with the held draft.
+pub fn created<T>(
+    published: Published<T>,
+    location: impl Fn(&T) -> String,
+) -> Created<Published<T>> {
+    match published {
+        Published::Now(item) => Created::at(location(&item), Published::Now(item)),
+        Published::Held(held) => {
+            Created::at(format!("/api/v1/held/{}", held.id), Published::Held(held))
+                .status(actix_web::http::StatusCode::ACCEPTED)
+        }
+    }
 }
 
 /// A thread with its opening post.

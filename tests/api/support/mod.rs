@@ -232,6 +232,13 @@ impl TestApp {
         let db = TestDb::new();
         let data_dir = TempDir::new("palabre-data");
         let mut settings = Settings::for_tests(db.url.clone(), &data_dir.0);
+        // Most tests publish at once; the moderation tests turn holding back on.
+        settings.approve_first_posts = 0;
+        // Per-member write limits are tested on their own; other tests write as fast as they like.
+        settings.moderation.posts_per_minute = 100_000;
+        settings.moderation.threads_per_day = 100_000;
+        settings.moderation.new_member_posts_per_minute = 100_000;
+        settings.moderation.new_member_threads_per_day = 100_000;
         tune(&mut settings);
         let settings = std::sync::Arc::new(settings);
         let (pool, statements) = db::build_counted_pool(

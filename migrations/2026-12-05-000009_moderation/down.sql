@@ -1,0 +1,16 @@
+DROP TRIGGER moderation_log_no_truncate ON moderation_log;
+DROP TRIGGER moderation_log_append_only ON moderation_log;
+DROP FUNCTION moderation_log_append_only();
+DROP INDEX moderation_log_action_idx;
+ALTER TABLE moderation_log DROP COLUMN decision_id;
+DROP TABLE watched_words;
+DROP TABLE appeals;
+DROP TABLE held_drafts;
+DROP TABLE flags;
+DROP TABLE moderation_items;
+DROP TABLE decisions;
+ALTER TABLE challenges DROP COLUMN hidden_at;
+ALTER TABLE threads DROP COLUMN slow_mode_seconds;
+ALTER TABLE threads DROP COLUMN archived_at;
+ALTER TABLE threads DROP COLUMN hidden_at;
+ALTER TABLE posts DROP COLUMN hidden_at;

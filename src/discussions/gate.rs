@@ -1,0 +1,122 @@
+//! The hook through which a higher layer (moderation) screens what members publish: "may this
+//! member publish this now, and is it held?". Discussions define it and call it before writing a
+//! thread or a reply; the application provides the implementation when it is composed
+//! (`app::gate`), so discussions never import moderation. Without one, [`Open`] publishes
+//! everything.
+
+use chrono::{DateTime, Utc};
+use diesel::PgConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::accounts::auth::Actor;
+use crate::error::AppResult;
+
+/// What a member is about to publish, already checked (category, title, body, thread, reply_to).
+#[derive(Debug, Clone, Serialize)]
+pub struct Draft {
+    pub kind: DraftKind,
+    /// The thread replied to (replies only).
+    pub thread_id: Option<Uuid>,
+    /// The thread's title (a new thread's own, or the replied thread's).
+    pub title: String,
+    pub body: String,
+    /// The request as received, to publish it later exactly as it was sent.
+    pub input: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftKind {
+    Thread,
+    Post,
+}
+
+impl DraftKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Thread => "thread",
+            Self::Post => "post",
+        }
+    }
+}
+
+/// The screen's answer: publish (as written, or rewritten by a rule) or hold for approval.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    /// Why the draft is held (`first_posts`, `watched_word`); `None` publishes it now.
+    pub hold: Option<String>,
+    /// Replacements for the member's title and body, when a rule rewrote them.
+    pub title: Option<String>,
+    pub body: Option<String>,
+}
+
+/// A thread or reply held for approval (the body of a `202 Accepted`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HeldDraft {
+    pub id: Uuid,
+    pub kind: DraftKind,
+    /// Always `held` in a `202`.
+    #[schema(example = "held")]
+    pub status: String,
+    /// The thread replied to (replies only).
+    pub thread_id: Option<Uuid>,
+    pub title: String,
+    pub body: String,
+    /// Why it is held: `first_posts` (a new member's first posts) or `watched_word`.
+    #[schema(example = "first_posts")]
+    pub held_for: String,
+    /// The statement of reasons sent to the author.
+    pub decision_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Screens members' threads and replies before they are written. `screen` reads (and may refuse
+/// with a 422 naming the rule); `hold` stores a held draft, in the writing transaction, once the
+/// draft passed every other check (thread open, reply target valid).
+pub trait Gate: Send + Sync {
+    fn screen(&self, conn: &mut PgConnection, actor: &Actor, draft: &Draft) -> AppResult<Verdict>;
+    fn hold(
+        &self,
+        conn: &mut PgConnection,
+        actor: &Actor,
+        draft: &Draft,
+        reason: &str,
+    ) -> AppResult<HeldDraft>;
+}
+
+/// Publishes everything as written (an application without moderation).
+pub struct Open;
+
+impl Gate for Open {
+    fn screen(&self, _: &mut PgConnection, _: &Actor, _: &Draft) -> AppResult<Verdict> {
+        Ok(Verdict::default())
+    }
+
+    fn hold(&self, _: &mut PgConnection, _: &Actor, _: &Draft, _: &str) -> AppResult<HeldDraft> {
+        Err(crate::error::AppError::Internal(anyhow::anyhow!(
+            "the open gate holds nothing"
+        )))
+    }
+}
+
+/// What a create answers: the thread or post, or the held draft.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Published<T> {
+    Now(T),
+    Held(HeldDraft),
+}
+
+impl<T> Published<T> {
+    /// What was published, for callers that screen with [`Open`] (seeds, tests).
+    pub fn now(self) -> AppResult<T> {
+        match self {
+            Published::Now(item) => Ok(item),
+            Published::Held(_) => Err(crate::error::AppError::Internal(anyhow::anyhow!(
+                "a draft was held where none can be"
+            ))),
+        }
+    }
+}

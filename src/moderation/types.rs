@@ -1,0 +1,451 @@
+//! API shapes of moderation: flags, the review queue, actions on content and members, statements
+//! of reasons (decisions), appeals, the log and watched words.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::accounts::types::UserPublic;
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $s:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        pub enum $name {
+            $(#[serde(rename = $s)] $variant),*
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $s),* }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What a flag or a decision is about.
+    TargetType {
+        Post => "post",
+        Thread => "thread",
+        User => "user",
+        Challenge => "challenge",
+    }
+);
+
+string_enum!(
+    /// Why a member flags something; `illegal` is a notice under Art. 16 of the EU Digital
+    /// Services Act.
+    FlagReason {
+        Spam => "spam",
+        Inappropriate => "inappropriate",
+        OffTopic => "off_topic",
+        Illegal => "illegal",
+        Other => "other",
+    }
+);
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateFlag {
+    pub target_type: TargetType,
+    pub target_id: Uuid,
+    pub reason: FlagReason,
+    /// Required for `illegal` (say which law, and why) and `other`; at most 2,000 characters.
+    #[schema(
+        max_length = 2000,
+        example = "Ce message publie l'adresse personnelle d'un membre."
+    )]
+    pub message: Option<String>,
+}
+
+/// A member's flag. Flagging the same target again updates it (`200`); a first flag is a `201`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Flag {
+    pub id: Uuid,
+    pub target_type: TargetType,
+    pub target_id: Uuid,
+    pub reason: FlagReason,
+    pub message: String,
+    /// The review-queue item that gathers the target's flags.
+    pub item_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+string_enum!(
+    /// A review-queue item's kind: flags gathered on one target, a held draft, an appeal.
+    ItemKind {
+        Flags => "flags",
+        Held => "held",
+        Appeal => "appeal",
+    }
+);
+
+string_enum!(
+    ItemStatus {
+        Pending => "pending",
+        Resolved => "resolved",
+    }
+);
+
+string_enum!(
+    /// How a moderator resolves a queue item. On flags: `approve` or `dismiss` keep the content
+    /// (and unhide it when the flags hid it), `hide` hides it, `delete` or `reject` remove it. On a
+    /// held draft: `approve` publishes it, `reject` refuses it. On an appeal: `approve` reverses the
+    /// decision, `reject` or `dismiss` uphold it.
+    Resolution {
+        Approve => "approve",
+        Reject => "reject",
+        Hide => "hide",
+        Delete => "delete",
+        Dismiss => "dismiss",
+    }
+);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// `flags`, `held` or `appeal`; all kinds when absent.
+    pub kind: Option<ItemKind>,
+    /// `pending` (default) or `resolved`.
+    pub status: Option<ItemStatus>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// A flag as moderators see it in the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueFlag {
+    pub flagger: UserPublic,
+    pub reason: FlagReason,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One review-queue item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueItem {
+    pub id: Uuid,
+    pub kind: ItemKind,
+    pub status: ItemStatus,
+    /// `post`, `thread`, `user`, `challenge` (flags), `held` (a held draft), `decision` (an appeal).
+    pub target_type: String,
+    pub target_id: Uuid,
+    /// A title or excerpt of the target, for the list.
+    pub target_title: String,
+    /// The member whose content or account is concerned.
+    pub concerned: Option<UserPublic>,
+    pub flag_count: i32,
+    /// The target was hidden automatically when its flags reached the threshold.
+    pub auto_hidden: bool,
+    pub flags: Vec<QueueFlag>,
+    /// The appeal's message (appeals only).
+    pub appeal_message: Option<String>,
+    /// Who holds the item, since when.
+    pub claimed_by: Option<UserPublic>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub resolution: Option<Resolution>,
+    pub resolution_reason: Option<String>,
+    pub resolved_by: Option<UserPublic>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The decision the resolution took (when it restricted someone).
+    pub decision_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+string_enum!(
+    /// The ground of a decision: a rule of the forum's terms, or illegality.
+    Ground {
+        Terms => "terms",
+        Illegal => "illegal",
+    }
+);
+
+string_enum!(
+    /// The EU DSA Transparency Database's categories (schema v2, 2025).
+    StatementCategory {
+        AnimalWelfare => "STATEMENT_CATEGORY_ANIMAL_WELFARE",
+        ConsumerInformation => "STATEMENT_CATEGORY_CONSUMER_INFORMATION",
+        CyberViolence => "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+        CyberViolenceAgainstWomen => "STATEMENT_CATEGORY_CYBER_VIOLENCE_AGAINST_WOMEN",
+        DataProtection => "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
+        IllegalOrHarmfulSpeech => "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+        IntellectualProperty => "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
+        CivicDiscourse => "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS",
+        NotSpecifiedNotice => "STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE",
+        OtherViolationTc => "STATEMENT_CATEGORY_OTHER_VIOLATION_TC",
+        ProtectionOfMinors => "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+        RiskForPublicSecurity => "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
+        ScamsAndFraud => "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+        SelfHarm => "STATEMENT_CATEGORY_SELF_HARM",
+        UnsafeProducts => "STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS",
+        Violence => "STATEMENT_CATEGORY_VIOLENCE",
+    }
+);
+
+/// The grounds of a decision, for its statement of reasons. All optional: by default, a rule of
+/// the forum's terms of use, in the category "other violation of the terms".
+#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Grounds {
+    pub ground: Option<Ground>,
+    /// The rule of the terms relied on (`terms`), e.g. "Charte, §3 : pas de publicité".
+    #[schema(
+        max_length = 500,
+        example = "Charte de la communauté, §3 : pas de publicité"
+    )]
+    pub terms_rule: Option<String>,
+    /// The legal ground (`illegal`: required), e.g. "Art. 9 du Code civil (vie privée)".
+    #[schema(max_length = 500)]
+    pub legal_ground: Option<String>,
+    pub category: Option<StatementCategory>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resolve {
+    pub action: Resolution,
+    /// The facts and reasons, told to the member concerned; 1 to 2,000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        example = "Message publicitaire sans lien avec la discussion."
+    )]
+    pub reason: String,
+    pub grounds: Option<Grounds>,
+}
+
+string_enum!(
+    PostAction {
+        Hide => "hide",
+        Unhide => "unhide",
+        Delete => "delete",
+        Restore => "restore",
+    }
+);
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostModeration {
+    pub action: PostAction,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+    pub grounds: Option<Grounds>,
+}
+
+string_enum!(
+    ThreadAction {
+        Lock => "lock",
+        Unlock => "unlock",
+        Pin => "pin",
+        Unpin => "unpin",
+        Archive => "archive",
+        Unarchive => "unarchive",
+        Move => "move",
+        Hide => "hide",
+        Unhide => "unhide",
+    }
+);
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadModeration {
+    pub action: ThreadAction,
+    /// The category to move to (`move` only): its slug.
+    pub category: Option<String>,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+    pub grounds: Option<Grounds>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlowMode {
+    /// Minimum seconds between two posts of one member in the thread, 0 (off) to 86,400.
+    #[schema(minimum = 0, maximum = 86400, example = 60)]
+    pub seconds: i32,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+string_enum!(
+    UserAction {
+        Silence => "silence",
+        Unsilence => "unsilence",
+        Suspend => "suspend",
+        Unsuspend => "unsuspend",
+    }
+);
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserModeration {
+    pub action: UserAction,
+    /// When a silence or suspension ends by itself; absent: until lifted.
+    pub until: Option<DateTime<Utc>>,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+    pub grounds: Option<Grounds>,
+}
+
+/// A member's moderation state after an action.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberRestrictions {
+    pub user: UserPublic,
+    /// Silenced until then (`null`: not silenced, or `indefinite`).
+    pub silenced_until: Option<DateTime<Utc>>,
+    pub silenced: bool,
+    pub suspended_until: Option<DateTime<Utc>>,
+    pub suspended: bool,
+    pub decision_id: Option<Uuid>,
+}
+
+/// What a moderation action on content answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionTaken {
+    pub target_type: TargetType,
+    pub target_id: Uuid,
+    pub action: String,
+    /// The statement of reasons, when the action restricted someone.
+    pub decision_id: Option<Uuid>,
+}
+
+/// A statement of reasons: a decision that restricted someone, as the person concerned and
+/// moderators read it. Field names follow the EU DSA Transparency Database where they match.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Decision {
+    pub id: Uuid,
+    /// `hide_post`, `delete_post`, `hide_thread`, `hold_post`, `hold_thread`, `reject_held`,
+    /// `silence`, `suspend`, `hide_challenge`, …
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Uuid,
+    pub target_title: String,
+    pub decision_visibility: Vec<String>,
+    pub decision_provision: Option<String>,
+    pub decision_account: Option<String>,
+    pub decision_ground: String,
+    pub legal_ground: Option<String>,
+    pub terms_rule: Option<String>,
+    pub category: String,
+    pub decision_facts: String,
+    pub source_type: String,
+    pub automated_detection: bool,
+    pub automated_decision: String,
+    /// Human (`false`) or automated (`true`) decision.
+    pub automated: bool,
+    pub application_date: DateTime<Utc>,
+    /// When the restriction ends by itself (`null`: indefinite or not timed).
+    pub end_date: Option<DateTime<Utc>>,
+    pub reversed_at: Option<DateTime<Utc>>,
+    pub appeal: Option<Appeal>,
+    /// Whether the person concerned may still appeal.
+    pub can_appeal: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAppeal {
+    /// Why the decision should be reversed; 1 to 4,000 characters.
+    #[schema(min_length = 1, max_length = 4000)]
+    pub message: String,
+}
+
+string_enum!(
+    AppealStatus {
+        Pending => "pending",
+        Upheld => "upheld",
+        Reversed => "reversed",
+    }
+);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Appeal {
+    pub id: Uuid,
+    pub decision_id: Uuid,
+    pub status: AppealStatus,
+    pub message: String,
+    /// The moderator's reason, once resolved.
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// Only this action (`hide_post`, `suspend`, `auto_hide`, …).
+    pub action: Option<String>,
+    /// Only actions on this target (`post`, `thread`, `user`, `challenge`, …).
+    pub target_type: Option<String>,
+    pub target_id: Option<Uuid>,
+    /// Only this moderator's actions.
+    pub actor: Option<Uuid>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// One moderation action: who (`null`: the system), what, on what, why, when.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogEntry {
+    pub id: Uuid,
+    pub actor: Option<UserPublic>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Uuid,
+    pub reason: Option<String>,
+    pub details: serde_json::Value,
+    pub decision_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+string_enum!(
+    WatchedAction {
+        Block => "block",
+        Hold => "hold",
+        Replace => "replace",
+    }
+);
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWatchedWord {
+    /// A word or phrase (matched whole, ignoring case and accents), or a regular expression.
+    #[schema(min_length = 1, max_length = 200, example = "casino")]
+    pub pattern: String,
+    /// `pattern` is a regular expression (Rust `regex` syntax, case-insensitive).
+    #[serde(default)]
+    pub regex: bool,
+    pub action: WatchedAction,
+    /// The replacement text (`replace` only).
+    #[schema(max_length = 200)]
+    pub replacement: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WatchedWord {
+    pub id: Uuid,
+    pub pattern: String,
+    pub regex: bool,
+    pub action: WatchedAction,
+    pub replacement: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatementsQuery {
+    /// From this instant (inclusive).
+    pub since: DateTime<Utc>,
+    /// Until this instant (exclusive).
+    pub until: DateTime<Utc>,
+}
