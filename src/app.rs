@@ -144,6 +144,7 @@ fn configure(
         let limit = state.settings.json_body_limit;
         cfg.app_data(web::Data::new(state.clone()))
             .app_data(gate(&state))
+            .app_data(challenge_hooks(&state))
             .app_data(web::Data::new(metrics.clone()))
             .app_data(routes.clone())
             .app_data(
@@ -180,6 +181,15 @@ fn gate(state: &AppState) -> web::Data<dyn crate::discussions::gate::Gate> {
             settings: state.settings.clone(),
         });
     web::Data::from(gate)
+}
+
+/// The lifecycle hook of challenges, provided by moderation.
+fn challenge_hooks(state: &AppState) -> web::Data<dyn crate::challenges::hooks::ChallengeHooks> {
+    let hooks: Arc<dyn crate::challenges::hooks::ChallengeHooks> =
+        Arc::new(crate::moderation::challenges::ChallengeDecisions {
+            settings: state.settings.clone(),
+        });
+    web::Data::from(hooks)
 }
 
 fn cors(settings: &Settings) -> Cors {

@@ -161,6 +161,16 @@ where
         .map_err(|_| serde::de::Error::custom(format!("{i} is out of range")))
 }
 
+/// A required integer that also accepts an integral JSON number written as a float (see
+/// [`opt_int`]).
+pub fn int<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    opt_int(d)?.ok_or_else(|| serde::de::Error::custom("expected an integer, got null"))
+}
+
 #[cfg(test)]
 mod tests {
     #[derive(serde::Deserialize)]

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use uuid::Uuid;
 
+use super::hooks::ChallengeHooks;
 use super::types::*;
 use super::{pledges, service};
 use crate::accounts::auth::{Actor, Bearer, MaybeBearer, create_as_member};
@@ -221,6 +222,7 @@ pub async fn update(
 #[post("/challenges/{id}/transitions")]
 pub async fn transition(
     state: web::Data<AppState>,
+    hooks: web::Data<dyn ChallengeHooks>,
     bearer: Bearer,
     path: web::Path<Uuid>,
     body: Json<Transition>,
@@ -228,9 +230,10 @@ pub async fn transition(
     let id = path.into_inner();
     let body = body.into_inner();
     let settings = state.settings.clone();
+    let hooks = hooks.into_inner();
     let c = db::run(&state.pool, move |conn| {
         let actor = Actor::load(conn, &bearer.0)?;
-        service::transition(conn, &settings, &actor, id, body)
+        service::transition(conn, &settings, &actor, id, body, hooks.as_ref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(c))

@@ -6,6 +6,7 @@
 pub mod export;
 pub mod geometry;
 pub mod handlers;
+pub mod hooks;
 pub mod lifecycle;
 pub mod notify;
 pub mod pledges;

@@ -537,6 +537,7 @@ pub struct ChallengeRow {
     pub thread_id: Option<Uuid>,
     /// Hidden by moderation: its proposer's and staff's only.
     pub hidden_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
 }
 
 impl ChallengeRow {
@@ -917,6 +918,7 @@ pub fn transition(
     actor: &Actor,
     id: Uuid,
     input: Transition,
+    hooks: &dyn super::hooks::ChallengeHooks,
 ) -> AppResult<Challenge> {
     actor.require_writer()?;
     let note = parse_note(input.note.as_deref())?;
@@ -939,11 +941,74 @@ pub fn transition(
             publish(conn, settings, actor, &c)?;
         }
         super::notify::status_changed(conn, actor.id, &c)?;
+        if matches!(
+            input.to,
+            ChallengeStatus::Rejected | ChallengeStatus::Closed
+        ) && !author
+        {
+            hooks.restricted(
+                conn,
+                actor,
+                &super::hooks::Restricted {
+                    challenge: id,
+                    proposer: c.proposer_id,
+                    title: c.title.clone(),
+                    created_at: c.created_at,
+                    to: input.to,
+                    note: note.clone().unwrap_or_default(),
+                },
+            )?;
+        }
         if input.to == ChallengeStatus::Open {
             super::notify::matching_organisations(conn, actor.id, &c)?;
         }
         read(conn, id, Some(actor))
     })
+}
+
+/// Moves a challenge back to where its last move took it from (an appeal against a rejection or a
+/// closure, granted); recorded like any move. Returns whether it moved (not when it has moved on
+/// since).
+pub fn revert_last_move(
+    conn: &mut PgConnection,
+    actor: Uuid,
+    id: Uuid,
+    expected: ChallengeStatus,
+    note: &str,
+) -> AppResult<bool> {
+    let last: Option<(Option<String>, String)> = challenge_transitions::table
+        .filter(challenge_transitions::challenge_id.eq(id))
+        .order((
+            challenge_transitions::created_at.desc(),
+            challenge_transitions::id.desc(),
+        ))
+        .select((
+            challenge_transitions::from_status,
+            challenge_transitions::to_status,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((Some(from), to)) = last else {
+        return Ok(false);
+    };
+    if status_of(&to) != expected {
+        return Ok(false);
+    }
+    let from = status_of(&from);
+    let now = Utc::now();
+    diesel::update(
+        challenges::table
+            .find(id)
+            .filter(challenges::status.eq(expected.as_str())),
+    )
+    .set((
+        challenges::status.eq(from.as_str()),
+        challenges::status_changed_at.eq(now),
+        challenges::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    record(conn, id, actor, Some(expected), from, Some(note))?;
+    Ok(true)
 }
 
 /// Every recorded move of a challenge, oldest first.

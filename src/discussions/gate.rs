@@ -52,6 +52,22 @@ pub struct Verdict {
     pub body: Option<String>,
 }
 
+impl Verdict {
+    /// A rewritten title or body is checked again as the member's own would be (a replacement can
+    /// empty a title or lengthen a body).
+    pub fn checked(self) -> AppResult<Self> {
+        let mut errors = crate::input::Errors::new();
+        if let Some(t) = &self.title {
+            errors.check("title", crate::input::Title::parse(t));
+        }
+        if let Some(b) = &self.body {
+            errors.check("body", super::threads::check_body(b));
+        }
+        errors.finish()?;
+        Ok(self)
+    }
+}
+
 /// A thread or reply held for approval (the body of a `202 Accepted`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HeldDraft {
@@ -77,6 +93,23 @@ pub struct HeldDraft {
 /// draft passed every other check (thread open, reply target valid).
 pub trait Gate: Send + Sync {
     fn screen(&self, conn: &mut PgConnection, actor: &Actor, draft: &Draft) -> AppResult<Verdict>;
+    /// An edit of published text (a post's body, a thread's title): the same rules on words, but
+    /// nothing is held (an edit that would be held is refused) and no new-post limit applies.
+    fn screen_edit(
+        &self,
+        conn: &mut PgConnection,
+        actor: &Actor,
+        draft: &Draft,
+    ) -> AppResult<Verdict>;
+    /// A moderator removed another member's post (`DELETE /posts/{id}` with a reason): the
+    /// author is owed a statement of reasons.
+    fn staff_removed(
+        &self,
+        conn: &mut PgConnection,
+        actor: &Actor,
+        post: Uuid,
+        reason: &str,
+    ) -> AppResult<()>;
     fn hold(
         &self,
         conn: &mut PgConnection,
@@ -92,6 +125,14 @@ pub struct Open;
 impl Gate for Open {
     fn screen(&self, _: &mut PgConnection, _: &Actor, _: &Draft) -> AppResult<Verdict> {
         Ok(Verdict::default())
+    }
+
+    fn screen_edit(&self, _: &mut PgConnection, _: &Actor, _: &Draft) -> AppResult<Verdict> {
+        Ok(Verdict::default())
+    }
+
+    fn staff_removed(&self, _: &mut PgConnection, _: &Actor, _: Uuid, _: &str) -> AppResult<()> {
+        Ok(())
     }
 
     fn hold(&self, _: &mut PgConnection, _: &Actor, _: &Draft, _: &str) -> AppResult<HeldDraft> {

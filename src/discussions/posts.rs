@@ -17,7 +17,7 @@ use crate::db::fixed::fixed;
 use crate::error::{AppError, AppResult};
 use crate::notifications::{self, Event};
 use crate::pagination::{At, Page, PageQuery};
-use crate::schema::{post_revisions, posts, threads};
+use crate::schema::{moderation_log, post_revisions, posts, threads};
 
 /// A post's row (404 when unknown).
 pub fn row(conn: &mut PgConnection, id: Uuid) -> AppResult<PostRow> {
@@ -55,7 +55,7 @@ pub fn create_reply(
         body: input.body.clone(),
         input: serde_json::to_value(input).unwrap_or_default(),
     };
-    let verdict = gate.screen(conn, actor, &draft)?;
+    let verdict = gate.screen(conn, actor, &draft)?.checked()?;
     let body = verdict.body.unwrap_or(draft.body.clone());
     let body_html = crate::markdown::render(&body);
     let mentioned = match verdict.hold {
@@ -65,15 +65,26 @@ pub fn create_reply(
     db::atomic(conn, |conn| {
         // Lock the thread first: the statement below then runs with a snapshot taken after the
         // lock, so it sees the posts of replies that committed while this one waited.
-        let (read_only, slow_mode, title): (bool, i32, String) = threads::table
+        let (read_only, slow_mode, title, hidden, thread_author): (
+            bool,
+            i32,
+            String,
+            Option<DateTime<Utc>>,
+            Uuid,
+        ) = threads::table
             .find(thread)
             .select((
                 super::threads::read_only(),
                 threads::slow_mode_seconds,
                 threads::title,
+                threads::hidden_at,
+                threads::author_id,
             ))
             .for_update()
             .first(conn)?;
+        if hidden.is_some() && !actor.is_staff() && thread_author != actor.id {
+            return Err(AppError::NotFound);
+        }
         super::threads::refuse_if_locked(read_only, actor)?;
         let reply_to_author = match input.reply_to {
             None => None,
@@ -231,11 +242,14 @@ pub fn replies(
     };
     let items = view::load_posts(conn, &select, viewer)?;
     if items.is_empty() {
-        // An empty page: tell an empty thread from no thread.
-        threads::table
+        // An empty page: tell an empty thread from no thread (or one hidden from the viewer).
+        let (hidden, author): (Option<DateTime<Utc>>, Uuid) = threads::table
             .find(thread)
-            .select(threads::id)
-            .first::<Uuid>(conn)?;
+            .select((threads::hidden_at, threads::author_id))
+            .first(conn)?;
+        if hidden.is_some() && !viewer.is_some_and(|v| v.is_staff() || v.id == author) {
+            return Err(AppError::NotFound);
+        }
     }
     Ok(Page::from_rows(items, limit, |p| p.number, |p| p))
 }
@@ -252,14 +266,43 @@ fn require_editor(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult
     Ok(row)
 }
 
-/// Edits a post (its author or a moderator); the previous body is kept as a revision.
-pub fn edit(conn: &mut PgConnection, actor: &Actor, id: Uuid, new_body: &str) -> AppResult<Post> {
+/// Edits a post (its author or a moderator); the previous body is kept as a revision. Watched
+/// words apply to the new text; a moderator's edit of another member's post is logged.
+pub fn edit(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    new_body: &str,
+    gate: &dyn Gate,
+) -> AppResult<Post> {
     let row = require_editor(conn, actor, id)?;
     if row.deleted_at.is_some() {
         return Err(AppError::conflict(None, "A deleted post cannot be edited."));
     }
     check_body(new_body).map_err(|m| AppError::validation("body", m))?;
+    let draft = Draft {
+        kind: DraftKind::Post,
+        thread_id: Some(row.thread_id),
+        title: String::new(),
+        body: new_body.to_string(),
+        input: serde_json::Value::Null,
+    };
+    let verdict = gate.screen_edit(conn, actor, &draft)?.checked()?;
+    let replaced = verdict.body;
+    let new_body = replaced.as_deref().unwrap_or(new_body);
     db::atomic(conn, |conn| {
+        if actor.is_staff() && row.author_id != actor.id && new_body != row.body {
+            diesel::insert_into(moderation_log::table)
+                .values((
+                    moderation_log::id.eq(Uuid::now_v7()),
+                    moderation_log::actor_id.eq(actor.id),
+                    moderation_log::action.eq("edit_post"),
+                    moderation_log::target_type.eq("post"),
+                    moderation_log::target_id.eq(id),
+                    moderation_log::details.eq(serde_json::json!({ "author_id": row.author_id })),
+                ))
+                .execute(conn)?;
+        }
         if new_body != row.body {
             diesel::insert_into(post_revisions::table)
                 .values((
@@ -281,21 +324,36 @@ pub fn edit(conn: &mut PgConnection, actor: &Actor, id: Uuid, new_body: &str) ->
     })
 }
 
-/// Deletes a post, softly (its author). Moderators remove other members' posts through
-/// `POST /posts/{id}/moderation`, with a reason and a statement of reasons.
-pub fn delete(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult<()> {
+/// Deletes a post, softly: its author, or a moderator with a reason (the author is then owed a
+/// statement of reasons, given through `gate`).
+pub fn delete(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    reason: Option<&str>,
+    gate: &dyn Gate,
+) -> AppResult<()> {
     let row = require_editor(conn, actor, id)?;
-    if row.author_id != actor.id {
-        return Err(AppError::conflict(
-            None,
-            "Moderators remove another member's post with POST /posts/{id}/moderation \
-             {\"action\": \"delete\", \"reason\": …}: the author is told why.",
-        ));
-    }
-    diesel::update(posts::table.find(id).filter(posts::deleted_at.is_null()))
-        .set(posts::deleted_at.eq(Utc::now()))
-        .execute(conn)?;
-    Ok(())
+    let by_staff = row.author_id != actor.id;
+    let reason = match (by_staff, reason.map(str::trim)) {
+        (true, Some(r)) if !r.is_empty() => Some(r),
+        (true, _) => {
+            return Err(AppError::validation(
+                "reason",
+                "Say why you remove another member's post (?reason=…): they are told.",
+            ));
+        }
+        (false, _) => None,
+    };
+    db::atomic(conn, |conn| {
+        let n = diesel::update(posts::table.find(id).filter(posts::deleted_at.is_null()))
+            .set(posts::deleted_at.eq(Utc::now()))
+            .execute(conn)?;
+        if let (1, Some(reason)) = (n, reason) {
+            gate.staff_removed(conn, actor, id, reason)?;
+        }
+        Ok(())
+    })
 }
 
 /// A post's edit history, oldest first (previous bodies hidden but for staff once it is deleted).
@@ -307,8 +365,13 @@ pub fn revisions(
 ) -> AppResult<Page<Revision>> {
     let limit = paging.limit()?;
     let after: Option<(At, Uuid)> = paging.after()?;
+    // Through `view`: a post of a hidden thread is a 404 to those who may not see it.
+    view(conn, id, viewer)?;
     let row = row(conn, id)?;
-    let hidden = row.deleted_at.is_some() && !viewer.is_some_and(Actor::is_staff);
+    let may_read = viewer.is_some_and(|v| v.is_staff())
+        || (row.deleted_at.is_none()
+            && (row.hidden_at.is_none() || viewer.is_some_and(|v| v.id == row.author_id)));
+    let hidden = !may_read;
     let mut query = post_revisions::table
         .filter(post_revisions::post_id.eq(id))
         .order((post_revisions::created_at, post_revisions::id))

@@ -138,7 +138,7 @@ pub fn create(
         body: input.body.clone(),
         input: serde_json::to_value(input).unwrap_or_default(),
     };
-    let verdict = gate.screen(conn, actor, &draft)?;
+    let verdict = gate.screen(conn, actor, &draft)?.checked()?;
     let title = verdict.title.unwrap_or(draft.title.clone());
     let body = verdict.body.unwrap_or(draft.body.clone());
     if let Some(reason) = verdict.hold {
@@ -293,10 +293,14 @@ pub fn list(
     let limit = paging.limit()?;
     let sort = q.sort.unwrap_or_default();
     let after: Option<ThreadCursor> = paging.after()?;
-    match (sort, &after) {
-        (ThreadSort::Latest | ThreadSort::Active, Some(ThreadCursor::Time(..)))
-        | (ThreadSort::Top, Some(ThreadCursor::Score(..)))
-        | (_, None) => {}
+    // A category's list has pinned threads first: its cursors carry `pinned`.
+    let in_category = q.category.is_some();
+    match (sort, &after, in_category) {
+        (ThreadSort::Latest | ThreadSort::Active, Some(ThreadCursor::Time(..)), false)
+        | (ThreadSort::Top, Some(ThreadCursor::Score(..)), false)
+        | (ThreadSort::Latest | ThreadSort::Active, Some(ThreadCursor::PinnedTime(..)), true)
+        | (ThreadSort::Top, Some(ThreadCursor::PinnedScore(..)), true)
+        | (_, None, _) => {}
         _ => {
             return Err(AppError::validation(
                 "cursor",
@@ -343,10 +347,17 @@ pub fn list(
         limit,
         |i| {
             let t = &i.thread;
-            match sort {
-                ThreadSort::Latest => ThreadCursor::Time(At(t.created_at), t.id),
-                ThreadSort::Active => ThreadCursor::Time(At(t.last_activity_at), t.id),
-                ThreadSort::Top => ThreadCursor::Score(i.score, t.id),
+            match (sort, in_category) {
+                (ThreadSort::Latest, false) => ThreadCursor::Time(At(t.created_at), t.id),
+                (ThreadSort::Active, false) => ThreadCursor::Time(At(t.last_activity_at), t.id),
+                (ThreadSort::Top, false) => ThreadCursor::Score(i.score, t.id),
+                (ThreadSort::Latest, true) => {
+                    ThreadCursor::PinnedTime(t.pinned, At(t.created_at), t.id)
+                }
+                (ThreadSort::Active, true) => {
+                    ThreadCursor::PinnedTime(t.pinned, At(t.last_activity_at), t.id)
+                }
+                (ThreadSort::Top, true) => ThreadCursor::PinnedScore(t.pinned, i.score, t.id),
             }
         },
         |i| i.thread,
@@ -359,6 +370,7 @@ pub fn update(
     actor: &Actor,
     id: Uuid,
     input: UpdateThread,
+    gate: &dyn Gate,
 ) -> AppResult<Thread> {
     actor.require_writer()?;
     let row = thread_row(conn, id)?;
@@ -370,29 +382,40 @@ pub fn update(
             "Only the author (within 24 hours) or a moderator may change this thread.".into(),
         ));
     }
-    // A moderator changing another member's thread says why; the change is logged.
-    let staff_reason = if actor.is_staff() && row.author_id != actor.id {
-        match input
-            .reason
-            .as_deref()
-            .map(|r| crate::input::free_text(r, 2000))
-        {
-            Some(Ok(r)) if !r.trim().is_empty() => Some(r),
-            Some(Err(m)) => return Err(AppError::validation("reason", m)),
-            _ => {
-                return Err(AppError::validation(
-                    "reason",
-                    "Say why you change another member's thread (it is logged).",
-                ));
-            }
-        }
-    } else {
-        None
+    // A moderator changing another member's thread is logged (with the reason given, if any).
+    let staff_change = actor.is_staff() && row.author_id != actor.id;
+    let reason = match input
+        .reason
+        .as_deref()
+        .map(|r| crate::input::free_text(r, 2000))
+    {
+        Some(Ok(r)) => Some(r).filter(|r| !r.trim().is_empty()),
+        Some(Err(m)) => return Err(AppError::validation("reason", m)),
+        None => None,
     };
     let title = match input.title.as_deref().map(Title::parse) {
         Some(Ok(t)) => Some(t.into_inner()),
         Some(Err(m)) => return Err(AppError::validation("title", m)),
         None => None,
+    };
+    // Watched words apply to a new title as to a new thread's.
+    let title = match title {
+        None => None,
+        Some(t) => {
+            let draft = Draft {
+                kind: DraftKind::Thread,
+                thread_id: Some(id),
+                title: t.clone(),
+                body: String::new(),
+                input: serde_json::Value::Null,
+            };
+            Some(
+                gate.screen_edit(conn, actor, &draft)?
+                    .checked()?
+                    .title
+                    .unwrap_or(t),
+            )
+        }
     };
     let category = match &input.category {
         None => None,
@@ -443,7 +466,7 @@ pub fn update(
         if let Some(t) = &tag_ids {
             set_tags(conn, id, t)?;
         }
-        if let Some(reason) = &staff_reason {
+        if staff_change {
             let moved = category.filter(|c| *c != row.category_id);
             diesel::insert_into(moderation_log::table)
                 .values((
@@ -456,7 +479,7 @@ pub fn update(
                     }),
                     moderation_log::target_type.eq("thread"),
                     moderation_log::target_id.eq(id),
-                    moderation_log::reason.eq(reason),
+                    moderation_log::reason.eq(&reason),
                     moderation_log::details.eq(serde_json::json!({
                         "from_category": row.category_id,
                         "to_category": moved,

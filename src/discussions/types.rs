@@ -315,6 +315,15 @@ pub struct UpdatePost {
     pub body: String,
 }
 
+/// `DELETE /posts/{id}`'s query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// Why (required when a moderator removes another member's post: they are told).
+    #[param(max_length = 2000)]
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Revision {
     pub editor: UserPublic,

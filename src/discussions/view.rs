@@ -158,6 +158,18 @@ pub fn load_posts(
         .inner_join(users::table.on(users::id.eq(posts::author_id)))
         .select((PostRow::as_select(), USER_COLUMNS, my_reactions!(viewer_id)))
         .into_boxed();
+    // Posts of a hidden thread are seen by staff and the thread's author only.
+    let staff = viewer.is_some_and(Actor::is_staff);
+    q = q.filter(
+        fixed::<Bool>(
+            "EXISTS (SELECT 1 FROM threads t WHERE t.id = posts.thread_id \
+             AND (t.hidden_at IS NULL OR ",
+        )
+        .bind::<Bool, _>(staff)
+        .sql(" OR t.author_id = ")
+        .bind::<Nullable<SqlUuid>, _>(viewer_id)
+        .sql("))"),
+    );
     q = match *select {
         PostSelect::One(id) => q.filter(posts::id.eq(id)),
         PostSelect::Replies {
@@ -184,6 +196,9 @@ pub fn load_posts(
 pub enum ThreadCursor {
     Time(At, Uuid),
     Score(i32, Uuid),
+    /// In a category's list, pinned threads first: whether the last item was pinned, then its key.
+    PinnedTime(bool, At, Uuid),
+    PinnedScore(bool, i32, Uuid),
 }
 
 /// Which threads to load; filters are ANDed.
@@ -293,6 +308,30 @@ pub fn load_threads(
     // `a < x OR (a = x AND id < y)` it scanned from the top (page 500 cost 3x page 1).
     q = match &s.after {
         None => q,
+        Some(ThreadCursor::PinnedTime(pinned, t, id)) => {
+            let column = match s.sort {
+                ThreadSort::Active => "(threads.pinned, threads.last_activity_at, threads.id) < (",
+                _ => "(threads.pinned, threads.created_at, threads.id) < (",
+            };
+            q.filter(
+                fixed::<Bool>(column)
+                    .bind::<Bool, _>(*pinned)
+                    .sql(", ")
+                    .bind::<Timestamptz, _>(t.0)
+                    .sql(", ")
+                    .bind::<SqlUuid, _>(*id)
+                    .sql(")"),
+            )
+        }
+        Some(ThreadCursor::PinnedScore(pinned, score, id)) => q.filter(
+            fixed::<Bool>("(threads.pinned, threads.score, threads.id) < (")
+                .bind::<Bool, _>(*pinned)
+                .sql(", ")
+                .bind::<Integer, _>(*score)
+                .sql(", ")
+                .bind::<SqlUuid, _>(*id)
+                .sql(")"),
+        ),
         Some(ThreadCursor::Time(t, id)) => {
             let column = match s.sort {
                 ThreadSort::Active => "(threads.last_activity_at, threads.id) < (",
@@ -320,10 +359,28 @@ pub fn load_threads(
         let rows: Vec<ThreadRowJoined> = q.load(conn)?;
         return Ok(thread_items(rows, viewer));
     }
-    q = match s.sort {
-        ThreadSort::Latest => q.order((threads::created_at.desc(), threads::id.desc())),
-        ThreadSort::Active => q.order((threads::last_activity_at.desc(), threads::id.desc())),
-        ThreadSort::Top => q.order((threads::score.desc(), threads::id.desc())),
+    // A category's list puts its pinned threads first (its indexes lead with `pinned`).
+    q = match (s.sort, s.category.is_some()) {
+        (ThreadSort::Latest, false) => q.order((threads::created_at.desc(), threads::id.desc())),
+        (ThreadSort::Active, false) => {
+            q.order((threads::last_activity_at.desc(), threads::id.desc()))
+        }
+        (ThreadSort::Top, false) => q.order((threads::score.desc(), threads::id.desc())),
+        (ThreadSort::Latest, true) => q.order((
+            threads::pinned.desc(),
+            threads::created_at.desc(),
+            threads::id.desc(),
+        )),
+        (ThreadSort::Active, true) => q.order((
+            threads::pinned.desc(),
+            threads::last_activity_at.desc(),
+            threads::id.desc(),
+        )),
+        (ThreadSort::Top, true) => q.order((
+            threads::pinned.desc(),
+            threads::score.desc(),
+            threads::id.desc(),
+        )),
     };
     let rows: Vec<ThreadRowJoined> = q.limit(s.limit.max(1)).load(conn)?;
     Ok(thread_items(rows, viewer))

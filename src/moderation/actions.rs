@@ -22,11 +22,15 @@ pub fn indefinite() -> DateTime<Utc> {
 }
 
 fn require_moderator(actor: &Actor) -> AppResult<()> {
-    if actor.is_staff() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("Moderators only.".into()))
+    if !actor.is_staff() {
+        return Err(AppError::Forbidden("Moderators only.".into()));
     }
+    if actor.silenced {
+        return Err(AppError::Forbidden(
+            "A silenced moderator does not moderate until the silence ends.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A restricting decision taken by a moderator on `target`.
@@ -215,6 +219,7 @@ pub fn on_thread(
                     tags: None,
                     reason: Some(basis.facts.clone()),
                 },
+                &crate::discussions::gate::Open,
             )?;
             usize::from(moved.category.id != before)
         }
@@ -265,7 +270,10 @@ pub fn slow_mode(
     if !(0..=86_400).contains(&input.seconds) {
         return Err(AppError::validation("seconds", "From 0 (off) to 86400."));
     }
-    let basis = decisions::basis(&input.reason, None)?;
+    let reason = match input.reason.as_deref() {
+        Some(r) => decisions::basis(r, None)?.facts,
+        None => format!("slow mode: {} s", input.seconds),
+    };
     let target = content::get(conn, TargetType::Thread, id)?;
     diesel::update(threads::table.find(id))
         .set(threads::slow_mode_seconds.eq(input.seconds))
@@ -275,7 +283,7 @@ pub fn slow_mode(
         actor,
         "slow_mode",
         &target,
-        &basis.facts,
+        &reason,
         json!({ "seconds": input.seconds }),
     )?;
     Ok(ActionTaken {
@@ -430,10 +438,29 @@ pub fn restrictions(
     })
 }
 
-/// Undoes what a decision restricted (an appeal granted).
-pub fn undo(conn: &mut PgConnection, d: &decisions::DecisionRow) -> AppResult<()> {
+/// Undoes what a decision restricted (an appeal granted by `moderator`).
+pub fn undo(
+    conn: &mut PgConnection,
+    moderator: Uuid,
+    d: &decisions::DecisionRow,
+    note: &str,
+) -> AppResult<()> {
     let kind = TargetType::parse(&d.target_type);
     match (d.action.as_str(), kind) {
+        ("reject_challenge" | "close_challenge", _) => {
+            let expected = if d.action == "reject_challenge" {
+                crate::challenges::ChallengeStatus::Rejected
+            } else {
+                crate::challenges::ChallengeStatus::Closed
+            };
+            crate::challenges::service::revert_last_move(
+                conn,
+                moderator,
+                d.target_id,
+                expected,
+                note,
+            )?;
+        }
         ("silence", _) => {
             diesel::update(users::table.find(d.target_id))
                 .set(users::silenced_until.eq(None::<DateTime<Utc>>))

@@ -37,6 +37,7 @@ pub fn find(conn: &mut PgConnection, kind: TargetType, id: Uuid) -> AppResult<Op
                 posts::created_at,
                 posts::hidden_at,
                 posts::deleted_at,
+                threads::hidden_at,
             ))
             .first::<(
                 Uuid,
@@ -46,17 +47,20 @@ pub fn find(conn: &mut PgConnection, kind: TargetType, id: Uuid) -> AppResult<Op
                 DateTime<Utc>,
                 Option<DateTime<Utc>>,
                 Option<DateTime<Utc>>,
+                Option<DateTime<Utc>>,
             )>(conn)
             .optional()?
-            .map(|(owner, title, body, number, at, hidden, deleted)| Target {
-                kind,
-                id,
-                owner,
-                title: format!("{title} (#{number}) : {}", excerpt(&body, 80)),
-                created_at: at,
-                hidden: hidden.is_some(),
-                deleted: deleted.is_some(),
-            }),
+            .map(
+                |(owner, title, body, number, at, hidden, deleted, thread_hidden)| Target {
+                    kind,
+                    id,
+                    owner,
+                    title: format!("{title} (#{number}) : {}", excerpt(&body, 80)),
+                    created_at: at,
+                    hidden: hidden.is_some() || thread_hidden.is_some(),
+                    deleted: deleted.is_some(),
+                },
+            ),
         TargetType::Thread => threads::table
             .find(id)
             .select((
@@ -147,13 +151,23 @@ pub fn set_hidden(conn: &mut PgConnection, t: &Target, hidden: bool) -> AppResul
         )
         .set(threads::hidden_at.eq(at))
         .execute(conn)?,
-        TargetType::Challenge => diesel::update(
-            challenges::table
-                .find(t.id)
-                .filter(challenges::hidden_at.is_null().eq(hidden)),
-        )
-        .set(challenges::hidden_at.eq(at))
-        .execute(conn)?,
+        TargetType::Challenge => {
+            // Its discussion thread (whose opening post is the challenge's text) goes with it.
+            diesel::update(
+                threads::table
+                    .filter(threads::subject_type.eq("challenge"))
+                    .filter(threads::subject_id.eq(t.id)),
+            )
+            .set(threads::hidden_at.eq(at))
+            .execute(conn)?;
+            diesel::update(
+                challenges::table
+                    .find(t.id)
+                    .filter(challenges::hidden_at.is_null().eq(hidden)),
+            )
+            .set(challenges::hidden_at.eq(at))
+            .execute(conn)?
+        }
         TargetType::User => {
             return Err(AppError::validation(
                 "action",

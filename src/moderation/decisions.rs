@@ -98,6 +98,9 @@ pub enum Restriction {
     PartialSuspension,
     /// `DECISION_ACCOUNT_SUSPENDED`
     AccountSuspended,
+    /// `DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED` (a challenge rejected or closed: it
+    /// stays readable, and is no longer taken up)
+    InteractionRestricted,
 }
 
 /// How a decision was reached.
@@ -138,6 +141,11 @@ pub fn decide(conn: &mut PgConnection, settings: &Settings, d: NewDecision) -> A
                 (vec![], Some("DECISION_PROVISION_PARTIAL_SUSPENSION"), None)
             }
             Restriction::AccountSuspended => (vec![], None, Some("DECISION_ACCOUNT_SUSPENDED")),
+            Restriction::InteractionRestricted => (
+                vec!["DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED"],
+                None,
+                None,
+            ),
         };
     let source_type = match d.source {
         Source::Voluntary => "SOURCE_VOLUNTARY",
@@ -217,6 +225,8 @@ pub fn decide(conn: &mut PgConnection, settings: &Settings, d: NewDecision) -> A
                 Restriction::Removed => "removed",
                 Restriction::Disabled if d.target_type == "held" => "held",
                 Restriction::Disabled => "hidden",
+                Restriction::InteractionRestricted if d.action == "reject_challenge" => "rejected",
+                Restriction::InteractionRestricted => "closed",
             },
             "title": d.target_title,
             "facts": b.facts,
@@ -405,12 +415,13 @@ pub fn statements(
     since: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> AppResult<Value> {
-    if until <= since {
-        return Err(AppError::validation("until", "Must be after since."));
+    use chrono::Datelike;
+    for (field, at) in [("since", since), ("until", until)] {
+        if !(1970..=9999).contains(&at.year()) {
+            return Err(AppError::validation(field, "A date from 1970 to 9999."));
+        }
     }
-    if until - since > chrono::Duration::days(366) {
-        return Err(AppError::validation("until", "At most one year at a time."));
-    }
+    // An empty or reversed period holds no decision.
     type S = (
         (
             Uuid,

@@ -65,6 +65,13 @@ pub fn flag(
             "You cannot flag your own content or account.",
         ));
     }
+    // What members cannot see, they cannot flag (and learn nothing of it through the mails).
+    if (target.hidden || target.deleted) && !actor.is_staff() {
+        return Err(AppError::validation(
+            "target_id",
+            "Nothing to flag with this id.",
+        ));
+    }
     if settings.rate_limits
         && let Err(retry_after_secs) = throttle::reserve(
             conn,
@@ -76,6 +83,26 @@ pub fn flag(
         )?
     {
         return Err(AppError::TooManyRequests { retry_after_secs });
+    }
+    // A flag a moderator already reviewed stands as decided: flagging again is a 409.
+    let reviewed: bool = diesel::select(diesel::dsl::exists(
+        crate::schema::flags::table
+            .inner_join(
+                crate::schema::moderation_items::table
+                    .on(crate::schema::moderation_items::id.eq(crate::schema::flags::item_id)),
+            )
+            .filter(crate::schema::flags::flagger_id.eq(actor.id))
+            .filter(crate::schema::flags::target_type.eq(input.target_type.as_str()))
+            .filter(crate::schema::flags::target_id.eq(input.target_id))
+            .filter(crate::schema::moderation_items::status.eq("resolved")),
+    ))
+    .get_result(conn)?;
+    if reviewed {
+        return Err(AppError::conflict(
+            Some("target_id"),
+            "A moderator already reviewed your flag of this; the decision stands (the person \
+             concerned may appeal it).",
+        ));
     }
     let item: Uuid = diesel::sql_query(
         "INSERT INTO moderation_items (id, kind, target_type, target_id) \
@@ -114,6 +141,8 @@ pub fn flag(
         && target.kind != TargetType::User
         && !target.hidden
         && !target.deleted
+        && !kept_before(conn, &target)?
+        && !owner_is_staff(conn, target.owner)?
     {
         auto_hide(conn, settings, item, &target, c.flag_count)?;
     }
@@ -183,6 +212,27 @@ fn auto_hide(
     .bind::<SqlUuid, _>(decision)
     .execute(conn)?;
     Ok(())
+}
+
+/// Whether a moderator already kept this target on review: its flags then queue without hiding
+/// it again (three new accounts cannot undo a moderator's decision).
+fn kept_before(conn: &mut PgConnection, target: &Target) -> QueryResult<bool> {
+    use crate::schema::moderation_items as items;
+    diesel::select(diesel::dsl::exists(
+        items::table
+            .filter(items::kind.eq("flags"))
+            .filter(items::target_type.eq(target.kind.as_str()))
+            .filter(items::target_id.eq(target.id))
+            .filter(items::resolution.eq_any(["approve", "dismiss"])),
+    ))
+    .get_result(conn)
+}
+
+/// Staff content is queued, never hidden by members' flags alone.
+fn owner_is_staff(conn: &mut PgConnection, owner: Uuid) -> QueryResult<bool> {
+    use crate::schema::users;
+    let role: String = users::table.find(owner).select(users::role).first(conn)?;
+    Ok(role != "member")
 }
 
 /// Whether any flag of `item` says the content is illegal.

@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(list_watched_words)
         .service(create_watched_word)
         .service(delete_watched_word)
+        .service(delete_watched_word_by_pattern)
         .service(statements)
         .service(read_held);
 }
@@ -531,6 +532,37 @@ pub async fn delete_watched_word(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Remove a watched word by its text (admins): `?pattern=casino`, or `&regex=true` for an
+/// expression.
+#[utoipa::path(
+    operation_id = "delete_watched_word_by_pattern",
+    tag = "moderation",
+    security(("bearer" = [])),
+    params(WatchedWordQuery),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such watched word", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/admin/watched-words")]
+pub async fn delete_watched_word_by_pattern(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    query: Query<WatchedWordQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    as_caller(&state, bearer, move |conn, actor| {
+        db::atomic(conn, |conn| {
+            words::delete_pattern(conn, actor, &q.pattern, q.regex.unwrap_or(false))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// The statements of reasons of a period, as the EU DSA Transparency Database's multiple-statement
 /// submission (`{"statements": [...]}`; its API takes 100 a call), for the host to file (admins).
 #[utoipa::path(
@@ -543,7 +575,7 @@ pub async fn delete_watched_word(
         (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "until not after since, or more than a year", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid since or until", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/statements")]

@@ -18,6 +18,17 @@ use crate::error::{AppError, AppResult};
 use crate::schema::{held_drafts, moderation_items};
 use crate::throttle;
 
+/// The watched words, as `[pattern, is_regex, action, replacement]` rows.
+const WORDS: &str = "(SELECT coalesce(jsonb_agg(jsonb_build_array(w.pattern, w.is_regex, w.action, \
+                     w.replacement) ORDER BY w.created_at), '[]'::jsonb) FROM watched_words w)";
+
+const STANDING: &str = concat!(
+    "SELECT (u.thread_count - u.challenge_count + u.reply_count)::int8 AS published, ",
+    "(SELECT coalesce(jsonb_agg(jsonb_build_array(w.pattern, w.is_regex, w.action, ",
+    "w.replacement) ORDER BY w.created_at), '[]'::jsonb) FROM watched_words w) AS words ",
+    "FROM users u WHERE u.id = $1"
+);
+
 /// Moderation's screen of members' threads and replies (composed into the app by `app`).
 pub struct ModerationGate {
     pub settings: std::sync::Arc<Settings>,
@@ -34,15 +45,9 @@ struct Standing {
 impl Gate for ModerationGate {
     fn screen(&self, conn: &mut PgConnection, actor: &Actor, draft: &Draft) -> AppResult<Verdict> {
         // One round trip: the member's published count and the watched words.
-        let s: Standing = diesel::sql_query(
-            "SELECT (u.thread_count + u.reply_count)::int8 AS published, \
-                    (SELECT coalesce(jsonb_agg(jsonb_build_array(w.pattern, w.is_regex, w.action, \
-                                                                 w.replacement)), '[]'::jsonb) \
-                     FROM watched_words w) AS words \
-             FROM users u WHERE u.id = $1",
-        )
-        .bind::<SqlUuid, _>(actor.id)
-        .get_result(conn)?;
+        let s: Standing = diesel::sql_query(STANDING)
+            .bind::<SqlUuid, _>(actor.id)
+            .get_result(conn)?;
         let limits = &self.settings.moderation;
         if self.settings.rate_limits && !actor.is_staff() {
             let new = s.published < 3
@@ -89,6 +94,52 @@ impl Gate for ModerationGate {
         Ok(verdict)
     }
 
+    fn screen_edit(
+        &self,
+        conn: &mut PgConnection,
+        _actor: &Actor,
+        draft: &Draft,
+    ) -> AppResult<Verdict> {
+        let words: serde_json::Value =
+            diesel::select(diesel::dsl::sql::<Jsonb>(WORDS)).get_result(conn)?;
+        let verdict = words::apply(&words, draft)?;
+        if verdict.hold.is_some() {
+            let field = if draft.kind == DraftKind::Thread {
+                "title"
+            } else {
+                "body"
+            };
+            return Err(AppError::validation(
+                field,
+                "Contains a word the community reviews before publication (watched word): \
+                 an edit cannot wait for review; write it otherwise.",
+            ));
+        }
+        Ok(verdict)
+    }
+
+    fn staff_removed(
+        &self,
+        conn: &mut PgConnection,
+        actor: &Actor,
+        post: Uuid,
+        reason: &str,
+    ) -> AppResult<()> {
+        let basis = decisions::basis(reason, None)?;
+        let target = super::content::get(conn, super::types::TargetType::Post, post)?;
+        super::actions::decide_on(
+            conn,
+            &self.settings,
+            actor,
+            &target,
+            "delete_post",
+            Restriction::Removed,
+            &basis,
+            Source::Voluntary,
+        )?;
+        Ok(())
+    }
+
     fn hold(
         &self,
         conn: &mut PgConnection,
@@ -110,9 +161,10 @@ impl Gate for ModerationGate {
             ))
             .returning(held_drafts::created_at)
             .get_result(conn)?;
+        let item = Uuid::now_v7();
         diesel::insert_into(moderation_items::table)
             .values((
-                moderation_items::id.eq(Uuid::now_v7()),
+                moderation_items::id.eq(item),
                 moderation_items::kind.eq("held"),
                 moderation_items::target_type.eq("held"),
                 moderation_items::target_id.eq(id),
@@ -150,6 +202,9 @@ impl Gate for ModerationGate {
                 end_date: None,
             },
         )?;
+        diesel::update(moderation_items::table.find(item))
+            .set(moderation_items::decision_id.eq(decision))
+            .execute(conn)?;
         Ok(HeldDraft {
             id,
             kind: draft.kind,

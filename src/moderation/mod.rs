@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod appeals;
+pub mod challenges;
 pub mod content;
 pub mod decisions;
 pub mod flags;
@@ -39,6 +40,7 @@ pub const FEATURE: Feature = Feature::new("moderation", handlers::routes, ApiDoc
         handlers::list_watched_words,
         handlers::create_watched_word,
         handlers::delete_watched_word,
+        handlers::delete_watched_word_by_pattern,
         handlers::statements,
         handlers::read_held,
     ),

@@ -78,11 +78,15 @@ const COLUMNS: (
 );
 
 fn require_moderator(actor: &Actor) -> AppResult<()> {
-    if actor.is_staff() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("Moderators only.".into()))
+    if !actor.is_staff() {
+        return Err(AppError::Forbidden("Moderators only.".into()));
     }
+    if actor.silenced {
+        return Err(AppError::Forbidden(
+            "A silenced moderator does not moderate until the silence ends.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The queue, oldest first, filtered by kind and status (default `pending`).
@@ -248,7 +252,19 @@ fn pending(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult<Row> {
 
 pub fn claim(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult<QueueItem> {
     require_moderator(actor)?;
-    pending(conn, actor, id)?;
+    let (a, _) = pending(conn, actor, id)?;
+    super::log::write(
+        conn,
+        super::log::Entry {
+            actor: Some(actor.id),
+            action: "claim",
+            target_type: &a.2,
+            target_id: a.3,
+            reason: None,
+            details: json!({ "item_id": id }),
+            decision: None,
+        },
+    )?;
     diesel::update(items::table.find(id))
         .set((
             items::claimed_by.eq(actor.id),
@@ -277,18 +293,34 @@ pub fn resolve(
         ItemKind::Flags => {
             let tkind = TargetType::parse(&a.2).ok_or(AppError::NotFound)?;
             let target = content::get(conn, tkind, target_id)?;
+            if target.owner == actor.id {
+                return Err(AppError::Forbidden(
+                    "Flags on your own content or account are for another moderator.".into(),
+                ));
+            }
             let illegal = flags::any_illegal(conn, id)?;
             let source = Source::Flags { illegal };
             let outcome;
             let decision = match input.action {
                 Resolution::Approve | Resolution::Dismiss => {
                     outcome = "kept";
-                    if a.6 && content::set_hidden(conn, &target, false)? {
+                    let unhidden = a.6 && content::set_hidden(conn, &target, false)?;
+                    if unhidden && let Some(d) = auto_decision {
                         // The threshold's hiding is undone: its decision is reversed.
-                        if let Some(d) = auto_decision {
-                            decisions::mark_reversed(conn, d)?;
-                        }
+                        decisions::mark_reversed(conn, d)?;
                     }
+                    super::log::write(
+                        conn,
+                        super::log::Entry {
+                            actor: Some(actor.id),
+                            action: "keep_flagged",
+                            target_type: tkind.as_str(),
+                            target_id,
+                            reason: Some(&basis.facts),
+                            details: json!({ "item_id": id, "unhidden": unhidden }),
+                            decision: auto_decision,
+                        },
+                    )?;
                     None
                 }
                 Resolution::Hide => {
@@ -326,6 +358,10 @@ pub fn resolve(
         ItemKind::Held => match input.action {
             Resolution::Approve => {
                 let published = held::publish(conn, target_id)?;
+                // The hold is over: its decision can no longer be appealed.
+                if let Some(d) = auto_decision {
+                    decisions::mark_reversed(conn, d)?;
+                }
                 let h = held::row(conn, target_id)?;
                 crate::notifications::notify_personal(
                     conn,
@@ -389,9 +425,11 @@ pub fn resolve(
         },
         ItemKind::Appeal => {
             let d = decisions::row(conn, target_id)?;
-            if d.actor == Some(actor.id) {
+            if d.actor == Some(actor.id) || d.user == actor.id {
                 return Err(AppError::Forbidden(
-                    "An appeal is decided by a moderator other than the one who decided.".into(),
+                    "An appeal is decided by a moderator other than the one who decided, and not \
+                     by the member concerned."
+                        .into(),
                 ));
             }
             let outcome = match input.action {
@@ -409,7 +447,7 @@ pub fn resolve(
                     "hold_post" | "hold_thread" | "reject_held" => {
                         reopen_and_publish(conn, d.target_id)?;
                     }
-                    _ => actions::undo(conn, &d)?,
+                    _ => actions::undo(conn, actor.id, &d, &basis.facts)?,
                 }
                 decisions::mark_reversed(conn, d.id)?;
             }
@@ -473,6 +511,9 @@ pub fn resolve(
 /// An appeal against holding (or refusing) a draft, granted: the draft is published, and its
 /// pending held item, if any, resolved with it.
 fn reopen_and_publish(conn: &mut PgConnection, draft: Uuid) -> AppResult<()> {
+    if held::row(conn, draft)?.status == "approved" {
+        return Ok(());
+    }
     diesel::update(crate::schema::held_drafts::table.find(draft))
         .set(crate::schema::held_drafts::status.eq("held"))
         .execute(conn)?;

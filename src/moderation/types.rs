@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::accounts::types::UserPublic;
 
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => $s:literal),* $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $s:tt),* $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
         pub enum $name {
@@ -270,9 +270,11 @@ pub struct ThreadModeration {
 pub struct SlowMode {
     /// Minimum seconds between two posts of one member in the thread, 0 (off) to 86,400.
     #[schema(minimum = 0, maximum = 86400, example = 60)]
+    #[serde(deserialize_with = "crate::input::int")]
     pub seconds: i32,
-    #[schema(min_length = 1, max_length = 2000)]
-    pub reason: String,
+    /// Why (logged); optional.
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
 }
 
 string_enum!(
@@ -429,6 +431,16 @@ pub struct CreateWatchedWord {
     /// The replacement text (`replace` only).
     #[schema(max_length = 200)]
     pub replacement: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WatchedWordQuery {
+    /// The word or expression, as listed.
+    #[param(min_length = 1, max_length = 200)]
+    pub pattern: String,
+    /// Whether it is an expression (default false).
+    pub regex: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

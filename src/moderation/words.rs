@@ -164,7 +164,13 @@ pub fn create(
     actor.require_admin()?;
     let pattern =
         one_line(&input.pattern, 1, 200).map_err(|m| AppError::validation("pattern", m))?;
-    compile(&pattern, input.regex).map_err(|m| AppError::validation("pattern", m))?;
+    let re = compile(&pattern, input.regex).map_err(|m| AppError::validation("pattern", m))?;
+    if re.is_match("") {
+        return Err(AppError::validation(
+            "pattern",
+            "This expression matches empty text: it would match everywhere.",
+        ));
+    }
     let replacement = match (input.action, &input.replacement) {
         (WatchedAction::Replace, Some(r)) => {
             Some(one_line(r, 0, 200).map_err(|m| AppError::validation("replacement", m))?)
@@ -207,6 +213,22 @@ pub fn create(
         },
     )?;
     Ok(word(row))
+}
+
+/// Removes the watched word written `pattern` (as a word, or as an expression with `regex`).
+pub fn delete_pattern(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    pattern: &str,
+    regex: bool,
+) -> AppResult<()> {
+    actor.require_admin()?;
+    let id: Uuid = watched_words::table
+        .filter(watched_words::pattern.eq(pattern.trim()))
+        .filter(watched_words::is_regex.eq(regex))
+        .select(watched_words::id)
+        .first(conn)?;
+    delete(conn, actor, id)
 }
 
 pub fn delete(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult<()> {

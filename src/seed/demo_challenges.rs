@@ -432,6 +432,7 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings, actors: &[Actor]) -> A
                     to: *to,
                     note: note.map(str::to_string),
                 },
+                &crate::challenges::hooks::Silent,
             )?;
         }
         for (org, member, kind, message, reaches) in c.pledges {

@@ -22,7 +22,7 @@ const STATES: [&str; 9] = [
 
 /// The lifecycle as the contract states it (written here independently of the code): who may make
 /// each move, and whether it needs a note.
-fn rule(from: &str, to: &str) -> Option<(&'static str, bool)> {
+pub(crate) fn rule(from: &str, to: &str) -> Option<(&'static str, bool)> {
     match (from, to) {
         ("draft", "submitted") => Some(("author", false)),
         ("draft" | "submitted" | "under_review" | "open", "withdrawn") => Some(("author", false)),
@@ -37,7 +37,7 @@ fn rule(from: &str, to: &str) -> Option<(&'static str, bool)> {
 }
 
 /// How to reach a state from a new draft: (to, by the author?) moves.
-fn path_to(state: &str) -> Vec<(&'static str, bool)> {
+pub(crate) fn path_to(state: &str) -> Vec<(&'static str, bool)> {
     let mut p = vec![];
     if state == "draft" {
         return p;
@@ -66,7 +66,7 @@ fn path_to(state: &str) -> Vec<(&'static str, bool)> {
     p
 }
 
-fn proposal(title: &str) -> Value {
+pub(crate) fn proposal(title: &str) -> Value {
     json!({
         "title": title,
         "summary": "Un inventaire ouvert des haies pour suivre leur arrachage.",
@@ -78,7 +78,7 @@ fn proposal(title: &str) -> Value {
     })
 }
 
-async fn propose(app: &TestApp, who: &Value, body: Value) -> Value {
+pub(crate) async fn propose(app: &TestApp, who: &Value, body: Value) -> Value {
     let resp = app
         .authed(Method::POST, "/api/v1/challenges", who)
         .json(&body)
@@ -89,7 +89,12 @@ async fn propose(app: &TestApp, who: &Value, body: Value) -> Value {
     resp.json().await.unwrap()
 }
 
-async fn move_to(app: &TestApp, who: &Value, challenge: &str, to: &str) -> reqwest::Response {
+pub(crate) async fn move_to(
+    app: &TestApp,
+    who: &Value,
+    challenge: &str,
+    to: &str,
+) -> reqwest::Response {
     app.authed(
         Method::POST,
         &format!("/api/v1/challenges/{challenge}/transitions"),
@@ -102,7 +107,12 @@ async fn move_to(app: &TestApp, who: &Value, challenge: &str, to: &str) -> reqwe
 }
 
 /// A challenge by `author`, brought to `state` (the moderator making the moderators' moves).
-async fn challenge_in(app: &TestApp, author: &Value, moderator: &Value, state: &str) -> String {
+pub(crate) async fn challenge_in(
+    app: &TestApp,
+    author: &Value,
+    moderator: &Value,
+    state: &str,
+) -> String {
     let c = propose(app, author, proposal(&format!("Un défi à l'état {state}"))).await;
     let cid = id(&c).to_string();
     for (to, by_author) in path_to(state) {

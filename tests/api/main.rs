@@ -3,6 +3,7 @@
 mod support;
 
 mod accounts;
+mod authz;
 mod challenges;
 mod cli;
 mod discussions;

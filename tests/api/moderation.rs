@@ -528,6 +528,34 @@ async fn watched_words_block_hold_and_replace() {
         (status, replaced["body"].as_str()),
         (201, Some("Les données de l'IGN sont ouvertes"))
     );
+    // Edits meet the same words: a blocked word cannot be edited in, in a body or a title.
+    let clean = reply(app, &w.member, &w.thread, "Un message propre", None).await;
+    let p = problem(
+        send(
+            app,
+            Method::PATCH,
+            &format!("/api/v1/posts/{}", id(&clean)),
+            &w.member,
+            json!({"body": "Au casino !"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "body");
+    let p = problem(
+        send(
+            app,
+            Method::PATCH,
+            &format!("/api/v1/threads/{}", id(&w.thread)),
+            &w.author,
+            json!({"title": "Soirée casino du fil"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "title");
     let (_, list) = json(
         app.authed(Method::GET, "/api/v1/admin/watched-words", &w.admin)
             .send()
@@ -550,6 +578,177 @@ async fn watched_words_block_hold_and_replace() {
         204
     );
     assert_eq!(post("Le casino municipal").await.status(), 201);
+    let resp = app
+        .authed(
+            Method::DELETE,
+            "/api/v1/admin/watched-words?pattern=ign",
+            &w.admin,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let (_, list) = json(
+        app.authed(Method::GET, "/api/v1/admin/watched-words", &w.admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn post_actions_hide_restore_and_log_with_their_reasons() {
+    let w = World::new().await;
+    let app = &w.app;
+    let post = reply(app, &w.member, &w.thread, "Première version", None).await;
+    let path = format!("/api/v1/posts/{}", id(&post));
+    send(
+        app,
+        Method::PATCH,
+        &path,
+        &w.member,
+        json!({"body": "Seconde version"}),
+    )
+    .await;
+    let act = |action: &str| {
+        send(
+            app,
+            Method::POST,
+            &format!("{path}/moderation"),
+            &w.moderator,
+            json!({"action": action, "reason": "Données personnelles publiées"}),
+        )
+    };
+    let (status, done) = json(act("hide").await).await;
+    assert_eq!(status, 200);
+    assert!(done["decision_id"].is_string());
+    problem(act("hide").await, 409).await;
+    let (_, revs) = json(app.get(&format!("{path}/revisions")).await).await;
+    assert_eq!(
+        revs["items"][0]["previous_body"], "",
+        "a hidden post's history is hidden too"
+    );
+    let (_, own) = json(
+        app.authed(Method::GET, &format!("{path}/revisions"), &w.member)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(own["items"][0]["previous_body"], "Première version");
+    assert_eq!(act("unhide").await.status(), 200);
+    assert_eq!(act("delete").await.status(), 200);
+    let (_, seen) = json(app.get(&path).await).await;
+    assert_eq!(seen["deleted"], true);
+    assert_eq!(act("restore").await.status(), 200);
+    let (_, seen) = json(app.get(&path).await).await;
+    assert_eq!(
+        (seen["deleted"].as_bool(), seen["body"].as_str()),
+        (Some(false), Some("Seconde version"))
+    );
+    // A moderator's move through PATCH is logged; the log filters by action and actor.
+    category(app, &w.admin, "archives", "everyone").await;
+    let resp = send(
+        app,
+        Method::PATCH,
+        &format!("/api/v1/threads/{}", id(&w.thread)),
+        &w.moderator,
+        json!({"category": "archives", "reason": "Mieux rangé ici"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let moderator = uid(&w.moderator);
+    let (_, log) = json(
+        app.authed(
+            Method::GET,
+            &format!("/api/v1/moderation/log?actor={moderator}"),
+            &w.admin,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "move_thread",
+            "restore_post",
+            "delete_post",
+            "unhide_post",
+            "hide_post"
+        ]
+    );
+    let (_, only) = json(
+        app.authed(
+            Method::GET,
+            "/api/v1/moderation/log?action=move_thread",
+            &w.admin,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(only["items"][0]["reason"], "Mieux rangé ici");
+    problem(
+        app.authed(Method::GET, "/api/v1/moderation/log", &w.member)
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn posts_per_minute_are_limited_tighter_for_new_members() {
+    let app = TestApp::spawn_with(
+        |s| {
+            s.moderation.posts_per_minute = 3;
+            s.moderation.new_member_posts_per_minute = 1;
+        },
+        |_| {},
+    );
+    let admin = app.admin("rate_admin").await;
+    category(&app, &admin, "general", "everyone").await;
+    let t = thread(&app, &admin, "general", "Un fil animé", "corps").await;
+    let newcomer = app.member("newcomer").await;
+    let post = |who: &Value| {
+        send(
+            &app,
+            Method::POST,
+            &format!("/api/v1/threads/{}/posts", id(&t)),
+            who,
+            json!({"body": "encore un mot"}),
+        )
+    };
+    assert_eq!(post(&newcomer).await.status(), 201);
+    let resp = post(&newcomer).await;
+    assert!(resp.headers().contains_key("retry-after"));
+    problem(resp, 429).await;
+    // A member of long standing (older than the new-member days, three posts) gets the wider limit.
+    let senior = app.member("senior").await;
+    sql(
+        &app,
+        "UPDATE users SET created_at = now() - interval '30 days', reply_count = 10 WHERE username = 'senior'",
+    );
+    for _ in 0..3 {
+        assert_eq!(post(&senior).await.status(), 201);
+    }
+    problem(post(&senior).await, 429).await;
+    // Staff are not limited.
+    for _ in 0..5 {
+        assert_eq!(post(&admin).await.status(), 201);
+    }
 }
 
 #[tokio::test]
@@ -727,8 +926,55 @@ async fn locked_archived_and_slow_threads_refuse_members() {
             .iter()
             .any(|m| m.contains("masqué") && m.contains("tourne en rond"))
     );
-    // Moderators remove other members' posts through the moderation endpoint, with a reason.
+    // Nothing of a hidden thread shows through its replies, its opening post, search or feeds.
+    assert_eq!(
+        app.get(&format!("/api/v1/threads/{t}/posts"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/posts/{}", id(&w.thread["opening_post"])))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/posts/{}/revisions", id(&post)))
+            .await
+            .status(),
+        404
+    );
+    let feed = app
+        .get("/api/v1/feeds/latest.atom")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!feed.contains("Le fil de référence"));
+    let (_, hits) = json(app.get("/api/v1/search?q=r%C3%A9f%C3%A9rence").await).await;
+    assert!(hits["items"].as_array().unwrap().is_empty());
     problem(
+        send(
+            app,
+            Method::POST,
+            &format!("/api/v1/threads/{t}/posts"),
+            &w.other,
+            json!({"body": "je réponds"}),
+        )
+        .await,
+        404,
+    )
+    .await;
+    assert_eq!(act("unhide").await.status(), 200);
+    assert_eq!(
+        app.get(&format!("/api/v1/threads/{t}/posts"))
+            .await
+            .status(),
+        200
+    );
+    // A moderator's DELETE of another member's post needs a reason, and the author is told.
+    let p = problem(
         app.authed(
             Method::DELETE,
             &format!("/api/v1/posts/{}", id(&post)),
@@ -737,9 +983,25 @@ async fn locked_archived_and_slow_threads_refuse_members() {
         .send()
         .await
         .unwrap(),
-        409,
+        422,
     )
     .await;
+    assert_eq!(p["errors"][0]["field"], "reason");
+    let resp = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/v1/posts/{}?reason=Hors%20sujet", id(&post)),
+            &w.moderator,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert!(
+        mails_to(app, "w_member@example.org")
+            .iter()
+            .any(|m| m.contains("retiré") && m.contains("Hors sujet"))
+    );
 }
 
 #[tokio::test]
@@ -981,7 +1243,7 @@ async fn sanctions_end_sessions_lift_by_themselves_and_an_appeal_reverses_them()
     let (status, export) = json(
         app.authed(
             Method::GET,
-            "/api/v1/admin/statements?since=2026-01-01T00:00:00Z&until=2026-12-31T23:59:59Z",
+            "/api/v1/admin/statements?since=2026-01-01T00:00:00Z&until=2099-01-01T00:00:00Z",
             &w.admin,
         )
         .send()
@@ -1236,4 +1498,162 @@ fn the_statement_of_reasons_reaches_a_real_smtp_server() {
         assert!(text.contains(expected), "{expected} in {text}");
     }
     assert!(parsed.body_html(0).is_some(), "an HTML part too");
+}
+
+#[tokio::test]
+async fn pinned_threads_come_first_in_their_category_page_after_page() {
+    let w = World::new().await;
+    let app = &w.app;
+    let second = thread(
+        app,
+        &w.member,
+        "general",
+        "Deuxième sujet du forum",
+        "corps",
+    )
+    .await;
+    let third = thread(
+        app,
+        &w.member,
+        "general",
+        "Troisième sujet du forum",
+        "corps",
+    )
+    .await;
+    let t = id(&w.thread);
+    let resp = send(
+        app,
+        Method::POST,
+        &format!("/api/v1/threads/{t}/moderation"),
+        &w.moderator,
+        json!({"action": "pin", "reason": "Le fil de référence"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    for sort in ["latest", "active", "top"] {
+        let mut seen = Vec::new();
+        let mut next = format!("/api/v1/threads?category=general&sort={sort}&limit=1");
+        loop {
+            let (status, page) = json(app.get(&next).await).await;
+            assert_eq!(status, 200, "{page}");
+            seen.extend(
+                page["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["id"].as_str().unwrap().to_string()),
+            );
+            match page["next_cursor"].as_str() {
+                Some(c) => {
+                    next =
+                        format!("/api/v1/threads?category=general&sort={sort}&limit=1&cursor={c}")
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 3, "{sort}: each thread once");
+        assert_eq!(seen[0], t, "{sort}: the pinned thread first");
+        if sort == "latest" {
+            assert_eq!(seen[1..], [id(&third).to_string(), id(&second).to_string()]);
+        }
+    }
+    // Site-wide lists are not reordered; a category's cursor does not fit them.
+    let (_, all) = json(app.get("/api/v1/threads?limit=1").await).await;
+    assert_eq!(all["items"][0]["id"], third["id"]);
+    let (_, cat) = json(app.get("/api/v1/threads?category=general&limit=1").await).await;
+    let cursor = cat["next_cursor"].as_str().unwrap();
+    problem(
+        app.get(&format!("/api/v1/threads?limit=1&cursor={cursor}"))
+            .await,
+        422,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_rejected_challenge_has_its_statement_and_an_appeal_reopens_it() {
+    let w = World::new().await;
+    let app = &w.app;
+    let c = crate::challenges::challenge_in(app, &w.author, &w.moderator, "under_review").await;
+    let resp = crate::challenges::move_to(app, &w.moderator, &c, "rejected").await;
+    assert_eq!(resp.status(), 200);
+    let (_, notes) = json(
+        app.authed(Method::GET, "/api/v1/notifications", &w.author)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let note = notes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "moderation_decision" && n["target"]["id"] == c.as_str())
+        .expect("a statement of reasons for the rejection");
+    let decision = note["decision_id"].as_str().unwrap().to_string();
+    let (_, d) = json(
+        app.authed(
+            Method::GET,
+            &format!("/api/v1/moderation/decisions/{decision}"),
+            &w.author,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        d["decision_visibility"][0],
+        "DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED"
+    );
+    assert_eq!(d["decision_facts"], "Motif de la décision.");
+    assert!(
+        mails_to(app, "w_author@example.org")
+            .iter()
+            .any(|m| m.contains("refusé"))
+    );
+    let resp = send(
+        app,
+        Method::POST,
+        &format!("/api/v1/moderation/decisions/{decision}/appeal"),
+        &w.author,
+        json!({"message": "Le défi concerne bien une politique publique."}),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    let (_, queue) = json(
+        app.authed(
+            Method::GET,
+            "/api/v1/moderation/queue?kind=appeal",
+            &w.admin,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let item = queue["items"][0]["id"].as_str().unwrap().to_string();
+    let (status, _) = json(
+        send(
+            app,
+            Method::POST,
+            &format!("/api/v1/moderation/queue/{item}/resolve"),
+            &w.admin,
+            json!({"action": "approve", "reason": "Recevable après relecture."}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, challenge) = json(app.get(&format!("/api/v1/challenges/{c}")).await).await;
+    assert_eq!(
+        challenge["status"], "under_review",
+        "back where the rejection took it from"
+    );
+    let (_, history) = json(app.get(&format!("/api/v1/challenges/{c}/history")).await).await;
+    let last = history["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["from"].as_str(), last["to"].as_str()),
+        (Some("rejected"), Some("under_review"))
+    );
 }

@@ -148,28 +148,31 @@ pub async fn edit_post(
     bearer: Bearer,
     path: web::Path<Uuid>,
     body: Json<UpdatePost>,
+    gate: web::Data<dyn Gate>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let new_body = body.into_inner().body;
+    let gate = gate.into_inner();
     let post = db::run(&state.pool, move |conn| {
         let actor = Actor::load(conn, &bearer.0)?;
-        posts::edit(conn, &actor, id, &new_body)
+        posts::edit(conn, &actor, id, &new_body, gate.as_ref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(post))
 }
 
-/// Delete a post (its author or a moderator). Soft: it stays in place as deleted, its body gone for
-/// everyone but moderators.
+/// Delete a post (its author, or a moderator with a `reason`: the author is told why, and may
+/// appeal). Soft: it stays in place as deleted, its body gone for everyone but moderators.
 #[utoipa::path(
     tag = "discussions",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Post id")),
+    params(("id" = Uuid, Path, description = "Post id"), DeleteQuery),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the author nor a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A moderator deleting another member's post without a reason", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/posts/{id}")]
@@ -177,11 +180,15 @@ pub async fn delete_post(
     state: web::Data<AppState>,
     bearer: Bearer,
     path: web::Path<Uuid>,
+    query: Query<DeleteQuery>,
+    gate: web::Data<dyn Gate>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
+    let reason = query.into_inner().reason;
+    let gate = gate.into_inner();
     db::run(&state.pool, move |conn| {
         let actor = Actor::load(conn, &bearer.0)?;
-        posts::delete(conn, &actor, id)
+        posts::delete(conn, &actor, id, reason.as_deref(), gate.as_ref())
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -61,6 +61,8 @@ pub async fn list(
     responses(
         (status = 201, description = "Created", body = Thread, headers(("Location" = String, description = "The thread"))),
         (status = 202, description = "Held for approval: visible to its author and moderators only until approved", body = HeldDraft, headers(("Location" = String, description = "The held draft"))),
+        (status = 429, description = "Too many threads today: wait the seconds of Retry-After", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Email not confirmed, silenced, suspended, or a staff-only category", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -153,12 +155,14 @@ pub async fn update(
     bearer: Bearer,
     path: web::Path<Uuid>,
     body: Json<UpdateThread>,
+    gate: web::Data<dyn Gate>,
 ) -> AppResult<HttpResponse> {
+    let gate = gate.into_inner();
     let id = path.into_inner();
     let input = body.into_inner();
     let thread = db::run(&state.pool, move |conn| {
         let actor = Actor::load(conn, &bearer.0)?;
-        threads::update(conn, &actor, id, input)
+        threads::update(conn, &actor, id, input, gate.as_ref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(thread))
