@@ -106,6 +106,9 @@ pub struct ModerationLimits {
     pub new_member_threads_per_day: u32,
     /// A member is new for this many days after registering, or until their third published post.
     pub new_member_days: u32,
+    /// Anonymous writes (registrations, verifications, password resets) per client address and hour,
+    /// each kind counted apart.
+    pub anonymous_per_hour: u32,
 }
 
 impl Settings {
@@ -251,6 +254,11 @@ impl Settings {
                 get("PALABRE_NEW_MEMBER_DAYS"),
                 7u32,
             )?,
+            anonymous_per_hour: parse(
+                "PALABRE_ANONYMOUS_PER_HOUR",
+                get("PALABRE_ANONYMOUS_PER_HOUR"),
+                30u32,
+            )?,
         };
         for (name, value) in [
             (
@@ -268,6 +276,7 @@ impl Settings {
                 "PALABRE_NEW_MEMBER_THREADS_PER_DAY",
                 moderation.new_member_threads_per_day,
             ),
+            ("PALABRE_ANONYMOUS_PER_HOUR", moderation.anonymous_per_hour),
         ] {
             if value == 0 {
                 return Err(ConfigError::new(name, "must be at least 1"));

@@ -53,10 +53,13 @@ fn client_info(req: &HttpRequest) -> ClientInfo {
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Username taken (an address that has an account gets the 201, and its owner an email)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid username, email or weak password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many registrations from this address; see Retry-After", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[post("/auth/register")]
 pub async fn register(
+    req: HttpRequest,
     state: web::Data<AppState>,
     key: IdempotencyKey,
     body: Json<RegisterRequest>,
@@ -64,8 +67,10 @@ pub async fn register(
     let body = body.into_inner();
     let idem = key.with_body(&body);
     let settings = state.settings.clone();
+    let client = client_info(&req);
     let stored = db::run(&state.pool, move |conn| {
         idem.run(conn, None, |conn| {
+            service::per_address(conn, &settings, &client, "register")?;
             let registered = service::register(
                 conn,
                 &settings,
@@ -103,15 +108,25 @@ pub async fn register(
         (status = 204, description = "Address confirmed"),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Token invalid, used or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address; see Retry-After", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[post("/auth/verify-email")]
 pub async fn verify_email(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: Json<TokenRequest>,
 ) -> AppResult<HttpResponse> {
     let token = body.into_inner().token;
-    db::run(&state.pool, move |conn| service::verify_email(conn, &token)).await?;
+    let settings = state.settings.clone();
+    let client = client_info(&req);
+    db::run(&state.pool, move |conn| {
+        // Counted apart from the verification: a wrong token counts too.
+        service::per_address(conn, &settings, &client, "verify")?;
+        service::verify_email(conn, &token)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -207,15 +222,21 @@ pub async fn logout(state: web::Data<AppState>, bearer: Bearer) -> AppResult<Htt
     responses(
         (status = 202, description = "If the address belongs to an account, a reset link is on its way"),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[post("/auth/password-reset")]
 pub async fn password_reset(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: Json<PasswordResetRequest>,
 ) -> AppResult<HttpResponse> {
     let email = body.into_inner().email;
+    let settings = state.settings.clone();
+    let client = client_info(&req);
     db::run(&state.pool, move |conn| {
+        service::per_address(conn, &settings, &client, "reset")?;
         service::request_password_reset(conn, &email)
     })
     .await?;
@@ -231,15 +252,21 @@ pub async fn password_reset(
         (status = 204, description = "Password changed; every session ended"),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Token invalid, used or expired, or weak password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address; see Retry-After", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[post("/auth/password-reset/confirm")]
 pub async fn password_reset_confirm(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: Json<PasswordResetConfirm>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
+    let settings = state.settings.clone();
+    let client = client_info(&req);
     db::run(&state.pool, move |conn| {
+        service::per_address(conn, &settings, &client, "reset_confirm")?;
         service::confirm_password_reset(conn, &body.token, &body.password)
     })
     .await?;

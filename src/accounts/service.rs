@@ -181,6 +181,27 @@ pub struct Registered {
 /// Registration: the account, its verification token and email, in one transaction. When the
 /// address already has an account, nothing is created: the answer looks the same, and the
 /// address's owner is told that someone tried.
+/// Anonymous writes per client address: `PALABRE_ANONYMOUS_PER_HOUR` of each `kind` an hour
+/// (counted in PostgreSQL, so every node sees the same count); 429 with `Retry-After` beyond.
+pub fn per_address(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    client: &ClientInfo,
+    kind: &str,
+) -> AppResult<()> {
+    let Some(ip) = client.ip.as_deref().filter(|_| settings.rate_limits) else {
+        return Ok(());
+    };
+    let limit = throttle::Limit {
+        max_failures: settings.moderation.anonymous_per_hour as i32,
+        window_secs: 3600,
+    };
+    match throttle::reserve(conn, &format!("anon:{kind}:{ip}"), limit)? {
+        Ok(()) => Ok(()),
+        Err(retry_after_secs) => Err(AppError::TooManyRequests { retry_after_secs }),
+    }
+}
+
 pub fn register(
     conn: &mut PgConnection,
     settings: &Settings,

@@ -415,12 +415,10 @@ pub fn statements(
     since: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> AppResult<Value> {
-    use chrono::Datelike;
-    for (field, at) in [("since", since), ("until", until)] {
-        if !(1970..=9999).contains(&at.year()) {
-            return Err(AppError::validation(field, "A date from 1970 to 9999."));
-        }
-    }
+    // Bounded to what the database stores (no decision predates palabre, none is after 9999).
+    let floor = DateTime::<Utc>::UNIX_EPOCH;
+    let ceiling = super::actions::indefinite();
+    let (since, until) = (since.clamp(floor, ceiling), until.clamp(floor, ceiling));
     // An empty or reversed period holds no decision.
     type S = (
         (

@@ -575,7 +575,7 @@ pub async fn delete_watched_word_by_pattern(
         (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid since or until", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing or invalid since or until", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/statements")]

@@ -1657,3 +1657,22 @@ async fn a_rejected_challenge_has_its_statement_and_an_appeal_reopens_it() {
         (Some("rejected"), Some("under_review"))
     );
 }
+
+#[tokio::test]
+async fn anonymous_writes_are_limited_per_client_address() {
+    let app = TestApp::spawn_with(|s| s.moderation.anonymous_per_hour = 2, |_| {});
+    let reset = json!({"email": "personne@example.org"});
+    let reset = || app.post_json("/api/v1/auth/password-reset", &reset);
+    assert_eq!(reset().await.status(), 202);
+    assert_eq!(reset().await.status(), 202);
+    let resp = reset().await;
+    assert!(resp.headers().contains_key("retry-after"));
+    problem(resp, 429).await;
+    // Each kind is counted apart: wrong verification tokens count, and run out on their own.
+    let token = json!({"token": "inconnu"});
+    let verify = || app.post_json("/api/v1/auth/verify-email", &token);
+    problem(verify().await, 422).await;
+    problem(verify().await, 422).await;
+    problem(verify().await, 429).await;
+    assert_eq!(app.register("encore_possible").await.status(), 201);
+}

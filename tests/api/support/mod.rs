@@ -239,6 +239,7 @@ impl TestApp {
         settings.moderation.threads_per_day = 100_000;
         settings.moderation.new_member_posts_per_minute = 100_000;
         settings.moderation.new_member_threads_per_day = 100_000;
+        settings.moderation.anonymous_per_hour = 100_000;
         tune(&mut settings);
         let settings = std::sync::Arc::new(settings);
         let (pool, statements) = db::build_counted_pool(
