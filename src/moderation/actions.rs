@@ -246,7 +246,8 @@ pub fn on_thread(
             Source::Voluntary,
         )?)
     } else {
-        if input.action != ThreadAction::Move {
+        // A move of another member's thread is logged by the update itself; of one's own, here.
+        if input.action != ThreadAction::Move || target.owner == actor.id {
             logged(conn, actor, &action, &target, &basis.facts, json!({}))?;
         }
         None

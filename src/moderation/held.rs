@@ -247,21 +247,33 @@ pub struct HeldRow {
 }
 
 pub fn row(conn: &mut PgConnection, id: Uuid) -> AppResult<HeldRow> {
-    let r: Row = held_drafts::table
-        .find(id)
-        .select((
-            held_drafts::id,
-            held_drafts::author_id,
-            held_drafts::kind,
-            held_drafts::thread_id,
-            held_drafts::title,
-            held_drafts::body,
-            held_drafts::draft,
-            held_drafts::held_for,
-            held_drafts::status,
-            held_drafts::created_at,
-        ))
-        .first(conn)?;
+    load(conn, id, false)
+}
+
+/// A held draft's row, locked until the end of the transaction (publishing or refusing it: two
+/// moderators, or an approval and an appeal, cannot both act on it).
+pub fn row_locked(conn: &mut PgConnection, id: Uuid) -> AppResult<HeldRow> {
+    load(conn, id, true)
+}
+
+fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> AppResult<HeldRow> {
+    let q = held_drafts::table.find(id).select((
+        held_drafts::id,
+        held_drafts::author_id,
+        held_drafts::kind,
+        held_drafts::thread_id,
+        held_drafts::title,
+        held_drafts::body,
+        held_drafts::draft,
+        held_drafts::held_for,
+        held_drafts::status,
+        held_drafts::created_at,
+    ));
+    let r: Row = if lock {
+        q.for_update().first(conn)?
+    } else {
+        q.first(conn)?
+    };
     Ok(HeldRow {
         id: r.0,
         author: r.1,
@@ -309,7 +321,7 @@ pub fn read(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult<HeldD
 /// Publishes a held draft as its author (numbered, counted and notified now); returns the id of
 /// the thread or post.
 pub fn publish(conn: &mut PgConnection, id: Uuid) -> AppResult<Uuid> {
-    let r = row(conn, id)?;
+    let r = row_locked(conn, id)?;
     if r.status != "held" {
         return Err(AppError::conflict(None, "This draft is no longer held."));
     }
@@ -345,7 +357,7 @@ pub fn publish(conn: &mut PgConnection, id: Uuid) -> AppResult<Uuid> {
 
 /// Refuses a held draft.
 pub fn refuse(conn: &mut PgConnection, id: Uuid) -> AppResult<HeldRow> {
-    let r = row(conn, id)?;
+    let r = row_locked(conn, id)?;
     if r.status != "held" {
         return Err(AppError::conflict(None, "This draft is no longer held."));
     }

@@ -511,7 +511,7 @@ pub fn resolve(
 /// An appeal against holding (or refusing) a draft, granted: the draft is published, and its
 /// pending held item, if any, resolved with it.
 fn reopen_and_publish(conn: &mut PgConnection, draft: Uuid) -> AppResult<()> {
-    if held::row(conn, draft)?.status == "approved" {
+    if held::row_locked(conn, draft)?.status == "approved" {
         return Ok(());
     }
     diesel::update(crate::schema::held_drafts::table.find(draft))
