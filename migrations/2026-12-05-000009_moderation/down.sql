@@ -14,3 +14,7 @@ ALTER TABLE threads DROP COLUMN slow_mode_seconds;
 ALTER TABLE threads DROP COLUMN archived_at;
 ALTER TABLE threads DROP COLUMN hidden_at;
 ALTER TABLE posts DROP COLUMN hidden_at;
+DELETE FROM user_tokens WHERE purpose = 'appeal';
+ALTER TABLE user_tokens DROP CONSTRAINT user_tokens_purpose_check;
+ALTER TABLE user_tokens ADD CONSTRAINT user_tokens_purpose_check
+    CHECK (purpose IN ('verify_email', 'password_reset'));

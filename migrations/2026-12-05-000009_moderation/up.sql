@@ -10,6 +10,11 @@ ALTER TABLE threads ADD COLUMN slow_mode_seconds integer NOT NULL DEFAULT 0
     CHECK (slow_mode_seconds BETWEEN 0 AND 86400);
 ALTER TABLE challenges ADD COLUMN hidden_at timestamptz;
 
+-- A suspended member cannot log in: the suspension's email carries a single-use appeal token.
+ALTER TABLE user_tokens DROP CONSTRAINT user_tokens_purpose_check;
+ALTER TABLE user_tokens ADD CONSTRAINT user_tokens_purpose_check
+    CHECK (purpose IN ('verify_email', 'password_reset', 'appeal'));
+
 -- A statement of reasons: every decision that restricts someone (EU DSA Art. 17). The DSA
 -- Transparency Database's own field names and values are kept (see README, "Moderation").
 CREATE TABLE decisions (

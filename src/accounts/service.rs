@@ -115,7 +115,7 @@ pub fn me(conn: &mut PgConnection, user_id: Uuid) -> AppResult<Me> {
 }
 
 /// Creates a single-use token for `user_id` and returns the secret (only its hash is stored).
-fn new_user_token(
+pub fn new_user_token(
     conn: &mut PgConnection,
     user_id: Uuid,
     purpose: &str,
@@ -134,7 +134,7 @@ fn new_user_token(
 }
 
 /// Marks a valid token used and returns its user; 422 when unknown, used or expired.
-fn use_user_token(conn: &mut PgConnection, token: &str, purpose: &str) -> AppResult<Uuid> {
+pub fn use_user_token(conn: &mut PgConnection, token: &str, purpose: &str) -> AppResult<Uuid> {
     let user_id: Option<Uuid> = diesel::update(
         user_tokens::table
             .filter(user_tokens::token_hash.eq(hash_token(token)))

@@ -68,6 +68,28 @@ pub fn create(
     decision: Uuid,
     input: &CreateAppeal,
 ) -> AppResult<Appeal> {
+    create_for(conn, actor.id, decision, input)
+}
+
+/// Appeals a decision with the single-use token of a suspension's email (no login: the account
+/// is suspended). The token is spent only when the appeal is made.
+pub fn create_with_token(
+    conn: &mut PgConnection,
+    decision: Uuid,
+    input: &CreateAppeal,
+) -> AppResult<Appeal> {
+    let token = input.token.as_deref().unwrap_or_default();
+    let user =
+        crate::accounts::service::use_user_token(conn, token, super::decisions::APPEAL_TOKEN)?;
+    create_for(conn, user, decision, input)
+}
+
+fn create_for(
+    conn: &mut PgConnection,
+    user: Uuid,
+    decision: Uuid,
+    input: &CreateAppeal,
+) -> AppResult<Appeal> {
     let message = free_text(&input.message, 4000)
         .and_then(|m| {
             if m.trim().is_empty() {
@@ -77,13 +99,13 @@ pub fn create(
             }
         })
         .map_err(|m| AppError::validation("message", m))?;
-    let d = super::decisions::appealable(conn, decision, actor.id)?;
+    let d = super::decisions::appealable(conn, decision, user)?;
     let id = Uuid::now_v7();
     let row: Row = diesel::insert_into(appeals::table)
         .values((
             appeals::id.eq(id),
             appeals::decision_id.eq(decision),
-            appeals::user_id.eq(actor.id),
+            appeals::user_id.eq(user),
             appeals::message.eq(&message),
         ))
         .returning(COLUMNS)
@@ -99,7 +121,7 @@ pub fn create(
     super::log::write(
         conn,
         super::log::Entry {
-            actor: Some(actor.id),
+            actor: Some(user),
             action: "appeal",
             target_type: &d.target_type,
             target_id: d.target_id,

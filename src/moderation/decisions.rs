@@ -21,6 +21,11 @@ use crate::schema::{appeals, decisions, users};
 /// takes 5,000; ours are written for the member).
 pub const MAX_REASON: usize = 2000;
 
+/// The purpose of the single-use token that lets a suspended member appeal without logging in.
+pub const APPEAL_TOKEN: &str = "appeal";
+/// How long a suspended member's appeal link lasts.
+pub const APPEAL_TOKEN_DAYS: i64 = 30;
+
 /// The rule relied on when a moderator names none.
 pub const DEFAULT_TERMS_RULE: &str = "Charte de la communauté palabre";
 
@@ -212,6 +217,22 @@ pub fn decide(conn: &mut PgConnection, settings: &Settings, d: NewDecision) -> A
         &d.target_title,
         Some(id),
     )?;
+    // A suspended member cannot log in: their email carries a single-use appeal token instead.
+    let link = match d.restriction {
+        Restriction::AccountSuspended => {
+            let token = crate::accounts::service::new_user_token(
+                conn,
+                d.user,
+                APPEAL_TOKEN,
+                APPEAL_TOKEN_DAYS * 24,
+            )?;
+            format!(
+                "{}/moderation/decisions/{id}?token={token}",
+                settings.frontend_url
+            )
+        }
+        _ => format!("{}/moderation/decisions/{id}", settings.frontend_url),
+    };
     mail_member(
         conn,
         settings,
@@ -235,7 +256,7 @@ pub fn decide(conn: &mut PgConnection, settings: &Settings, d: NewDecision) -> A
             "legal_ground": b.legal_ground,
             "automated": d.actor.is_none(),
             "until": d.end_date.map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string()),
-            "link": format!("{}/moderation/decisions/{id}", settings.frontend_url),
+            "link": link,
         }),
     )?;
     Ok(id)

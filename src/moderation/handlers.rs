@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::types::*;
 use super::{actions, appeals, decisions, flags, held, log, queue, words};
-use crate::accounts::auth::{Bearer, as_member as as_caller, create_as_member};
+use crate::accounts::auth::{Bearer, MaybeBearer, as_member as as_caller, create_as_member};
 use crate::db;
 use crate::discussions::gate::HeldDraft;
 use crate::error::{AppResult, Problem};
@@ -375,12 +375,13 @@ pub async fn read_decision(
     Ok(HttpResponse::Ok().json(d))
 }
 
-/// Appeal a decision about you (once per decision; silenced members too). A moderator other than
-/// the one who decided resolves it; you are told the outcome.
+/// Appeal a decision about you (once per decision; silenced members too; a suspended member, who
+/// cannot log in, sends the `token` of the suspension's email instead). A moderator other than the
+/// one who decided resolves it; you are told the outcome.
 #[utoipa::path(
     operation_id = "appeal_decision",
     tag = "moderation",
-    security(("bearer" = [])),
+    security(("bearer" = []), ()),
     params(
         ("id" = Uuid, Path, description = "Decision id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response"),
@@ -389,32 +390,41 @@ pub async fn read_decision(
     responses(
         (status = 201, description = "Appealed", body = Appeal, headers(("Location" = String, description = "The decision, which shows its appeal"))),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Neither logged in nor a token sent", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision, or not about you", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already appealed, or already reversed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing message", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing message, or a token invalid, used or expired", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/moderation/decisions/{id}/appeal")]
 pub async fn appeal(
     state: web::Data<AppState>,
-    bearer: Bearer,
+    bearer: MaybeBearer,
     key: IdempotencyKey,
     path: web::Path<Uuid>,
     body: Json<CreateAppeal>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
+    let input = body.into_inner();
+    let location = format!("/api/v1/moderation/decisions/{id}");
+    // A suspended member appeals with the token of their email, without logging in.
+    if input.token.is_some() {
+        let a = db::run(&state.pool, move |conn| {
+            db::atomic(conn, |conn| appeals::create_with_token(conn, id, &input))
+        })
+        .await?;
+        return Ok(HttpResponse::Created()
+            .insert_header((actix_web::http::header::LOCATION, location))
+            .json(a));
+    }
+    let bearer = bearer.0.map(Bearer).ok_or_else(|| {
+        crate::error::AppError::Unauthorized("Log in, or send the token of your email.".into())
+    })?;
     // Appealing is open to silenced members: no `require_writer` here.
-    create_as_member(
-        &state,
-        bearer,
-        key,
-        body.into_inner(),
-        move |conn, actor, input| {
-            let a = appeals::create(conn, actor, id, &input)?;
-            Ok(Created::at(format!("/api/v1/moderation/decisions/{id}"), a))
-        },
-    )
+    create_as_member(&state, bearer, key, input, move |conn, actor, input| {
+        let a = appeals::create(conn, actor, id, &input)?;
+        Ok(Created::at(location, a))
+    })
     .await
 }
 

@@ -359,6 +359,10 @@ pub struct CreateAppeal {
     /// Why the decision should be reversed; 1 to 4,000 characters.
     #[schema(min_length = 1, max_length = 4000)]
     pub message: String,
+    /// A suspended member, who cannot log in, appeals with the `token` of the link in the
+    /// suspension's email instead of a bearer token.
+    #[schema(max_length = 200)]
+    pub token: Option<String>,
 }
 
 string_enum!(

@@ -1104,6 +1104,58 @@ async fn sanctions_end_sessions_lift_by_themselves_and_an_appeal_reverses_them()
             .iter()
             .any(|m| m.contains("suspendu") && m.contains("Harcèlement"))
     );
+    // A suspended member cannot log in, but appeals with the single-use token of that email.
+    let mail = mails_to(app, "w_member@example.org")
+        .into_iter()
+        .find(|m| m.contains("suspendu"))
+        .unwrap();
+    let start = mail.find("token=").unwrap() + "token=".len();
+    let token: String = mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let appeal_path = format!("/api/v1/moderation/decisions/{suspension}/appeal");
+    problem(
+        app.post_json(&appeal_path, &json!({"message": "Sans jeton"}))
+            .await,
+        401,
+    )
+    .await;
+    problem(
+        app.post_json(&appeal_path, &json!({"message": "Faux", "token": "faux"}))
+            .await,
+        422,
+    )
+    .await;
+    let resp = app
+        .post_json(
+            &appeal_path,
+            &json!({"message": "Un malentendu.", "token": token}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let again = app
+        .post_json(&appeal_path, &json!({"message": "Encore", "token": token}))
+        .await;
+    problem(again, 422).await;
+    let (_, queue) = json(
+        app.authed(
+            Method::GET,
+            "/api/v1/moderation/queue?kind=appeal",
+            &w.admin,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(
+        queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["appeal_message"] == "Un malentendu.")
+    );
     sql(
         app,
         &format!("UPDATE users SET suspended_until = NULL WHERE id = '{member}'"),
@@ -1160,11 +1212,13 @@ async fn sanctions_end_sessions_lift_by_themselves_and_an_appeal_reverses_them()
         .unwrap(),
     )
     .await;
-    let item = queue["items"][0]["id"].as_str().unwrap().to_string();
-    assert_eq!(
-        queue["items"][0]["appeal_message"],
-        "Je contestais une carte, pas une personne."
-    );
+    let silence_appeal = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["appeal_message"] == "Je contestais une carte, pas une personne.")
+        .expect("the silence's appeal in the queue");
+    let item = silence_appeal["id"].as_str().unwrap().to_string();
     let resolve = format!("/api/v1/moderation/queue/{item}/resolve");
     problem(
         send(
