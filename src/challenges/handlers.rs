@@ -441,7 +441,7 @@ pub async fn create_pledge(
     params(("id" = Uuid, Path, description = "Pledge id")),
     responses(
         (status = 200, description = "The pledge", body = Pledge),
-        (status = 404, description = "No such pledge", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such pledge, or its challenge is not public (a draft, or hidden by moderation)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/pledges/{id}")]
@@ -450,7 +450,7 @@ pub async fn read_pledge(
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let p = db::run(&state.pool, move |conn| pledges::read(conn, id)).await?;
+    let p = db::run(&state.pool, move |conn| pledges::read(conn, id, None)).await?;
     Ok(HttpResponse::Ok().json(p))
 }
 

@@ -156,8 +156,10 @@ fn load(
             .filter(pledges::challenge_id.eq(c))
             .order((pledges::created_at, pledges::id)),
         Of::Organisation(o) => {
+            // A public list: pledges to challenges hidden by moderation are left out.
             let mut q = q
                 .filter(pledges::organisation_id.eq(o))
+                .filter(challenges::hidden_at.is_null())
                 .order((pledges::created_at.desc(), pledges::id.desc()));
             if let Some((at, id)) = after {
                 q = q.filter(
@@ -223,11 +225,14 @@ pub fn of_organisation(
     ))
 }
 
-/// One pledge.
-pub fn read(conn: &mut PgConnection, id: Uuid) -> AppResult<Pledge> {
-    load(conn, Of::One(id), None, 1)?
+/// One pledge, if `viewer` may see its challenge (the one visibility rule of challenges: a
+/// challenge hidden by moderation hides its pledges).
+pub fn read(conn: &mut PgConnection, id: Uuid, viewer: Option<&Actor>) -> AppResult<Pledge> {
+    let p = load(conn, Of::One(id), None, 1)?
         .pop()
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    service::row(conn, p.challenge_id, viewer, false)?;
+    Ok(p)
 }
 
 fn event(
@@ -318,7 +323,7 @@ pub fn create(
         bump_count(conn, challenge, 1)?;
         service::refresh_organisations(conn, challenge)?;
         super::notify::pledge(conn, actor.id, &c, input.organisation_id)?;
-        read(conn, id)
+        read(conn, id, Some(actor))
     })
 }
 
@@ -420,6 +425,6 @@ pub fn update(
         }
         service::refresh_organisations(conn, challenge)?;
         super::notify::pledge(conn, actor.id, &c, organisation)?;
-        read(conn, id)
+        read(conn, id, Some(actor))
     })
 }

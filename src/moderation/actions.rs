@@ -65,6 +65,48 @@ pub fn decide_on(
     )
 }
 
+/// A moderator's direct hide or delete: its decision names the pending flags on `target` as its
+/// source, if any, and settles them (their item resolved, `illegal` notifiers told the outcome).
+fn decide_settling(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    target: &Target,
+    action: &str,
+    resolution: Resolution,
+    basis: &Basis,
+) -> AppResult<Uuid> {
+    let flagged = super::flags::pending_on(conn, target)?;
+    let restriction = if resolution == Resolution::Delete {
+        Restriction::Removed
+    } else {
+        Restriction::Disabled
+    };
+    let decision = decide_on(
+        conn,
+        settings,
+        actor,
+        target,
+        action,
+        restriction,
+        basis,
+        super::flags::source(flagged),
+    )?;
+    if let Some((item, _)) = flagged {
+        super::flags::settle(
+            conn,
+            settings,
+            actor,
+            item,
+            target,
+            resolution,
+            decision,
+            &basis.facts,
+        )?;
+    }
+    Ok(decision)
+}
+
 fn logged(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -108,30 +150,28 @@ pub fn on_post(
             if !content::set_hidden(conn, &target, true)? {
                 return Err(already("hidden"));
             }
-            Some(decide_on(
+            Some(decide_settling(
                 conn,
                 settings,
                 actor,
                 &target,
                 "hide_post",
-                Restriction::Disabled,
+                Resolution::Hide,
                 &basis,
-                Source::Voluntary,
             )?)
         }
         PostAction::Delete => {
             if !content::set_deleted(conn, &target, true)? {
                 return Err(already("deleted"));
             }
-            Some(decide_on(
+            Some(decide_settling(
                 conn,
                 settings,
                 actor,
                 &target,
                 "delete_post",
-                Restriction::Removed,
+                Resolution::Delete,
                 &basis,
-                Source::Voluntary,
             )?)
         }
         PostAction::Unhide => {
@@ -235,15 +275,14 @@ pub fn on_thread(
     }
     let action = format!("{}_thread", input.action.as_str());
     let decision = if input.action == ThreadAction::Hide {
-        Some(decide_on(
+        Some(decide_settling(
             conn,
             settings,
             actor,
             &target,
             &action,
-            Restriction::Disabled,
+            Resolution::Hide,
             &basis,
-            Source::Voluntary,
         )?)
     } else {
         // A move of another member's thread is logged by the update itself; of one's own, here.

@@ -283,3 +283,59 @@ pub fn tell_notifiers(
     }
     Ok(())
 }
+
+/// The pending flags item on `target`, if any, and whether one of its flags says the content is
+/// illegal. A moderator acting on flagged content directly (not through the queue) settles it.
+pub fn pending_on(conn: &mut PgConnection, target: &Target) -> QueryResult<Option<(Uuid, bool)>> {
+    use crate::schema::moderation_items as items;
+    let item: Option<Uuid> = items::table
+        .filter(items::kind.eq("flags"))
+        .filter(items::target_type.eq(target.kind.as_str()))
+        .filter(items::target_id.eq(target.id))
+        .filter(items::status.eq("pending"))
+        .select(items::id)
+        .first(conn)
+        .optional()?;
+    match item {
+        Some(item) => Ok(Some((item, any_illegal(conn, item)?))),
+        None => Ok(None),
+    }
+}
+
+/// The decision's source when a moderator acts on `flagged` content: the notices, if any.
+pub fn source(flagged: Option<(Uuid, bool)>) -> Source {
+    flagged.map_or(Source::Voluntary, |(_, illegal)| Source::Flags { illegal })
+}
+
+/// Resolves the pending flags item `item` with a moderator's direct action (`hide` or `delete`)
+/// and its decision, and tells the authors of `illegal` flags the outcome.
+#[allow(clippy::too_many_arguments)]
+pub fn settle(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    item: Uuid,
+    target: &Target,
+    resolution: Resolution,
+    decision: Uuid,
+    reason: &str,
+) -> AppResult<()> {
+    use crate::schema::moderation_items as items;
+    diesel::update(items::table.find(item))
+        .set((
+            items::status.eq("resolved"),
+            items::resolution.eq(resolution.as_str()),
+            items::resolution_reason.eq(reason),
+            items::resolved_by.eq(actor.id),
+            items::resolved_at.eq(Utc::now()),
+            items::decision_id.eq(decision),
+            items::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)?;
+    let outcome = if resolution == Resolution::Delete {
+        "removed"
+    } else {
+        "hidden"
+    };
+    tell_notifiers(conn, settings, item, target, outcome, reason)
+}

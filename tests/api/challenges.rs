@@ -861,6 +861,27 @@ async fn pledges_follow_their_own_lifecycle() {
     let pledge_notes = |v: Vec<(String, String)>| v.iter().filter(|(k, _)| k == "pledge").count();
     assert!(pledge_notes(notifications_of(app, &w.author).await) >= 2);
     assert!(pledge_notes(notifications_of(app, &colleague).await) >= 1);
+    // A challenge hidden by moderation (here set directly) hides its pledges from the public.
+    {
+        use diesel::prelude::*;
+        diesel::sql_query(format!(
+            "UPDATE challenges SET hidden_at = now() WHERE id = '{cid}'"
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    }
+    assert_eq!(
+        app.get(&format!("/api/v1/pledges/{}", id(&p2)))
+            .await
+            .status(),
+        404
+    );
+    let (_, of_org) = json(
+        app.get(&format!("/api/v1/organisations/{oid}/pledges"))
+            .await,
+    )
+    .await;
+    assert_eq!(of_org["items"], json!([]));
 }
 
 #[tokio::test]

@@ -648,6 +648,71 @@ async fn post_actions_hide_restore_and_log_with_their_reasons() {
         (seen["deleted"].as_bool(), seen["body"].as_str()),
         (Some(false), Some("Seconde version"))
     );
+    // Acting directly on flagged content settles its flags: the queue item is resolved with the
+    // decision, which names the notice as its source, and the notifier is told the outcome.
+    let flagged = reply(app, &w.author, &w.thread, "Numéros de cartes volées", None).await;
+    let flagged_path = format!("/api/v1/posts/{}", id(&flagged));
+    let notice = json!({"target_type": "post", "target_id": id(&flagged), "reason": "illegal",
+                        "message": "Recel (art. 321-1 du Code pénal)"});
+    assert_eq!(
+        send(app, Method::POST, "/api/v1/flags", &w.other, notice)
+            .await
+            .status(),
+        201
+    );
+    let (status, done) = json(
+        send(
+            app,
+            Method::POST,
+            &format!("{flagged_path}/moderation"),
+            &w.moderator,
+            json!({"action": "delete", "reason": "Contenu illicite signalé"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, resolved) = json(
+        app.authed(
+            Method::GET,
+            "/api/v1/moderation/queue?kind=flags&status=resolved",
+            &w.admin,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let item = &resolved["items"][0];
+    assert_eq!(
+        (
+            item["target_id"].as_str(),
+            item["resolution"].as_str(),
+            &item["decision_id"]
+        ),
+        (Some(id(&flagged)), Some("delete"), &done["decision_id"])
+    );
+    let (_, d) = json(
+        app.authed(
+            Method::GET,
+            &format!(
+                "/api/v1/moderation/decisions/{}",
+                done["decision_id"].as_str().unwrap()
+            ),
+            &w.admin,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(d["source_type"], "SOURCE_ARTICLE_16");
+    assert!(
+        mails_to(app, "w_other@example.org")
+            .iter()
+            .any(|m| m.contains("a été examiné") && m.contains("retiré")),
+        "the notifier learns the outcome"
+    );
     // A moderator's move through PATCH is logged; the log filters by action and actor.
     category(app, &w.admin, "archives", "everyone").await;
     let resp = send(
@@ -681,6 +746,7 @@ async fn post_actions_hide_restore_and_log_with_their_reasons() {
         actions,
         [
             "move_thread",
+            "delete_post",
             "restore_post",
             "delete_post",
             "unhide_post",
