@@ -142,6 +142,9 @@ fn configure(
 ) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
         let limit = state.settings.json_body_limit;
+        if let Some(observer) = state.observer.clone() {
+            cfg.app_data(web::Data::new(observer));
+        }
         cfg.app_data(web::Data::new(state.clone()))
             .app_data(gate(&state))
             .app_data(challenge_hooks(&state))

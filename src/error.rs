@@ -27,12 +27,54 @@ impl FieldError {
     }
 }
 
+/// The kinds of problem, each a URI (`urn:palabre:problem:<slug>`): a client switches on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub enum ProblemType {
+    #[serde(rename = "urn:palabre:problem:bad-request")]
+    BadRequest,
+    #[serde(rename = "urn:palabre:problem:unauthorized")]
+    Unauthorized,
+    #[serde(rename = "urn:palabre:problem:forbidden")]
+    Forbidden,
+    #[serde(rename = "urn:palabre:problem:not-found")]
+    NotFound,
+    #[serde(rename = "urn:palabre:problem:method-not-allowed")]
+    MethodNotAllowed,
+    #[serde(rename = "urn:palabre:problem:request-timeout")]
+    RequestTimeout,
+    #[serde(rename = "urn:palabre:problem:conflict")]
+    Conflict,
+    #[serde(rename = "urn:palabre:problem:payload-too-large")]
+    PayloadTooLarge,
+    #[serde(rename = "urn:palabre:problem:uri-too-long")]
+    UriTooLong,
+    #[serde(rename = "urn:palabre:problem:unsupported-media-type")]
+    UnsupportedMediaType,
+    #[serde(rename = "urn:palabre:problem:validation")]
+    Validation,
+    #[serde(rename = "urn:palabre:problem:rate-limited")]
+    RateLimited,
+    #[serde(rename = "urn:palabre:problem:header-fields-too-large")]
+    HeaderFieldsTooLarge,
+    #[serde(rename = "urn:palabre:problem:internal")]
+    Internal,
+    #[serde(rename = "urn:palabre:problem:unavailable")]
+    Unavailable,
+}
+
 /// RFC 9457 problem details.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:palabre:problem:validation",
+    "title": "Invalid request",
+    "status": 422,
+    "detail": "One or more fields are invalid.",
+    "errors": [{"field": "title", "message": "Entre 5 et 200 caractères."}]
+}))]
 pub struct Problem {
-    /// A URI naming the kind of problem (`urn:palabre:problem:<slug>`).
+    /// The kind of problem, a URI.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ProblemType,
     pub title: String,
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,28 +128,32 @@ impl AppError {
         }
     }
 
-    fn slug_title(&self) -> (&'static str, &'static str) {
+    fn kind_title(&self) -> (ProblemType, &'static str) {
         match self {
-            AppError::BadRequest(_) => ("bad-request", "Malformed request"),
-            AppError::Unauthorized(_) => ("unauthorized", "Authentication required"),
-            AppError::Forbidden(_) => ("forbidden", "Not allowed"),
-            AppError::NotFound => ("not-found", "Not found"),
-            AppError::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
-            AppError::Conflict { .. } => ("conflict", "Conflict"),
-            AppError::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
-            AppError::UnsupportedMediaType(_) => {
-                ("unsupported-media-type", "Unsupported media type")
+            AppError::BadRequest(_) => (ProblemType::BadRequest, "Malformed request"),
+            AppError::Unauthorized(_) => (ProblemType::Unauthorized, "Authentication required"),
+            AppError::Forbidden(_) => (ProblemType::Forbidden, "Not allowed"),
+            AppError::NotFound => (ProblemType::NotFound, "Not found"),
+            AppError::MethodNotAllowed { .. } => {
+                (ProblemType::MethodNotAllowed, "Method not allowed")
             }
-            AppError::Validation(_) => ("validation", "Invalid request"),
-            AppError::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
-            AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
-            AppError::Internal(_) => ("internal", "Internal server error"),
+            AppError::Conflict { .. } => (ProblemType::Conflict, "Conflict"),
+            AppError::PayloadTooLarge(_) => {
+                (ProblemType::PayloadTooLarge, "Request body too large")
+            }
+            AppError::UnsupportedMediaType(_) => {
+                (ProblemType::UnsupportedMediaType, "Unsupported media type")
+            }
+            AppError::Validation(_) => (ProblemType::Validation, "Invalid request"),
+            AppError::TooManyRequests { .. } => (ProblemType::RateLimited, "Too many requests"),
+            AppError::Unavailable(_) => (ProblemType::Unavailable, "Service unavailable"),
+            AppError::Internal(_) => (ProblemType::Internal, "Internal server error"),
         }
     }
 
     /// The problem document, with nothing internal in it.
     pub fn problem(&self) -> Problem {
-        let (slug, title) = self.slug_title();
+        let (kind, title) = self.kind_title();
         let detail = match self {
             AppError::BadRequest(d)
             | AppError::Unauthorized(d)
@@ -135,7 +181,7 @@ impl AppError {
             _ => Vec::new(),
         };
         Problem {
-            kind: format!("urn:palabre:problem:{slug}"),
+            kind,
             title: title.into(),
             status: self.status_code().as_u16(),
             detail,

@@ -7,8 +7,10 @@ use std::sync::OnceLock;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::error::{FieldError, Problem};
+use crate::error::{FieldError, Problem, ProblemType};
 use crate::ops;
+
+mod conventions;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,16 +27,17 @@ use crate::ops;
     servers((url = "http://127.0.0.1:8080", description = "A local `palabre serve`")),
     // `/metrics` is not here: it is served on its own listener (PALABRE_METRICS_BIND), not the API's.
     paths(ops::healthz, ops::readyz),
-    components(schemas(Problem, FieldError, ops::Status)),
+    components(schemas(Problem, ProblemType, FieldError, ops::Status)),
     tags(
         (name = "ops", description = "Liveness and readiness (Prometheus metrics are served apart, on PALABRE_METRICS_BIND)"),
     )
 )]
 struct RootDoc;
 
-/// The whole document.
-pub fn spec() -> &'static utoipa::openapi::OpenApi {
-    static SPEC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+/// The whole document, as JSON: the generated document with the conventions every operation
+/// follows applied ([`conventions`]).
+pub fn spec() -> &'static serde_json::Value {
+    static SPEC: OnceLock<serde_json::Value> = OnceLock::new();
     SPEC.get_or_init(|| {
         let mut doc = RootDoc::openapi();
         for feature in crate::app::FEATURES {
@@ -52,7 +55,9 @@ pub fn spec() -> &'static utoipa::openapi::OpenApi {
             ),
         );
         add_common_responses(&mut doc);
-        doc
+        let mut value = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
+        conventions::apply(&mut value);
+        value
     })
 }
 
@@ -125,35 +130,24 @@ fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
 
 /// The document as committed in `api-spec/openapi.json`.
 pub fn to_pretty_json() -> String {
-    let mut s = spec()
-        .to_pretty_json()
-        .expect("the OpenAPI document serialises");
+    let mut s = serde_json::to_string_pretty(spec()).expect("the OpenAPI document serialises");
     s.push('\n');
     s
 }
 
 /// Every path template of the API with its methods (upper case), for 404 versus 405.
 pub fn routes() -> Vec<(String, Vec<String>)> {
-    spec()
-        .paths
-        .paths
+    const METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "head", "options"];
+    spec()["paths"]
+        .as_object()
+        .expect("paths")
         .iter()
         .map(|(path, item)| {
-            let mut methods: Vec<String> = Vec::new();
-            let ops = [
-                ("GET", item.get.is_some()),
-                ("PUT", item.put.is_some()),
-                ("POST", item.post.is_some()),
-                ("DELETE", item.delete.is_some()),
-                ("PATCH", item.patch.is_some()),
-                ("HEAD", item.head.is_some()),
-                ("OPTIONS", item.options.is_some()),
-            ];
-            for (m, present) in ops {
-                if present {
-                    methods.push(m.to_string());
-                }
-            }
+            let methods = METHODS
+                .iter()
+                .filter(|m| item.get(**m).is_some())
+                .map(|m| m.to_uppercase())
+                .collect();
             (path.clone(), methods)
         })
         .collect()

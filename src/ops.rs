@@ -12,25 +12,32 @@ use crate::telemetry::Metrics;
 
 #[derive(Serialize, ToSchema)]
 pub struct Status {
-    /// `ok` (alive) or `ready` (database reachable, migrations applied).
-    pub status: String,
+    pub status: Health,
+}
+
+/// `ok` (alive) or `ready` (database reachable, migrations applied).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Ok,
+    Ready,
 }
 
 /// The process is alive.
 #[utoipa::path(
+    operation_id = "getHealth",
     tag = "ops",
     security(()),
     responses((status = 200, description = "The process is alive", body = Status))
 )]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Status {
-        status: "ok".into(),
-    })
+    HttpResponse::Ok().json(Status { status: Health::Ok })
 }
 
 /// The database is reachable and every migration is applied.
 #[utoipa::path(
+    operation_id = "getReadiness",
     tag = "ops",
     security(()),
     responses(
@@ -56,7 +63,7 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     })
     .await??;
     Ok(HttpResponse::Ok().json(Status {
-        status: "ready".into(),
+        status: Health::Ready,
     }))
 }
 

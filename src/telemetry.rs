@@ -123,6 +123,19 @@ impl Default for Metrics {
 
 /// Gives every request an id (the client's `X-Request-Id` when well-formed, else a new UUIDv7), a
 /// tracing span carrying it, an `X-Request-Id` response header, a log line and metrics.
+/// A response as it leaves: its operation (the route pattern matched), status and headers.
+pub struct Observed<'a> {
+    pub method: &'a str,
+    /// The route's pattern (`/api/v1/threads/{id}`); `None` when no route matched.
+    pub pattern: Option<&'a str>,
+    pub status: u16,
+    pub headers: &'a actix_web::http::header::HeaderMap,
+}
+
+/// Sees every response as it leaves, when the application registers one (the test suite checks
+/// each response against the OpenAPI document); `serve` registers none.
+pub type ResponseObserver = std::sync::Arc<dyn Fn(&Observed) + Send + Sync>;
+
 pub async fn request_middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -160,6 +173,15 @@ pub async fn request_middleware(
     });
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);
+    }
+    if let Some(observe) = res.request().app_data::<web::Data<ResponseObserver>>() {
+        let pattern = res.request().match_pattern();
+        observe(&Observed {
+            method: &method,
+            pattern: pattern.as_deref(),
+            status,
+            headers: res.headers(),
+        });
     }
     Ok(res)
 }

@@ -43,6 +43,7 @@ fn client_info(req: &HttpRequest) -> ClientInfo {
 /// Create an account. A verification email is sent; the account can log in and read at once, and
 /// write once the address is confirmed.
 #[utoipa::path(
+    operation_id = "register",
     tag = "auth",
     security(()),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
@@ -101,6 +102,7 @@ pub async fn register(
 
 /// Confirm an email address with the token from the verification email.
 #[utoipa::path(
+    operation_id = "verifyEmail",
     tag = "auth",
     security(()),
     request_body = TokenRequest,
@@ -132,6 +134,7 @@ pub async fn verify_email(
 
 /// Log in with username or email. Repeated failures are throttled per account and per address.
 #[utoipa::path(
+    operation_id = "login",
     tag = "auth",
     security(()),
     request_body = LoginRequest,
@@ -170,6 +173,7 @@ pub async fn login(
 /// Exchange a refresh token for a new pair. Each refresh token works once; presenting a used one
 /// closes its session.
 #[utoipa::path(
+    operation_id = "refreshTokens",
     tag = "auth",
     security(()),
     request_body = RefreshRequest,
@@ -196,6 +200,7 @@ pub async fn refresh(
 
 /// End this session.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "auth",
     security(("bearer" = [])),
     responses(
@@ -216,6 +221,7 @@ pub async fn logout(state: web::Data<AppState>, bearer: Bearer) -> AppResult<Htt
 
 /// Ask for a password-reset email. Always 202, whether or not the address is known.
 #[utoipa::path(
+    operation_id = "requestPasswordReset",
     tag = "auth",
     security(()),
     request_body = PasswordResetRequest,
@@ -245,6 +251,7 @@ pub async fn password_reset(
 
 /// Set a new password with the token from the reset email. Ends every session of the account.
 #[utoipa::path(
+    operation_id = "confirmPasswordReset",
     tag = "auth",
     security(()),
     request_body = PasswordResetConfirm,
@@ -275,6 +282,7 @@ pub async fn password_reset_confirm(
 
 /// The caller's account and settings.
 #[utoipa::path(
+    operation_id = "getMe",
     tag = "me",
     security(("bearer" = [])),
     responses(
@@ -295,6 +303,7 @@ pub async fn get_me(state: web::Data<AppState>, bearer: Bearer) -> AppResult<Htt
 
 /// Change profile and settings: display name, bio, locale, digest frequency, day and hour.
 #[utoipa::path(
+    operation_id = "updateMe",
     tag = "me",
     security(("bearer" = [])),
     request_body = UpdateMe,
@@ -324,6 +333,7 @@ pub async fn update_me(
 /// Erase the account (password re-entered): personal data removed, content kept under an anonymous
 /// placeholder, no further login possible.
 #[utoipa::path(
+    operation_id = "eraseMe",
     tag = "me",
     security(("bearer" = [])),
     request_body = EraseRequest,
@@ -354,6 +364,7 @@ pub async fn erase_me(
 
 /// Everything stored about the caller, as one JSON document (GDPR access).
 #[utoipa::path(
+    operation_id = "exportMe",
     tag = "me",
     security(("bearer" = [])),
     responses(
@@ -380,6 +391,7 @@ pub async fn export_me(state: web::Data<AppState>, bearer: Bearer) -> AppResult<
 
 /// End every session of the caller (this one included).
 #[utoipa::path(
+    operation_id = "endSessions",
     tag = "me",
     security(("bearer" = [])),
     responses(
@@ -400,6 +412,7 @@ pub async fn end_sessions(state: web::Data<AppState>, bearer: Bearer) -> AppResu
 
 /// A member's public profile, with activity counts.
 #[utoipa::path(
+    operation_id = "getUserProfile",
     tag = "users",
     security(()),
     params(("username" = String, Path, description = "Username (any case)")),
@@ -420,6 +433,7 @@ pub async fn user_profile(
 
 /// Change a member's role (administrators). Every change is kept in the moderation log.
 #[utoipa::path(
+    operation_id = "updateUserAsAdmin",
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The member's id")),

@@ -12,7 +12,7 @@ use super::auth::{Actor, JwtKeys, REFRESH_TTL_DAYS, hash_token, random_token};
 use super::domain::{DisplayName, Email, Username};
 use super::models::{self, NewUser, Role};
 use super::password;
-use super::types::{DigestFrequency, Locale, Me, Profile, Tokens, UpdateMe, UserPublic};
+use super::types::{DigestFrequency, Locale, Me, Profile, TokenType, Tokens, UpdateMe, UserPublic};
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::feature::Feature;
@@ -349,7 +349,7 @@ fn tokens_for(
         access_token: access,
         refresh_token: refresh,
         expires_in,
-        token_type: "Bearer".into(),
+        token_type: TokenType::Bearer,
         user: me(conn, user_id)?,
     })
 }

@@ -10,6 +10,13 @@ pub use crate::mail::Locale;
 
 /// A member as anyone may see them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f",
+    "username": "maelle",
+    "display_name": "Maëlle Le Goff",
+    "role": "member",
+    "created_at": "2026-11-29T09:14:00Z"
+}))]
 pub struct UserPublic {
     pub id: Uuid,
     pub username: String,
@@ -56,12 +63,27 @@ impl DigestFrequency {
 
 /// The caller's own account and settings.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f",
+    "username": "maelle",
+    "display_name": "Maëlle Le Goff",
+    "email": "maelle@example.org",
+    "email_verified": true,
+    "bio": "Cartographe bénévole, Finistère.",
+    "role": "member",
+    "locale": "fr",
+    "digest_frequency": "weekly",
+    "digest_day": 1,
+    "digest_hour": 8,
+    "created_at": "2026-11-29T09:14:00Z"
+}))]
 pub struct Me {
     pub id: Uuid,
     pub username: String,
     pub display_name: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    #[schema(format = Email)]
     pub email: String,
     pub bio: String,
     pub locale: Locale,
@@ -79,7 +101,7 @@ pub struct RegisterRequest {
     /// 3 to 30 characters: letters, digits, `_` and `-`; unique without regard to case.
     #[schema(min_length = 3, max_length = 30, pattern = "^[A-Za-z0-9_-]{3,30}$")]
     pub username: String,
-    #[schema(format = "email", max_length = 254)]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// At least 10 characters, and not easily guessed (zxcvbn score 3 or more).
     #[schema(min_length = 10, max_length = 256)]
@@ -119,20 +141,26 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+/// How to send the access token: always `Bearer`.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum TokenType {
+    Bearer,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Tokens {
     pub access_token: String,
     pub refresh_token: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
-    /// Always `Bearer`.
-    pub token_type: String,
+    pub token_type: TokenType,
     pub user: Me,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
+    #[schema(format = Email)]
     pub email: String,
 }
 

@@ -35,7 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Challenges, filtered by status, theme, territory (and everything inside it), bounding box or
 /// organisation; sorted by supports, newest or activity. Drafts are listed to their authors only.
 #[utoipa::path(
-    operation_id = "list_challenges",
+    operation_id = "listChallenges",
     tag = "challenges",
     security((), ("bearer" = [])),
     params(ChallengeQuery),
@@ -67,7 +67,7 @@ pub async fn list(
 /// The challenges with a location, as an RFC 7946 GeoJSON FeatureCollection (`application/geo+json`):
 /// the list's filters; each feature's `id` is the challenge's, its properties the list fields.
 #[utoipa::path(
-    operation_id = "get_challenges_geojson",
+    operation_id = "getChallengesGeoJson",
     tag = "challenges",
     security((), ("bearer" = [])),
     params(GeoJsonQuery),
@@ -106,7 +106,7 @@ pub async fn geojson(
 /// Propose a challenge: a draft (seen by you and moderators only) or `submitted` at once. Its
 /// discussion thread opens when it is submitted.
 #[utoipa::path(
-    operation_id = "create_challenge",
+    operation_id = "createChallenge",
     tag = "challenges",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
@@ -141,7 +141,7 @@ pub async fn create(
 
 /// A challenge with its texts, the organisations pledging and the communs taking it up.
 #[utoipa::path(
-    operation_id = "read_challenge",
+    operation_id = "getChallenge",
     tag = "challenges",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Challenge id")),
@@ -172,7 +172,7 @@ pub async fn read(
 
 /// Edit a challenge: its author while it is a draft or submitted, or a moderator.
 #[utoipa::path(
-    operation_id = "update_challenge",
+    operation_id = "updateChallenge",
     tag = "challenges",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Challenge id")),
@@ -205,7 +205,7 @@ pub async fn update(
 /// Move a challenge along its lifecycle. Authors submit and withdraw; moderators do the rest;
 /// rejecting and closing need a note. The move is recorded and notified.
 #[utoipa::path(
-    operation_id = "transition_challenge",
+    operation_id = "transitionChallenge",
     tag = "challenges",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Challenge id")),
@@ -241,7 +241,7 @@ pub async fn transition(
 
 /// Every move of a challenge: who, from, to, the public note, when.
 #[utoipa::path(
-    operation_id = "get_challenge_history",
+    operation_id = "getChallengeHistory",
     tag = "challenges",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Challenge id")),
@@ -270,7 +270,7 @@ pub async fn history(
 /// Support a challenge (idempotent; while submitted, under review or open). Supporting follows it
 /// unless you chose a level.
 #[utoipa::path(
-    operation_id = "support_challenge",
+    operation_id = "supportChallenge",
     tag = "challenges",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Challenge id")),
@@ -293,7 +293,7 @@ pub async fn support(
 
 /// Stop supporting a challenge (idempotent; while submitted, under review or open).
 #[utoipa::path(
-    operation_id = "unsupport_challenge",
+    operation_id = "unsupportChallenge",
     tag = "challenges",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Challenge id")),
@@ -331,7 +331,7 @@ async fn set_support(
 
 /// Set the caller's watch level on a challenge (`watching`: notified of its moves).
 #[utoipa::path(
-    operation_id = "subscribe_challenge",
+    operation_id = "setChallengeSubscription",
     tag = "challenges",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Challenge id")),
@@ -362,7 +362,7 @@ pub async fn subscribe(
 
 /// A challenge's pledges, oldest first.
 #[utoipa::path(
-    operation_id = "list_challenge_pledges",
+    operation_id = "listChallengePledges",
     tag = "challenges",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Challenge id"), PageQuery),
@@ -394,7 +394,7 @@ pub async fn list_pledges(
 /// Offer something to a challenge in an organisation's name (its members; while the challenge is
 /// open or in progress).
 #[utoipa::path(
-    operation_id = "create_pledge",
+    operation_id = "createPledge",
     tag = "challenges",
     security(("bearer" = [])),
     params(
@@ -435,7 +435,7 @@ pub async fn create_pledge(
 
 /// One pledge.
 #[utoipa::path(
-    operation_id = "read_pledge",
+    operation_id = "getPledge",
     tag = "challenges",
     security(()),
     params(("id" = Uuid, Path, description = "Pledge id")),
@@ -457,7 +457,7 @@ pub async fn read_pledge(
 /// Move a pledge: the challenge's author or a moderator accepts or declines an offer; the
 /// organisation's members withdraw it or mark it delivered.
 #[utoipa::path(
-    operation_id = "update_pledge",
+    operation_id = "updatePledge",
     tag = "challenges",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Pledge id")),
@@ -490,7 +490,7 @@ pub async fn update_pledge(
 
 /// An organisation's pledges, newest first.
 #[utoipa::path(
-    operation_id = "list_organisation_pledges",
+    operation_id = "listOrganisationPledges",
     tag = "challenges",
     security(()),
     params(("id" = Uuid, Path, description = "Organisation id"), PageQuery),
@@ -518,7 +518,7 @@ pub async fn organisation_pledges(
 /// Open challenges matching an organisation's interests (a theme in common, and a territory of
 /// the organisation containing the challenge's or inside it), newest first.
 #[utoipa::path(
-    operation_id = "list_matching_challenges",
+    operation_id = "listMatchingChallenges",
     tag = "challenges",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Organisation id"), PageQuery),

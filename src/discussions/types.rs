@@ -33,6 +33,18 @@ impl WhoCanStart {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01938a4e-0000-7000-8000-00000000c001",
+    "slug": "donnees-ouvertes",
+    "name": "Données ouvertes",
+    "description": "Jeux de données géographiques ouverts : publication, licences, mises à jour.",
+    "color": "#2e7d32",
+    "position": 1,
+    "parent": null,
+    "who_can_start": "everyone",
+    "thread_count": 128,
+    "post_count": 1934
+}))]
 pub struct Category {
     pub id: Uuid,
     pub slug: String,
@@ -146,6 +158,25 @@ pub enum ReactionKind {
     Celebrate,
 }
 
+/// A post's reactions: the count of each kind present (kinds no one used are absent). Documents
+/// the map `Post.reactions` is sent as, keyed by [`ReactionKind`].
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct ReactionCounts {
+    #[schema(nullable = false, minimum = 1)]
+    pub like: Option<i64>,
+    #[schema(nullable = false, minimum = 1)]
+    pub thanks: Option<i64>,
+    #[schema(nullable = false, minimum = 1)]
+    pub insightful: Option<i64>,
+    #[schema(nullable = false, minimum = 1)]
+    pub agree: Option<i64>,
+    #[schema(nullable = false, minimum = 1)]
+    pub laugh: Option<i64>,
+    #[schema(nullable = false, minimum = 1)]
+    pub celebrate: Option<i64>,
+}
+
 impl ReactionKind {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -160,6 +191,21 @@ impl ReactionKind {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01938a4f-1d20-7b11-a3c4-5e6f70819203",
+    "thread_id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f",
+    "number": 2,
+    "author": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b60", "username": "yann", "display_name": "Yann Kervella", "role": "member", "created_at": "2026-11-30T18:02:00Z"},
+    "body": "Le cadastre solaire de Brest est publié sous **Licence Ouverte 2.0**.",
+    "body_html": "<p>Le cadastre solaire de Brest est publié sous <strong>Licence Ouverte 2.0</strong>.</p>",
+    "reply_to": null,
+    "reactions": {"like": 4, "thanks": 1},
+    "my_reactions": ["like"],
+    "edited_at": null,
+    "deleted": false,
+    "hidden": false,
+    "created_at": "2026-12-01T10:30:00Z"
+}))]
 pub struct Post {
     pub id: Uuid,
     pub thread_id: Uuid,
@@ -173,8 +219,10 @@ pub struct Post {
     pub body_html: String,
     pub reply_to: Option<Uuid>,
     /// Count per reaction kind.
+    #[schema(value_type = ReactionCounts)]
     pub reactions: BTreeMap<String, i64>,
     /// The caller's own reactions on this post.
+    #[schema(value_type = Vec<ReactionKind>)]
     pub my_reactions: Vec<String>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted: bool,

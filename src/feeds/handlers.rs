@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The newest threads, as an Atom 1.0 feed.
 #[utoipa::path(
+    operation_id = "getLatestFeed",
     tag = "feeds",
     security(()),
     responses((status = 200, description = "Atom 1.0 feed", body = String, content_type = "application/atom+xml"))
@@ -37,6 +38,7 @@ pub async fn latest(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 
 /// The newest threads of a category, as an Atom 1.0 feed.
 #[utoipa::path(
+    operation_id = "getCategoryFeed",
     tag = "feeds",
     security(()),
     params(("slug" = String, Path, description = "Category slug")),
@@ -61,7 +63,7 @@ pub async fn category_feed(
 
 /// New and changed challenges, as an Atom 1.0 feed.
 #[utoipa::path(
-    operation_id = "get_challenges_feed",
+    operation_id = "getChallengesFeed",
     tag = "feeds",
     security(()),
     responses((status = 200, description = "Atom 1.0 feed", body = String, content_type = "application/atom+xml"))

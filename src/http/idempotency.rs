@@ -95,8 +95,13 @@ impl<T> Created<T> {
         }
     }
 
+    /// Another status; a `200 OK` (nothing created: an existing resource changed) sends no
+    /// `Location`.
     pub fn status(mut self, status: StatusCode) -> Self {
         self.status = status;
+        if status == StatusCode::OK {
+            self.location = None;
+        }
         self
     }
 

@@ -28,6 +28,9 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// The features this application is composed of (their personal-data hooks, for instance).
     pub features: &'static [Feature],
+    /// Sees every response as it leaves (the test suite checks each one against the OpenAPI
+    /// document); `None` in `serve`.
+    pub observer: Option<crate::telemetry::ResponseObserver>,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             settings,
             jwt,
             features,
+            observer: None,
         })
     }
 }

@@ -23,7 +23,7 @@ use actix_web::dev::AppConfig;
 use actix_web::rt::net::TcpStream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::error::{PROBLEM_JSON, Problem};
+use crate::error::{PROBLEM_JSON, Problem, ProblemType};
 
 /// The longest request target actix-http accepts (the limit of the `http` crate's `Uri`).
 pub const MAX_REQUEST_TARGET: usize = u16::MAX as usize - 1;
@@ -191,7 +191,7 @@ fn replacement(status: u16, first_line: usize) -> Vec<u8> {
         (
             414,
             "URI Too Long",
-            "uri-too-long",
+            ProblemType::UriTooLong,
             "Request target too long",
             "The request target (path and query) is limited to 64 KiB.",
         )
@@ -200,28 +200,28 @@ fn replacement(status: u16, first_line: usize) -> Vec<u8> {
             431 => (
                 431,
                 "Request Header Fields Too Large",
-                "header-fields-too-large",
+                ProblemType::HeaderFieldsTooLarge,
                 "Request head too large",
                 "The request line and headers are limited to 128 KiB.",
             ),
             408 => (
                 408,
                 "Request Timeout",
-                "request-timeout",
+                ProblemType::RequestTimeout,
                 "Request timeout",
                 "The request head did not arrive in time.",
             ),
             _ => (
                 400,
                 "Bad Request",
-                "bad-request",
+                ProblemType::BadRequest,
                 "Malformed request",
                 "The request is not valid HTTP/1.1.",
             ),
         }
     };
     let body = serde_json::to_vec(&Problem {
-        kind: format!("urn:palabre:problem:{slug}"),
+        kind: slug,
         title: title.into(),
         status,
         detail: Some(detail.into()),

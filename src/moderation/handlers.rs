@@ -39,13 +39,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// confirmation by email now, and the outcome later. Flags from distinct members reaching the
 /// threshold hide the content until a moderator reviews it.
 #[utoipa::path(
-    operation_id = "create_flag",
+    operation_id = "createFlag",
     tag = "moderation",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
     request_body = CreateFlag,
     responses(
-        (status = 201, description = "Flagged", body = Flag),
+        (status = 201, description = "Flagged", body = Flag,
+         headers(("Location" = String, description = "The review-queue item gathering the target's flags (moderators read it)"))),
         (status = 200, description = "Your earlier flag of this target, updated", body = Flag),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
@@ -76,7 +77,7 @@ pub async fn create_flag(
                 } else {
                     StatusCode::OK
                 },
-                location: None,
+                location: new.then(|| format!("/api/v1/moderation/queue/{}", flag.item_id)),
                 body: flag,
                 owner: None,
             })
@@ -88,7 +89,7 @@ pub async fn create_flag(
 /// The review queue (moderators): flagged content grouped per target, held drafts, appeals;
 /// oldest first.
 #[utoipa::path(
-    operation_id = "list_moderation_queue",
+    operation_id = "listModerationQueue",
     tag = "moderation",
     security(("bearer" = [])),
     params(QueueQuery),
@@ -116,7 +117,7 @@ pub async fn list_queue(
 
 /// One queue item (moderators).
 #[utoipa::path(
-    operation_id = "read_moderation_queue_item",
+    operation_id = "getModerationQueueItem",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Queue item id")),
@@ -143,7 +144,7 @@ pub async fn read_queue_item(
 
 /// Claim a queue item: it shows who holds it, and other moderators cannot resolve it for an hour.
 #[utoipa::path(
-    operation_id = "claim_moderation_queue_item",
+    operation_id = "claimModerationQueueItem",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Queue item id")),
@@ -174,7 +175,7 @@ pub async fn claim(
 /// publishes, `reject` refuses. Appeals: `approve` reverses the decision, `reject`/`dismiss`
 /// uphold it (by a moderator other than the one who decided).
 #[utoipa::path(
-    operation_id = "resolve_moderation_queue_item",
+    operation_id = "resolveModerationQueueItem",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Queue item id")),
@@ -210,7 +211,7 @@ pub async fn resolve(
 
 /// Hide, unhide, delete or restore a post (moderators), with a reason: the author is told why.
 #[utoipa::path(
-    operation_id = "moderate_post",
+    operation_id = "moderatePost",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Post id")),
@@ -246,7 +247,7 @@ pub async fn moderate_post(
 
 /// Lock, pin, archive, move or hide a thread, or undo it (moderators), with a reason.
 #[utoipa::path(
-    operation_id = "moderate_thread",
+    operation_id = "moderateThread",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Thread id")),
@@ -282,7 +283,7 @@ pub async fn moderate_thread(
 
 /// Slow mode (moderators): the minimum seconds between two posts of one member in the thread.
 #[utoipa::path(
-    operation_id = "set_thread_slow_mode",
+    operation_id = "setThreadSlowMode",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Thread id")),
@@ -315,7 +316,7 @@ pub async fn slow_mode(
 /// Silence (read-only) or suspend (no login; sessions end at once) a member, until a date or until
 /// lifted; or lift it. The member is told why and may appeal.
 #[utoipa::path(
-    operation_id = "moderate_user",
+    operation_id = "moderateUser",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
@@ -351,13 +352,14 @@ pub async fn moderate_user(
 
 /// A statement of reasons: the person concerned and moderators read it.
 #[utoipa::path(
-    operation_id = "read_decision",
+    operation_id = "getDecision",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Decision id (a notification's `decision_id`)")),
     responses(
         (status = 200, description = "The decision", body = Decision),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision, or not yours", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -379,7 +381,7 @@ pub async fn read_decision(
 /// cannot log in, sends the `token` of the suspension's email instead). A moderator other than the
 /// one who decided resolves it; you are told the outcome.
 #[utoipa::path(
-    operation_id = "appeal_decision",
+    operation_id = "appealDecision",
     tag = "moderation",
     security(("bearer" = []), ()),
     params(
@@ -391,6 +393,7 @@ pub async fn read_decision(
         (status = 201, description = "Appealed", body = Appeal, headers(("Location" = String, description = "The decision, which shows its appeal"))),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Neither logged in nor a token sent", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such decision, or not about you", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already appealed, or already reversed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing message, or a token invalid, used or expired", body = Problem, content_type = "application/problem+json"),
@@ -430,7 +433,7 @@ pub async fn appeal(
 
 /// The moderation log (moderators): every action, by moderators and by the system, newest first.
 #[utoipa::path(
-    operation_id = "read_moderation_log",
+    operation_id = "listModerationLog",
     tag = "moderation",
     security(("bearer" = [])),
     params(LogQuery),
@@ -461,7 +464,7 @@ pub async fn read_log(
 
 /// Watched words (admins).
 #[utoipa::path(
-    operation_id = "list_watched_words",
+    operation_id = "listWatchedWords",
     tag = "moderation",
     security(("bearer" = [])),
     responses(
@@ -481,7 +484,7 @@ pub async fn list_watched_words(
 
 /// Add a watched word or expression that blocks, holds or replaces (admins).
 #[utoipa::path(
-    operation_id = "create_watched_word",
+    operation_id = "createWatchedWord",
     tag = "moderation",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
@@ -517,7 +520,7 @@ pub async fn create_watched_word(
 
 /// Remove a watched word (admins).
 #[utoipa::path(
-    operation_id = "delete_watched_word",
+    operation_id = "deleteWatchedWord",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Watched word id")),
@@ -545,7 +548,7 @@ pub async fn delete_watched_word(
 /// Remove a watched word by its text (admins): `?pattern=casino`, or `&regex=true` for an
 /// expression.
 #[utoipa::path(
-    operation_id = "delete_watched_word_by_pattern",
+    operation_id = "deleteWatchedWordByPattern",
     tag = "moderation",
     security(("bearer" = [])),
     params(WatchedWordQuery),
@@ -576,7 +579,7 @@ pub async fn delete_watched_word_by_pattern(
 /// The statements of reasons of a period, as the EU DSA Transparency Database's multiple-statement
 /// submission (`{"statements": [...]}`; its API takes 100 a call), for the host to file (admins).
 #[utoipa::path(
-    operation_id = "export_statements",
+    operation_id = "exportStatements",
     tag = "moderation",
     security(("bearer" = [])),
     params(StatementsQuery),
@@ -605,13 +608,14 @@ pub async fn statements(
 
 /// A held draft: its author and moderators read it until it is approved or refused.
 #[utoipa::path(
-    operation_id = "read_held_draft",
+    operation_id = "getHeldDraft",
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Held draft id (the `Location` of a 202)")),
     responses(
         (status = 200, description = "The draft; `status` is `held`, `approved` or `rejected`", body = HeldDraft),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such draft, or not yours", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -20,7 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The caller's notifications, newest first, with the unread count.
 #[utoipa::path(
-    operation_id = "list_notifications",
+    operation_id = "listNotifications",
     tag = "notifications",
     security(("bearer" = [])),
     params(NotificationQuery),
@@ -53,6 +53,7 @@ pub async fn list(
 
 /// Mark notifications read: `{"ids": [...]}` or `{"all": true}`.
 #[utoipa::path(
+    operation_id = "markNotificationsRead",
     tag = "notifications",
     security(("bearer" = [])),
     request_body = MarkRead,
@@ -80,6 +81,7 @@ pub async fn mark_read(
 
 /// Set the caller's watch level on a thread.
 #[utoipa::path(
+    operation_id = "setThreadSubscription",
     tag = "notifications",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Thread id")),
@@ -110,6 +112,7 @@ pub async fn subscribe_thread(
 
 /// Set the caller's watch level on a category.
 #[utoipa::path(
+    operation_id = "setCategorySubscription",
     tag = "notifications",
     security(("bearer" = [])),
     params(("slug" = String, Path, description = "Category slug")),

@@ -37,22 +37,78 @@ pub struct Subscription {
     pub level: WatchLevel,
 }
 
+/// The kinds of notification. The column holds plain text; a CHECK constraint holds it to this
+/// list, and a test compares the two, so a kind a feature adds is added here too.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// A reply to your post.
+    Reply,
+    /// You were mentioned (`@username`).
+    Mention,
+    /// A reply in a thread or category you watch.
+    WatchedReply,
+    /// A new thread in a category you watch.
+    NewThread,
+    /// Your post was accepted as the answer.
+    AcceptedAnswer,
+    /// A challenge you proposed, follow or support changed status.
+    ChallengeStatus,
+    /// A challenge opened that matches your organisation's interests.
+    ChallengeMatch,
+    /// A pledge was offered or moved on a challenge of yours or by your organisation.
+    Pledge,
+    /// You became an organisation's admin when its last admin erased their account.
+    OrganisationAdminHandedOver,
+    /// (Site admins) an organisation was left without members.
+    OrganisationWithoutMembers,
+    /// A moderation decision about you (its `decision_id` names the statement of reasons).
+    ModerationDecision,
+    /// The outcome of your notice of illegal content.
+    FlagOutcome,
+    /// Your held draft was approved and published.
+    HeldApproved,
+    /// The outcome of your appeal.
+    AppealOutcome,
+}
+
+/// What notifications are about (the same CHECK constraint and test as [`NotificationKind`]).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationTargetType {
+    Thread,
+    Post,
+    Challenge,
+    Organisation,
+    User,
+    /// A held draft.
+    Held,
+}
+
 /// What a notification is about.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Target {
-    /// `thread`, `post`, `challenge`, …
     #[serde(rename = "type")]
+    #[schema(value_type = NotificationTargetType)]
     pub kind: String,
     pub id: Uuid,
     pub title: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01938a50-2e31-7c22-b4d5-6f708192a314",
+    "kind": "reply",
+    "created_at": "2026-12-01T10:30:00Z",
+    "read": false,
+    "actor": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b60", "username": "yann", "display_name": "Yann Kervella", "role": "member", "created_at": "2026-11-30T18:02:00Z"},
+    "target": {"type": "thread", "id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f", "title": "Où trouver le cadastre solaire de Brest ?"},
+    "post_id": "01938a4f-1d20-7b11-a3c4-5e6f70819203",
+    "decision_id": null
+}))]
 pub struct Notification {
     pub id: Uuid,
-    /// `reply`, `mention`, `watched_reply`, `new_thread`, `accepted_answer`, the challenge kinds
-    /// (`challenge_status`, `challenge_match`, `pledge`), `organisation_admin_handed_over` (you became its admin when its
-    /// last admin erased their account) and, for site admins, `organisation_without_members`, …
+    #[schema(value_type = NotificationKind)]
     pub kind: String,
     pub created_at: DateTime<Utc>,
     pub read: bool,

@@ -23,7 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Organisations, by name.
 #[utoipa::path(
-    operation_id = "list_organisations",
+    operation_id = "listOrganisations",
     tag = "organisations",
     security(()),
     params(PageQuery),
@@ -42,7 +42,7 @@ pub async fn list(state: web::Data<AppState>, query: Query<PageQuery>) -> AppRes
 
 /// Create an organisation; the creator becomes its admin.
 #[utoipa::path(
-    operation_id = "create_organisation",
+    operation_id = "createOrganisation",
     tag = "organisations",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
@@ -80,7 +80,7 @@ pub async fn create(
 
 /// An organisation with its members.
 #[utoipa::path(
-    operation_id = "read_organisation",
+    operation_id = "getOrganisation",
     tag = "organisations",
     security(()),
     params(("id" = Uuid, Path, description = "Organisation id")),
@@ -98,7 +98,7 @@ pub async fn read(state: web::Data<AppState>, path: web::Path<Uuid>) -> AppResul
 
 /// Update an organisation (its admins).
 #[utoipa::path(
-    operation_id = "update_organisation",
+    operation_id = "updateOrganisation",
     tag = "organisations",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Organisation id")),
@@ -132,6 +132,7 @@ pub async fn update(
 
 /// Add a member, or change a member's role (the organisation's admins).
 #[utoipa::path(
+    operation_id = "addOrganisationMember",
     tag = "organisations",
     security(("bearer" = [])),
     params(
@@ -180,6 +181,7 @@ pub async fn add_member(
 
 /// Remove a member (the organisation's admins, or the member leaving).
 #[utoipa::path(
+    operation_id = "removeOrganisationMember",
     tag = "organisations",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Organisation id"), RemoveMember),

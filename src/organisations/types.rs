@@ -57,6 +57,7 @@ pub struct Organisation {
     pub id: Uuid,
     pub name: String,
     pub kind: OrganisationKind,
+    #[schema(format = "uri")]
     pub website: Option<String>,
     pub description: String,
     pub member_count: i32,
@@ -94,7 +95,7 @@ pub struct CreateOrganisation {
     pub name: String,
     pub kind: OrganisationKind,
     /// An http(s) URL.
-    #[schema(max_length = 300, pattern = "^https?://[!-Z^-~]{4,}$")]
+    #[schema(format = "uri", max_length = 300, pattern = "^https?://[!-Z^-~]{4,}$")]
     pub website: Option<String>,
     #[schema(max_length = 5000)]
     pub description: Option<String>,
@@ -112,7 +113,7 @@ pub struct UpdateOrganisation {
     pub name: Option<String>,
     pub kind: Option<OrganisationKind>,
     /// An http(s) URL.
-    #[schema(max_length = 300, pattern = "^https?://[!-Z^-~]{4,}$")]
+    #[schema(format = "uri", max_length = 300, pattern = "^https?://[!-Z^-~]{4,}$")]
     pub website: Option<String>,
     #[schema(max_length = 5000)]
     pub description: Option<String>,

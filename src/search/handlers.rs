@@ -14,6 +14,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Search threads and posts (French stemming, accents ignored: "forets" finds "forêts").
 #[utoipa::path(
+    operation_id = "search",
     tag = "search",
     security(()),
     params(SearchQuery),

@@ -23,6 +23,16 @@ pub enum SearchType {
     Challenges,
 }
 
+/// What a search hit is.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum HitType {
+    Thread,
+    Post,
+    Challenge,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
@@ -43,8 +53,8 @@ pub struct SearchQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchHit {
-    /// `thread`, `post` or `challenge`.
     #[serde(rename = "type")]
+    #[schema(value_type = HitType)]
     pub kind: String,
     pub id: Uuid,
     /// The thread of the hit (a challenge's discussion thread).

@@ -21,7 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The curated themes, by position (retired ones included, with `active: false`).
 #[utoipa::path(
-    operation_id = "list_themes",
+    operation_id = "listThemes",
     tag = "taxonomy",
     security(()),
     responses((status = 200, description = "Every theme", body = Page<Theme>))
@@ -34,7 +34,7 @@ pub async fn list_themes(state: web::Data<AppState>) -> AppResult<HttpResponse> 
 
 /// Add a theme (administrators).
 #[utoipa::path(
-    operation_id = "create_theme",
+    operation_id = "createTheme",
     tag = "taxonomy",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
@@ -69,7 +69,7 @@ pub async fn create_theme(
 
 /// One theme.
 #[utoipa::path(
-    operation_id = "read_theme",
+    operation_id = "getTheme",
     tag = "taxonomy",
     security(()),
     params(("slug" = String, Path, description = "Theme slug", example = "forets")),
@@ -90,7 +90,7 @@ pub async fn read_theme(
 
 /// Change a theme (administrators): names, description, position; `active: false` retires it.
 #[utoipa::path(
-    operation_id = "update_theme",
+    operation_id = "updateTheme",
     tag = "taxonomy",
     security(("bearer" = [])),
     params(("slug" = String, Path, description = "Theme slug", example = "forets")),
@@ -122,7 +122,7 @@ pub async fn update_theme(
 
 /// Territories of the official geography whose name starts with `q`, for pickers.
 #[utoipa::path(
-    operation_id = "list_territories",
+    operation_id = "listTerritories",
     tag = "taxonomy",
     security(()),
     params(TerritoryQuery),
@@ -147,7 +147,7 @@ pub async fn list_territories(
 /// One territory, by id (`fr:departement:75`) or INSEE code (`29019`, `29`, `53` = the région),
 /// with the territories that contain it.
 #[utoipa::path(
-    operation_id = "read_territory",
+    operation_id = "getTerritory",
     tag = "taxonomy",
     security(()),
     params(("id" = String, Path, description = "Territory id or INSEE code", example = "fr:commune:29019")),

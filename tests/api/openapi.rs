@@ -1,4 +1,224 @@
+use serde_json::Value;
+
 use crate::support::{TestApp, json};
+
+/// Follows a `$ref` inside the document.
+fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v["$ref"].as_str() {
+        Some(r) => r
+            .trim_start_matches("#/")
+            .split('/')
+            .fold(doc, |node, key| &node[key]),
+        None => v,
+    }
+}
+
+fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            out.push((method.to_uppercase(), path.clone(), op));
+        }
+    }
+    out
+}
+
+fn doc() -> Value {
+    serde_json::from_str(&palabre::openapi::to_pretty_json()).unwrap()
+}
+
+/// How generated SDK methods read: `listThreads`, `createReply`, `getChallengesFeed`.
+const VERBS: &[&str] = &[
+    "list",
+    "get",
+    "create",
+    "update",
+    "delete",
+    "set",
+    "add",
+    "remove",
+    "mark",
+    "claim",
+    "resolve",
+    "login",
+    "logout",
+    "refresh",
+    "register",
+    "verify",
+    "request",
+    "confirm",
+    "erase",
+    "export",
+    "end",
+    "appeal",
+    "accept",
+    "moderate",
+    "support",
+    "unsupport",
+    "transition",
+    "search",
+];
+
+#[test]
+fn operation_ids_are_unique_camel_case_verbs() {
+    let doc = doc();
+    let mut seen = std::collections::BTreeSet::new();
+    for (method, path, op) in operations(&doc) {
+        let id = op["operationId"].as_str().unwrap_or_default();
+        assert!(seen.insert(id.to_string()), "{id} is used twice");
+        let verb: String = id.chars().take_while(|c| c.is_ascii_lowercase()).collect();
+        assert!(
+            VERBS.contains(&verb.as_str()) && id.chars().all(|c| c.is_ascii_alphanumeric()),
+            "{method} {path}: `{id}` is not a lowerCamelCase verb phrase (listX, getX, createX…)"
+        );
+    }
+}
+
+#[test]
+fn every_response_declares_the_headers_the_server_sends_on_it() {
+    let doc = doc();
+    for (method, path, op) in operations(&doc) {
+        for (status, resp) in op["responses"].as_object().unwrap() {
+            let headers = &resolve(&doc, resp)["headers"];
+            let mut wanted = vec!["X-Request-Id"];
+            match status.as_str() {
+                "201" => wanted.push("Location"),
+                "401" => wanted.push("WWW-Authenticate"),
+                "429" | "503" => wanted.push("Retry-After"),
+                _ => {}
+            }
+            for h in wanted {
+                assert!(
+                    headers.get(h).is_some(),
+                    "{method} {path} {status} does not declare {h}"
+                );
+            }
+        }
+        let sends_etag = op["responses"]["200"]["headers"].get("ETag").is_some();
+        let takes_inm = op["parameters"].as_array().is_some_and(|ps| {
+            ps.iter()
+                .any(|p| resolve(&doc, p)["name"] == "If-None-Match")
+        });
+        assert_eq!(
+            sends_etag, takes_inm,
+            "{method} {path}: a read that sends an ETag takes If-None-Match (and only it)"
+        );
+        if sends_etag {
+            assert!(
+                op["responses"].get("304").is_some(),
+                "{method} {path} has no 304"
+            );
+        }
+    }
+}
+
+#[test]
+fn pages_refer_to_their_items_and_lists_share_limit_and_cursor() {
+    let doc = doc();
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        if name.starts_with("Page_") {
+            assert!(
+                schema["properties"]["items"]["items"]["$ref"].is_string(),
+                "{name} inlines its items"
+            );
+        }
+    }
+    for (method, path, op) in operations(&doc) {
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            if p["in"] == "query" && (p["name"] == "cursor") {
+                panic!(
+                    "{method} {path} writes `cursor` out instead of #/components/parameters/Cursor"
+                );
+            }
+        }
+    }
+    let limit = &doc["components"]["parameters"]["Limit"]["schema"];
+    assert_eq!(limit["default"], 20);
+}
+
+#[test]
+fn fields_always_sent_are_required_even_when_null() {
+    let doc = doc();
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("Page_Thread", "next_cursor"),
+        ("Post", "edited_at"),
+        ("Thread", "last_poster"),
+        ("Notification", "actor"),
+    ] {
+        let required = schemas[schema]["required"].as_array().unwrap();
+        assert!(
+            required.iter().any(|r| r == field),
+            "{schema}.{field} is always sent: required (and nullable)"
+        );
+    }
+    // Sent only when set: optional.
+    let problem = schemas["Problem"]["required"].as_array().unwrap();
+    assert!(!problem.iter().any(|r| r == "detail"));
+}
+
+/// The enumerations a client switches on are enumerations in the document, and the ones the
+/// database holds as text are held to the same lists there.
+#[tokio::test]
+async fn enumerations_match_what_the_database_accepts() {
+    use diesel::prelude::*;
+    let doc = doc();
+    let schemas = &doc["components"]["schemas"];
+    let values = |name: &str| -> std::collections::BTreeSet<String> {
+        schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} is not an enumeration"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let app = TestApp::spawn();
+    #[derive(QueryableByName)]
+    struct Def {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        def: String,
+    }
+    let check = |constraint: &str| -> std::collections::BTreeSet<String> {
+        let d: Def = diesel::sql_query(format!(
+            "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = '{constraint}'"
+        ))
+        .get_result(&mut app.conn())
+        .unwrap();
+        d.def
+            .split('\'')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        values("NotificationKind"),
+        check("notifications_kind_check")
+    );
+    assert_eq!(
+        values("NotificationTargetType"),
+        check("notifications_target_type_check")
+    );
+    assert_eq!(values("ReactionKind"), check("post_reactions_kind_check"));
+    for (schema, field, enumeration) in [
+        ("Notification", "kind", "NotificationKind"),
+        ("Target", "type", "NotificationTargetType"),
+        ("SearchHit", "type", "HitType"),
+        ("Problem", "type", "ProblemType"),
+        ("Tokens", "token_type", "TokenType"),
+        ("Status", "status", "Health"),
+    ] {
+        assert_eq!(
+            schemas[schema]["properties"][field]["$ref"],
+            format!("#/components/schemas/{enumeration}"),
+            "{schema}.{field}"
+        );
+    }
+    assert_eq!(
+        schemas["Post"]["properties"]["my_reactions"]["items"]["$ref"],
+        "#/components/schemas/ReactionKind"
+    );
+}
 
 const REGENERATE: &str = "cargo run --quiet -- openapi > api-spec/openapi.json";
 
@@ -20,6 +240,7 @@ fn spec_is_openapi_3_1_and_every_response_is_described() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             for (status, resp) in op["responses"].as_object().unwrap() {
+                let resp = resolve(&doc, resp);
                 assert!(
                     resp["description"].as_str().is_some_and(|d| !d.is_empty()),
                     "{method} {path} {status} has no description"

@@ -22,7 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The categories, in order, with thread and post counts (a page, as every list).
 #[utoipa::path(
-    operation_id = "list_categories",
+    operation_id = "listCategories",
     tag = "discussions",
     security(()),
     params(PageQuery),
@@ -41,7 +41,7 @@ pub async fn list(state: web::Data<AppState>, query: Query<PageQuery>) -> AppRes
 
 /// Create a category (administrators).
 #[utoipa::path(
-    operation_id = "create_category",
+    operation_id = "createCategory",
     tag = "discussions",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
@@ -76,7 +76,7 @@ pub async fn create(
 
 /// Update a category (administrators).
 #[utoipa::path(
-    operation_id = "update_category",
+    operation_id = "updateCategory",
     tag = "discussions",
     security(("bearer" = [])),
     params(("slug" = String, Path, description = "Category slug")),
@@ -108,6 +108,7 @@ pub async fn update(
 
 /// The tags, by slug (a page, as every list).
 #[utoipa::path(
+    operation_id = "listTags",
     tag = "discussions",
     security(()),
     params(PageQuery),
@@ -132,6 +133,7 @@ pub async fn list_tags(
 
 /// Create a tag (moderators and administrators).
 #[utoipa::path(
+    operation_id = "createTag",
     tag = "discussions",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
@@ -166,7 +168,7 @@ pub async fn create_tag(
 
 /// One category.
 #[utoipa::path(
-    operation_id = "read_category",
+    operation_id = "getCategory",
     tag = "discussions",
     security(()),
     params(("slug" = String, Path, description = "Category slug")),
@@ -184,6 +186,7 @@ pub async fn read(state: web::Data<AppState>, path: web::Path<String>) -> AppRes
 
 /// One tag.
 #[utoipa::path(
+    operation_id = "getTag",
     tag = "discussions",
     security(()),
     params(("slug" = String, Path, description = "Tag slug")),

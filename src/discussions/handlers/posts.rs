@@ -25,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The replies of a thread, in order (the opening post comes with the thread).
 #[utoipa::path(
+    operation_id = "listReplies",
     tag = "discussions",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Thread id"), PageQuery),
@@ -56,6 +57,7 @@ pub async fn list_posts(
 /// Reply to a thread. `@username` mentions notify (existing members, at most 10). Send an
 /// `Idempotency-Key` to make retries safe.
 #[utoipa::path(
+    operation_id = "createReply",
     tag = "discussions",
     security(("bearer" = [])),
     params(
@@ -102,6 +104,7 @@ pub async fn reply(
 
 /// One post.
 #[utoipa::path(
+    operation_id = "getPost",
     tag = "discussions",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Post id")),
@@ -129,6 +132,7 @@ pub async fn read_post(
 
 /// Edit a post (its author or a moderator); the previous body is kept as a revision.
 #[utoipa::path(
+    operation_id = "updatePost",
     tag = "discussions",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Post id")),
@@ -164,6 +168,7 @@ pub async fn edit_post(
 /// Delete a post (its author, or a moderator with a `reason`: the author is told why, and may
 /// appeal). Soft: it stays in place as deleted, its body gone for everyone but moderators.
 #[utoipa::path(
+    operation_id = "deletePost",
     tag = "discussions",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Post id"), DeleteQuery),
@@ -196,6 +201,7 @@ pub async fn delete_post(
 
 /// The edit history of a post, oldest first (a page, as every list).
 #[utoipa::path(
+    operation_id = "listPostRevisions",
     tag = "discussions",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Post id"), PageQuery),
@@ -226,6 +232,7 @@ pub async fn revisions(
 
 /// React to a post (idempotent: one reaction of each kind per member).
 #[utoipa::path(
+    operation_id = "addReaction",
     tag = "discussions",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Post id"), ("kind" = ReactionKind, Path, description = "Reaction kind")),
@@ -248,6 +255,7 @@ pub async fn react(
 
 /// Remove one's reaction (idempotent).
 #[utoipa::path(
+    operation_id = "removeReaction",
     tag = "discussions",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Post id"), ("kind" = ReactionKind, Path, description = "Reaction kind")),

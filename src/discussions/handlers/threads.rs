@@ -22,7 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Threads, filtered by category, tag or author, sorted `latest`, `active` or `top`.
 #[utoipa::path(
-    operation_id = "list_threads",
+    operation_id = "listThreads",
     tag = "discussions",
     security((), ("bearer" = [])),
     params(ThreadListQuery),
@@ -53,7 +53,7 @@ pub async fn list(
 
 /// Start a thread (its body is the opening post). Send an `Idempotency-Key` to make retries safe.
 #[utoipa::path(
-    operation_id = "create_thread",
+    operation_id = "createThread",
     tag = "discussions",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response")),
@@ -106,7 +106,7 @@ pub fn created<T>(
 
 /// A thread with its opening post.
 #[utoipa::path(
-    operation_id = "read_thread",
+    operation_id = "getThread",
     tag = "discussions",
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Thread id")),
@@ -136,7 +136,7 @@ pub async fn read(
 
 /// Retitle, move or retag a thread: its author within 24 hours, or a moderator.
 #[utoipa::path(
-    operation_id = "update_thread",
+    operation_id = "updateThread",
     tag = "discussions",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Thread id")),
@@ -170,6 +170,7 @@ pub async fn update(
 
 /// Mark a reply as the accepted answer of a question (its author or a moderator).
 #[utoipa::path(
+    operation_id = "acceptAnswer",
     tag = "discussions",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Thread id")),

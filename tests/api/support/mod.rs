@@ -2,6 +2,7 @@
 //! template database migrated once, and per test a database cloned from it and the real app served
 //! over HTTP on a free port.
 
+pub mod contract;
 pub mod fixtures;
 pub mod smtp;
 
@@ -197,6 +198,8 @@ pub struct TestApp {
     pub mailer: Mailer,
     pub settings: std::sync::Arc<Settings>,
     server: Option<(ServerHandle, JoinHandle<()>)>,
+    /// Responses that broke the OpenAPI document's contract (see [`contract`]).
+    violations: contract::Violations,
     _data_dir: TempDir,
     // Declared last: dropped after the server and the pool.
     pub db: TestDb,
@@ -250,7 +253,10 @@ impl TestApp {
         )
         .unwrap();
         let mailer = Mailer::memory();
-        let state = palabre::app::state(pool.clone(), settings.clone()).unwrap();
+        let mut state = palabre::app::state(pool.clone(), settings.clone()).unwrap();
+        let violations = contract::Violations::default();
+        let seen = violations.clone();
+        state.observer = Some(std::sync::Arc::new(move |o| contract::check(o, &seen)));
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -273,6 +279,7 @@ impl TestApp {
             mailer,
             settings,
             server: Some((handle, thread)),
+            violations,
             _data_dir: data_dir,
             db,
         }
@@ -346,6 +353,13 @@ impl Drop for TestApp {
                 .join()
                 .ok();
             let _ = thread.join();
+        }
+        let violations = std::mem::take(&mut *self.violations.lock().unwrap());
+        if !std::thread::panicking() && !violations.is_empty() {
+            panic!(
+                "responses that break the OpenAPI document (api-spec/openapi.json):\n  {}",
+                violations.join("\n  ")
+            );
         }
     }
 }

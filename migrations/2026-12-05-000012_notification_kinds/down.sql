@@ -1,0 +1,2 @@
+ALTER TABLE notifications DROP CONSTRAINT notifications_target_type_check;
+ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check;
