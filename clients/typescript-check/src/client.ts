@@ -1,0 +1,231 @@
+// A frontend's main flows against palabre, written with openapi-fetch on the types openapi-typescript
+// generates from api-spec/openapi.json. CI type-checks it with `tsc --strict` (it is not run): an
+// operation renamed, a field retyped, an enumeration changed or a header dropped breaks this file.
+
+import createClient from "openapi-fetch";
+import type { components, paths } from "./palabre";
+
+type Schemas = components["schemas"];
+type Problem = Schemas["Problem"];
+type Notification = Schemas["Notification"];
+
+export const api = createClient<paths>({ baseUrl: "http://127.0.0.1:8080" });
+
+/** A problem's field errors, by field name (RFC 9457 `errors`). */
+export function fieldErrors(problem: Problem): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of problem.errors ?? []) out.set(e.field, e.message);
+  return out;
+}
+
+/** What a problem means to the UI: every kind is known, so this switch is exhaustive. */
+export function explain(problem: Problem): string {
+  switch (problem.type) {
+    case "urn:palabre:problem:validation":
+      return [...fieldErrors(problem)].map(([f, m]) => `${f}: ${m}`).join("\n");
+    case "urn:palabre:problem:unauthorized":
+      return "Connectez-vous.";
+    case "urn:palabre:problem:rate-limited":
+      return "Trop de requêtes : réessayez plus tard.";
+    case "urn:palabre:problem:bad-request":
+    case "urn:palabre:problem:forbidden":
+    case "urn:palabre:problem:not-found":
+    case "urn:palabre:problem:method-not-allowed":
+    case "urn:palabre:problem:request-timeout":
+    case "urn:palabre:problem:conflict":
+    case "urn:palabre:problem:payload-too-large":
+    case "urn:palabre:problem:uri-too-long":
+    case "urn:palabre:problem:unsupported-media-type":
+    case "urn:palabre:problem:header-fields-too-large":
+    case "urn:palabre:problem:internal":
+    case "urn:palabre:problem:unavailable":
+      return problem.detail ?? problem.title;
+    default: {
+      const unknown: never = problem.type;
+      return unknown;
+    }
+  }
+}
+
+/** A notification's line in the bell menu: a kind the switch forgets does not compile. */
+export function describe(n: Notification): string {
+  const who = n.actor === null ? "palabre" : n.actor.display_name;
+  switch (n.kind) {
+    case "reply":
+      return `${who} vous a répondu dans « ${n.target.title} »`;
+    case "mention":
+      return `${who} vous a mentionné`;
+    case "watched_reply":
+      return `Nouvelle réponse dans « ${n.target.title} »`;
+    case "new_thread":
+      return `Nouveau sujet : « ${n.target.title} »`;
+    case "accepted_answer":
+      return "Votre réponse a été acceptée";
+    case "challenge_status":
+    case "challenge_match":
+    case "pledge":
+      return `Défi « ${n.target.title} »`;
+    case "organisation_admin_handed_over":
+    case "organisation_without_members":
+      return `Organisation « ${n.target.title} »`;
+    case "moderation_decision":
+    case "flag_outcome":
+    case "held_approved":
+    case "appeal_outcome":
+      return `Modération : « ${n.target.title} » (${n.decision_id ?? "—"})`;
+    default: {
+      const unknown: never = n.kind;
+      return unknown;
+    }
+  }
+}
+
+/** One page of the latest threads of a category, conditional on the ETag of the copy held. */
+function threadsPage(category: string | undefined, cursor: string | null, etag: string | null) {
+  return api.GET("/api/v1/threads", {
+    params: {
+      query: {
+        sort: "latest",
+        limit: 20,
+        ...(category === undefined ? {} : { category }),
+        ...(cursor === null ? {} : { cursor }),
+      },
+      header: etag === null ? {} : { "If-None-Match": etag },
+    },
+  });
+}
+
+export async function mainFlows(): Promise<void> {
+  // Register: a 422 names its fields.
+  const reg = await api.POST("/api/v1/auth/register", {
+    body: {
+      username: "maelle",
+      email: "maelle@example.org",
+      password: "Forêt domaniale de Paimpont 1789!",
+      locale: "fr",
+    },
+  });
+  if (reg.error) {
+    console.log(explain(reg.error));
+    console.log(fieldErrors(reg.error).get("password"));
+  } else {
+    const location: string | null = reg.response.headers.get("Location");
+    console.log(reg.data.username, reg.data.email, location);
+  }
+
+  // Log in, then refresh.
+  const login = await api.POST("/api/v1/auth/login", {
+    body: { login: "maelle", password: "Forêt domaniale de Paimpont 1789!" },
+  });
+  if (login.error) {
+    const retry: string | null = login.response.headers.get("Retry-After");
+    throw new Error(`${explain(login.error)} ${retry ?? ""}`);
+  }
+  const tokenType: "Bearer" = login.data.token_type;
+  const refreshed = await api.POST("/api/v1/auth/refresh", {
+    body: { refresh_token: login.data.refresh_token },
+  });
+  if (refreshed.error) throw new Error(explain(refreshed.error));
+  const auth = { Authorization: `${tokenType} ${refreshed.data.access_token}` };
+
+  // Me.
+  const me = await api.GET("/api/v1/me", { headers: auth });
+  if (me.error) {
+    const challenge: string | null = me.response.headers.get("WWW-Authenticate");
+    throw new Error(`${explain(me.error)} ${challenge ?? ""}`);
+  }
+  const digest: "never" | "daily" | "weekly" = me.data.digest_frequency;
+  console.log(me.data.email, digest);
+
+  // Categories, then threads page after page, with a conditional read.
+  const categories = await api.GET("/api/v1/categories");
+  const first = categories.data?.items[0];
+  let cursor: string | null = null;
+  let etag: string | null = null;
+  do {
+    const page = await threadsPage(first?.slug, cursor, etag);
+    if (page.response.status === 304) break;
+    if (page.error) throw new Error(explain(page.error));
+    etag = page.response.headers.get("ETag");
+    for (const t of page.data.items) {
+      const poster: string = t.last_poster === null ? "—" : t.last_poster.username;
+      console.log(t.title, t.reply_count, poster);
+    }
+    cursor = page.data.next_cursor;
+  } while (cursor !== null);
+
+  // A thread, its replies, a reply made safe to retry, a reaction.
+  const threadId = "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f";
+  const thread = await api.GET("/api/v1/threads/{id}", { params: { path: { id: threadId } } });
+  if (thread.error) throw new Error(explain(thread.error));
+  const replies = await api.GET("/api/v1/threads/{id}/posts", {
+    params: { path: { id: threadId }, query: { limit: 50 } },
+  });
+  for (const p of replies.data?.items ?? []) {
+    const mine: Schemas["ReactionKind"][] = p.my_reactions;
+    const likes: number = p.reactions.like ?? 0;
+    console.log(p.number, p.body_html, mine, likes, p.edited_at ?? "jamais modifié");
+  }
+  const reply = await api.POST("/api/v1/threads/{id}/posts", {
+    params: {
+      path: { id: threadId },
+      header: { "Idempotency-Key": "c0a8e2f4-reply-1" },
+    },
+    body: { body: "Je confirme : les données du cadastre sont à jour." },
+    headers: auth,
+  });
+  if (reply.error) throw new Error(explain(reply.error));
+  // 201: published; 202: held for a moderator (its Location is the held draft).
+  const where: string | null = reply.response.headers.get("Location");
+  console.log(reply.response.status, where);
+  if (reply.response.status === 201 && "number" in reply.data) {
+    const reacted = await api.PUT("/api/v1/posts/{id}/reactions/{kind}", {
+      params: { path: { id: reply.data.id, kind: "thanks" } },
+      headers: auth,
+    });
+    if (reacted.error) throw new Error(explain(reacted.error));
+  }
+
+  // Notifications, read.
+  const notes = await api.GET("/api/v1/notifications", { headers: auth });
+  for (const n of notes.data?.items ?? []) console.log(describe(n));
+  const read = await api.POST("/api/v1/notifications/read", {
+    body: { all: true },
+    headers: auth,
+  });
+  if (read.error) throw new Error(explain(read.error));
+
+  // Search, French first.
+  const hits = await api.GET("/api/v1/search", { params: { query: { q: "cadastre solaire" } } });
+  for (const h of hits.data?.items ?? []) {
+    const kind: "thread" | "post" | "challenge" = h.type;
+    console.log(kind, h.title, h.snippet_html);
+  }
+
+  // A challenge, the map, a pledge and a flag.
+  const challenges = await api.GET("/api/v1/challenges", { params: { query: { limit: 10 } } });
+  const challenge = challenges.data?.items[0];
+  const map = await api.GET("/api/v1/challenges.geojson");
+  for (const f of map.data?.features ?? []) console.log(f.properties.title, f.geometry.type);
+  if (challenge) {
+    const pledge = await api.POST("/api/v1/challenges/{id}/pledges", {
+      params: { path: { id: challenge.id } },
+      body: {
+        organisation_id: "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b60",
+        kind: "data",
+        message: "Nous ouvrons nos relevés LiDAR du littoral.",
+      },
+      headers: auth,
+    });
+    if (pledge.error) throw new Error(explain(pledge.error));
+    const flag = await api.POST("/api/v1/flags", {
+      body: {
+        target_type: "challenge",
+        target_id: challenge.id,
+        reason: "spam",
+      },
+      headers: auth,
+    });
+    if (flag.error) console.log(explain(flag.error));
+  }
+}
