@@ -18,6 +18,9 @@ pub struct PersonalData {
     /// Everything the feature stores about the member, as one JSON value (a section of the export,
     /// named after the feature).
     pub export: fn(&mut PgConnection, Uuid) -> AppResult<serde_json::Value>,
+    /// The name of the OpenAPI schema of that section (a component the feature's document
+    /// registers): `GET /me/export` is typed from these.
+    pub schema: fn() -> std::borrow::Cow<'static, str>,
     /// Removes what only concerns the member and anonymises what stays (their content keeps
     /// pointing at the anonymous placeholder). Runs in the erasure's transaction.
     pub erase: fn(&mut PgConnection, Uuid) -> AppResult<()>,
@@ -66,12 +69,24 @@ impl Feature {
         self
     }
 
+    /// The feature's personal data: its section of the export (typed by the schema named
+    /// `schema`, e.g. `<DiscussionsExport as utoipa::ToSchema>::name`) and its erasure.
     pub const fn personal_data(
         mut self,
         export: fn(&mut PgConnection, Uuid) -> AppResult<serde_json::Value>,
+        schema: fn() -> std::borrow::Cow<'static, str>,
         erase: fn(&mut PgConnection, Uuid) -> AppResult<()>,
     ) -> Self {
-        self.personal_data = Some(PersonalData { export, erase });
+        self.personal_data = Some(PersonalData {
+            export,
+            schema,
+            erase,
+        });
         self
     }
+}
+
+/// A feature's section of `GET /me/export`, as JSON: built from the type its schema documents.
+pub fn section(section: impl serde::Serialize) -> AppResult<serde_json::Value> {
+    serde_json::to_value(section).map_err(|e| crate::error::AppError::Internal(e.into()))
 }

@@ -56,9 +56,43 @@ pub fn spec() -> &'static serde_json::Value {
         );
         add_common_responses(&mut doc);
         let mut value = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
+        type_the_export(&mut value);
         conventions::apply(&mut value);
         value
     })
+}
+
+/// `GET /me/export` is the account's part (`AccountExport`) and one section per feature that keeps
+/// personal data, named after it and typed by the schema it names (`Feature::personal_data`): the
+/// document's `MeExport`, composed from the list of features as the export itself is.
+fn type_the_export(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let mut properties = serde_json::Map::new();
+    let mut required = Vec::new();
+    for feature in crate::app::FEATURES {
+        if let Some(hooks) = &feature.personal_data {
+            let schema = (hooks.schema)();
+            assert!(
+                doc["components"]["schemas"].get(schema.as_ref()).is_some(),
+                "the feature {} names its export schema {schema} but does not register it",
+                feature.name
+            );
+            properties.insert(
+                feature.name.into(),
+                json!({"$ref": format!("#/components/schemas/{schema}")}),
+            );
+            required.push(feature.name);
+        }
+    }
+    doc["components"]["schemas"]["MeExport"] = json!({
+        "description": "Everything palabre keeps about you (GDPR access): the account's part, then one section per feature that keeps personal data, named after the feature.",
+        "allOf": [
+            {"$ref": "#/components/schemas/AccountExport"},
+            {"type": "object", "required": required, "properties": properties}
+        ]
+    });
+    doc["paths"]["/api/v1/me/export"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] =
+        json!({"$ref": "#/components/schemas/MeExport"});
 }
 
 /// Failures every operation of a kind can answer, documented once here rather than on each handler:

@@ -368,7 +368,7 @@ pub async fn erase_me(
     tag = "me",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller's data", body = Object),
+        (status = 200, description = "The caller's data: the account's part, then one section per feature that keeps personal data (the schema `MeExport`)", body = service::AccountExport),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
     )

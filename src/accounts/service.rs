@@ -797,6 +797,58 @@ pub fn set_role(
     })
 }
 
+/// The account's own part of `GET /me/export`; each feature that keeps personal data adds its
+/// section, named after it (the document's `MeExport`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AccountExport {
+    pub exported_at: DateTime<Utc>,
+    pub account: Me,
+    #[schema(inline)]
+    pub restrictions: ExportedRestrictions,
+    #[schema(inline)]
+    pub activity_counts: ActivityCounts,
+    /// Every session, ended ones included, with the client it was opened from.
+    #[schema(inline)]
+    pub sessions: Vec<ExportedSession>,
+    /// The moderators' actions on the account (silence, suspension and their lifting).
+    #[schema(inline)]
+    pub moderation_decisions: Vec<LoggedAction>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ExportedRestrictions {
+    pub silenced_until: Option<DateTime<Utc>>,
+    pub suspended_until: Option<DateTime<Utc>>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ActivityCounts {
+    pub threads: i32,
+    pub replies: i32,
+    pub challenges: i32,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ExportedSession {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LoggedAction {
+    pub action: String,
+    pub reason: Option<String>,
+    /// What the action recorded besides its reason (its end, for a sanction).
+    #[schema(value_type = Object)]
+    pub details: Value,
+    pub at: DateTime<Utc>,
+}
+
 /// Everything stored about the caller (GDPR access): the account's own data, then one section per
 /// feature that keeps personal data (its hook in the list of features).
 pub fn export(conn: &mut PgConnection, actor: &Actor, features: &[Feature]) -> AppResult<Value> {
@@ -844,19 +896,40 @@ pub fn export(conn: &mut PgConnection, actor: &Actor, features: &[Feature]) -> A
             moderation_log::created_at,
         ))
         .load(conn)?;
-    let mut doc = json!({
-        "exported_at": Utc::now(),
-        "account": account,
-        "restrictions": { "silenced_until": counts.3, "suspended_until": counts.4 },
-        "activity_counts": { "threads": counts.0, "replies": counts.1, "challenges": counts.2 },
-        "sessions": session_rows.into_iter().map(|s| json!({
-            "id": s.0, "created_at": s.1, "last_used_at": s.2, "expires_at": s.3,
-            "revoked_at": s.4, "user_agent": s.5, "ip": s.6,
-        })).collect::<Vec<_>>(),
-        "moderation_decisions": log.into_iter().map(|l| json!({
-            "action": l.0, "reason": l.1, "details": l.2, "at": l.3,
-        })).collect::<Vec<_>>(),
-    });
+    let mut doc = crate::feature::section(AccountExport {
+        exported_at: Utc::now(),
+        account,
+        restrictions: ExportedRestrictions {
+            silenced_until: counts.3,
+            suspended_until: counts.4,
+        },
+        activity_counts: ActivityCounts {
+            threads: counts.0,
+            replies: counts.1,
+            challenges: counts.2,
+        },
+        sessions: session_rows
+            .into_iter()
+            .map(|s| ExportedSession {
+                id: s.0,
+                created_at: s.1,
+                last_used_at: s.2,
+                expires_at: s.3,
+                revoked_at: s.4,
+                user_agent: s.5,
+                ip: s.6,
+            })
+            .collect(),
+        moderation_decisions: log
+            .into_iter()
+            .map(|l| LoggedAction {
+                action: l.0,
+                reason: l.1,
+                details: l.2,
+                at: l.3,
+            })
+            .collect(),
+    })?;
     for feature in features {
         if let Some(hooks) = &feature.personal_data {
             doc[feature.name] = (hooks.export)(conn, actor.id)?;

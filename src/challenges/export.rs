@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::AppResult;
@@ -69,21 +71,126 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
             challenge_subscriptions::level,
         ))
         .load(conn)?;
-    Ok(json!({
-        "proposed": proposed.into_iter().map(|c| json!({
-            "id": c.0, "title": c.1, "summary": c.2, "problem": c.3, "impact": c.4, "status": c.5,
-            "created_at": c.6,
-        })).collect::<Vec<_>>(),
-        "moves": moves.into_iter().map(|m| json!({
-            "challenge_id": m.0, "from": m.1, "to": m.2, "note": m.3, "at": m.4,
-        })).collect::<Vec<_>>(),
-        "supports": supports.into_iter().map(|s| json!({"challenge_id": s.0, "at": s.1})).collect::<Vec<_>>(),
-        "pledges": pledged.into_iter().map(|p| json!({
-            "id": p.0, "challenge_id": p.1, "organisation_id": p.2, "kind": p.3, "message": p.4,
-            "status": p.5, "created_at": p.6,
-        })).collect::<Vec<_>>(),
-        "subscriptions": levels.into_iter().map(|l| json!({"challenge_id": l.0, "level": l.1})).collect::<Vec<_>>(),
-    }))
+    crate::feature::section(ChallengesExport {
+        proposed: proposed
+            .into_iter()
+            .map(|c| ExportedChallenge {
+                id: c.0,
+                title: c.1,
+                summary: c.2,
+                problem: c.3,
+                impact: c.4,
+                status: c.5,
+                created_at: c.6,
+            })
+            .collect(),
+        moves: moves
+            .into_iter()
+            .map(|m| ExportedMove {
+                challenge_id: m.0,
+                from: m.1,
+                to: m.2,
+                note: m.3,
+                at: m.4,
+            })
+            .collect(),
+        supports: supports
+            .into_iter()
+            .map(|s| ExportedSupport {
+                challenge_id: s.0,
+                at: s.1,
+            })
+            .collect(),
+        pledges: pledged
+            .into_iter()
+            .map(|p| ExportedPledge {
+                id: p.0,
+                challenge_id: p.1,
+                organisation_id: p.2,
+                kind: p.3,
+                message: p.4,
+                status: p.5,
+                created_at: p.6,
+            })
+            .collect(),
+        subscriptions: levels
+            .into_iter()
+            .map(|l| ChallengeLevel {
+                challenge_id: l.0,
+                level: l.1,
+            })
+            .collect(),
+    })
+}
+
+/// The challenges' section of `GET /me/export`.
+#[derive(Serialize, ToSchema)]
+pub struct ChallengesExport {
+    /// The challenges you proposed, drafts included.
+    #[schema(inline)]
+    pub proposed: Vec<ExportedChallenge>,
+    /// The moves of a challenge's lifecycle you made.
+    #[schema(inline)]
+    pub moves: Vec<ExportedMove>,
+    #[schema(inline)]
+    pub supports: Vec<ExportedSupport>,
+    /// The pledges you made for an organisation.
+    #[schema(inline)]
+    pub pledges: Vec<ExportedPledge>,
+    /// Your watch levels on challenges.
+    #[schema(inline)]
+    pub subscriptions: Vec<ChallengeLevel>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedChallenge {
+    pub id: Uuid,
+    pub title: String,
+    pub summary: String,
+    /// Markdown, as written.
+    pub problem: String,
+    /// Markdown, as written.
+    pub impact: String,
+    #[schema(value_type = super::types::ChallengeStatus)]
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedMove {
+    pub challenge_id: Uuid,
+    #[schema(value_type = Option<super::types::ChallengeStatus>)]
+    pub from: Option<String>,
+    #[schema(value_type = super::types::ChallengeStatus)]
+    pub to: String,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedSupport {
+    pub challenge_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedPledge {
+    pub id: Uuid,
+    pub challenge_id: Uuid,
+    pub organisation_id: Uuid,
+    #[schema(value_type = super::types::PledgeKind)]
+    pub kind: String,
+    pub message: String,
+    #[schema(value_type = super::types::PledgeStatus)]
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChallengeLevel {
+    pub challenge_id: Uuid,
+    #[schema(value_type = crate::notifications::WatchLevel)]
+    pub level: String,
 }
 
 pub fn erase(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {

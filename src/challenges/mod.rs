@@ -19,7 +19,11 @@ use crate::feature::Feature;
 pub use types::{ChallengeStatus, PledgeKind, PledgeStatus};
 
 pub const FEATURE: Feature = Feature::new("challenges", handlers::routes, ApiDoc::openapi)
-    .personal_data(export::export, export::erase);
+    .personal_data(
+        export::export,
+        <export::ChallengesExport as utoipa::ToSchema>::name,
+        export::erase,
+    );
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,6 +46,7 @@ pub const FEATURE: Feature = Feature::new("challenges", handlers::routes, ApiDoc
         handlers::matching_challenges,
     ),
     components(schemas(
+        export::ChallengesExport,
         types::ChallengeStatus,
         types::ChallengeSort,
         types::Geometry,

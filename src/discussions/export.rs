@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::AppResult;
@@ -58,16 +60,111 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
             category_subscriptions::level,
         ))
         .load(conn)?;
-    Ok(json!({
-        "threads": thread_rows.into_iter().map(|t| json!({"id": t.0, "title": t.1, "created_at": t.2})).collect::<Vec<_>>(),
-        "posts": post_rows.into_iter().map(|p| json!({
-            "id": p.0, "thread_id": p.1, "number": p.2, "body": p.3, "created_at": p.4,
-            "edited_at": p.5, "deleted_at": p.6,
-        })).collect::<Vec<_>>(),
-        "reactions": reactions.into_iter().map(|r| json!({"post_id": r.0, "kind": r.1, "at": r.2})).collect::<Vec<_>>(),
-        "thread_subscriptions": thread_levels.into_iter().map(|s| json!({"thread_id": s.0, "level": s.1})).collect::<Vec<_>>(),
-        "category_subscriptions": category_levels.into_iter().map(|s| json!({"category_id": s.0, "level": s.1})).collect::<Vec<_>>(),
-    }))
+    let section = DiscussionsExport {
+        threads: thread_rows
+            .into_iter()
+            .map(|t| ExportedThread {
+                id: t.0,
+                title: t.1,
+                created_at: t.2,
+            })
+            .collect(),
+        posts: post_rows
+            .into_iter()
+            .map(|p| ExportedPost {
+                id: p.0,
+                thread_id: p.1,
+                number: p.2,
+                body: p.3,
+                created_at: p.4,
+                edited_at: p.5,
+                deleted_at: p.6,
+            })
+            .collect(),
+        reactions: reactions
+            .into_iter()
+            .map(|r| ExportedReaction {
+                post_id: r.0,
+                kind: r.1,
+                at: r.2,
+            })
+            .collect(),
+        thread_subscriptions: thread_levels
+            .into_iter()
+            .map(|s| ThreadLevel {
+                thread_id: s.0,
+                level: s.1,
+            })
+            .collect(),
+        category_subscriptions: category_levels
+            .into_iter()
+            .map(|s| CategoryLevel {
+                category_id: s.0,
+                level: s.1,
+            })
+            .collect(),
+    };
+    crate::feature::section(section)
+}
+
+/// The discussions' section of `GET /me/export`.
+#[derive(Serialize, ToSchema)]
+pub struct DiscussionsExport {
+    /// The threads you started.
+    #[schema(inline)]
+    pub threads: Vec<ExportedThread>,
+    /// Your posts, with their Markdown, deleted ones included.
+    #[schema(inline)]
+    pub posts: Vec<ExportedPost>,
+    #[schema(inline)]
+    pub reactions: Vec<ExportedReaction>,
+    /// Your watch levels on threads.
+    #[schema(inline)]
+    pub thread_subscriptions: Vec<ThreadLevel>,
+    /// Your watch levels on categories.
+    #[schema(inline)]
+    pub category_subscriptions: Vec<CategoryLevel>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedThread {
+    pub id: Uuid,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedPost {
+    pub id: Uuid,
+    pub thread_id: Uuid,
+    pub number: i32,
+    /// Markdown, as written.
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedReaction {
+    pub post_id: Uuid,
+    #[schema(value_type = super::types::ReactionKind)]
+    pub kind: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ThreadLevel {
+    pub thread_id: Uuid,
+    #[schema(value_type = crate::notifications::WatchLevel)]
+    pub level: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CategoryLevel {
+    pub category_id: Uuid,
+    #[schema(value_type = crate::notifications::WatchLevel)]
+    pub level: String,
 }
 
 /// Removes what only concerns `user` (watch levels); their threads and posts stay.

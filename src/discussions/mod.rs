@@ -15,7 +15,11 @@ use utoipa::OpenApi;
 use crate::feature::Feature;
 
 pub const FEATURE: Feature = Feature::new("discussions", handlers::routes, ApiDoc::openapi)
-    .personal_data(export::export, export::erase);
+    .personal_data(
+        export::export,
+        <export::DiscussionsExport as utoipa::ToSchema>::name,
+        export::erase,
+    );
 
 /// The feature's part of the OpenAPI document (nested under `/api/v1`).
 #[derive(OpenApi)]
@@ -42,7 +46,13 @@ pub const FEATURE: Feature = Feature::new("discussions", handlers::routes, ApiDo
         handlers::posts::react,
         handlers::posts::unreact,
     ),
-    components(schemas(types::ReactionKind, types::ThreadSort, types::WhoCanStart, types::ThreadKind)),
+    components(schemas(
+        types::ReactionKind,
+        types::ThreadSort,
+        types::WhoCanStart,
+        types::ThreadKind,
+        export::DiscussionsExport
+    )),
     tags(
         (name = "discussions", description = "Categories, tags, threads, posts and reactions"),
     )

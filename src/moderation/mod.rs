@@ -12,6 +12,7 @@ pub mod flags;
 pub mod handlers;
 pub mod held;
 pub mod log;
+pub mod personal;
 pub mod queue;
 pub mod types;
 pub mod words;
@@ -20,7 +21,12 @@ use utoipa::OpenApi;
 
 use crate::feature::Feature;
 
-pub const FEATURE: Feature = Feature::new("moderation", handlers::routes, ApiDoc::openapi);
+pub const FEATURE: Feature = Feature::new("moderation", handlers::routes, ApiDoc::openapi)
+    .personal_data(
+        personal::export,
+        <personal::ModerationExport as utoipa::ToSchema>::name,
+        personal::erase,
+    );
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,6 +64,7 @@ pub const FEATURE: Feature = Feature::new("moderation", handlers::routes, ApiDoc
         types::AppealStatus,
         types::WatchedAction,
         crate::discussions::gate::DraftKind,
+        personal::ModerationExport,
     )),
     tags((name = "moderation", description = "Flags, the review queue, held drafts, actions on content and members, statements of reasons, appeals, the log and watched words")),
 )]

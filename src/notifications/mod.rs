@@ -16,7 +16,11 @@ pub use types::{Subscription, WatchLevel};
 
 pub const FEATURE: Feature = Feature::new("notifications", handlers::routes, ApiDoc::openapi)
     .jobs(service::register_jobs)
-    .personal_data(service::export, service::erase);
+    .personal_data(
+        service::export,
+        <service::NotificationsExport as utoipa::ToSchema>::name,
+        service::erase,
+    );
 
 /// The feature's part of the OpenAPI document (nested under `/api/v1`).
 #[derive(OpenApi)]
@@ -27,6 +31,7 @@ pub const FEATURE: Feature = Feature::new("notifications", handlers::routes, Api
         handlers::subscribe_thread,
         handlers::subscribe_category,
     ),
+    components(schemas(service::NotificationsExport)),
     tags((name = "notifications", description = "Watch levels and notifications")),
 )]
 pub struct ApiDoc;

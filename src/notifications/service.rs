@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::types::*;
@@ -402,11 +403,37 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
             notifications::read_at,
         ))
         .load(conn)?;
-    Ok(json!({
-        "notifications": notes.into_iter().map(|n| json!({
-            "kind": n.0, "target": {"type": n.1, "id": n.2, "title": n.3}, "at": n.4, "read_at": n.5,
-        })).collect::<Vec<_>>(),
-    }))
+    crate::feature::section(NotificationsExport {
+        notifications: notes
+            .into_iter()
+            .map(|n| ExportedNotification {
+                kind: n.0,
+                target: Target {
+                    kind: n.1,
+                    id: n.2,
+                    title: n.3,
+                },
+                at: n.4,
+                read_at: n.5,
+            })
+            .collect(),
+    })
+}
+
+/// The notifications' section of `GET /me/export`.
+#[derive(Serialize, ToSchema)]
+pub struct NotificationsExport {
+    #[schema(inline)]
+    pub notifications: Vec<ExportedNotification>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedNotification {
+    #[schema(value_type = super::types::NotificationKind)]
+    pub kind: String,
+    pub target: Target,
+    pub at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
 }
 
 /// Removes a member's notifications (erasure).

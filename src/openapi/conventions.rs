@@ -337,15 +337,22 @@ fn is_nullable(schema: &Value) -> bool {
             .is_some_and(|o| o.iter().any(|s| s["type"] == "null"))
 }
 
+/// Marks the nullable properties of `schema` required, and those of the objects it holds inline
+/// (array items, nested objects): an inline object is sent as its named owner is.
 fn require_nullable(name: &str, schema: &mut Value) {
-    let Some(properties) = schema["properties"].as_object() else {
+    if let Some(items) = schema.get_mut("items") {
+        require_nullable(name, items);
+    }
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
         return;
     };
-    let missing: Vec<String> = properties
-        .iter()
-        .filter(|(field, s)| is_nullable(s) && !ABSENT_WHEN_EMPTY.contains(&(name, field.as_str())))
-        .map(|(field, _)| field.clone())
-        .collect();
+    let mut missing = Vec::new();
+    for (field, s) in properties.iter_mut() {
+        if is_nullable(s) && !ABSENT_WHEN_EMPTY.contains(&(name, field.as_str())) {
+            missing.push(field.clone());
+        }
+        require_nullable(name, s);
+    }
     let required = schema
         .as_object_mut()
         .expect("object schema")

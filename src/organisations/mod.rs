@@ -12,7 +12,11 @@ pub use types::*;
 
 /// Its personal-data section is the member's memberships.
 pub const FEATURE: Feature = Feature::new("organisations", handlers::routes, ApiDoc::openapi)
-    .personal_data(service::export, service::erase);
+    .personal_data(
+        service::export,
+        <service::OrganisationsExport as utoipa::ToSchema>::name,
+        service::erase,
+    );
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +28,7 @@ pub const FEATURE: Feature = Feature::new("organisations", handlers::routes, Api
         handlers::add_member,
         handlers::remove_member,
     ),
+    components(schemas(service::OrganisationsExport)),
     tags((name = "organisations", description = "Organisations and their members")),
 )]
 pub struct ApiDoc;

@@ -390,12 +390,32 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<serde_json::Valu
             organisation_members::created_at,
         ))
         .load(conn)?;
-    Ok(serde_json::Value::Array(
+    crate::feature::section(
         memberships
             .into_iter()
-            .map(|m| serde_json::json!({"id": m.0, "name": m.1, "role": m.2, "since": m.3}))
-            .collect(),
-    ))
+            .map(|m| Membership {
+                id: m.0,
+                name: m.1,
+                role: m.2,
+                since: m.3,
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The organisations' section of `GET /me/export`: your memberships.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct OrganisationsExport(#[schema(inline)] pub Vec<Membership>);
+
+/// One organisation you belong to.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Membership {
+    /// The organisation.
+    pub id: Uuid,
+    pub name: String,
+    #[schema(value_type = super::types::MemberRole)]
+    pub role: String,
+    pub since: DateTime<Utc>,
 }
 
 /// Ends a member's memberships (erasure). Erasure never leaves an organisation without an admin:

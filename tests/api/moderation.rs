@@ -1796,3 +1796,67 @@ async fn anonymous_writes_are_limited_per_client_address() {
     problem(verify().await, 429).await;
     assert_eq!(app.register("encore_possible").await.status(), 201);
 }
+
+#[tokio::test]
+async fn erasing_an_account_removes_its_held_drafts_and_keeps_the_record() {
+    let app = TestApp::spawn_with(|s| s.approve_first_posts = 1, |_| {});
+    let admin = app.admin("erase_admin").await;
+    category(&app, &admin, "general", "everyone").await;
+    let newbie = app.member("erase_newbie").await;
+    let resp = send(&app, Method::POST, "/api/v1/threads", &newbie,
+        json!({"category": "general", "title": "Mon adresse personnelle", "body": "12 rue des Lilas, Brest"})).await;
+    assert_eq!(resp.status(), 202);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    // Held drafts are personal data: in the export, with their text.
+    let (_, export) = json(
+        app.authed(Method::GET, "/api/v1/me/export", &newbie)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        export["moderation"]["held_drafts"][0]["body"],
+        "12 rue des Lilas, Brest"
+    );
+    assert_eq!(
+        export["moderation"]["decisions"][0]["action"],
+        "hold_thread"
+    );
+    let erased = send(
+        &app,
+        Method::DELETE,
+        "/api/v1/me",
+        &newbie,
+        json!({"password": crate::support::PASSWORD}),
+    )
+    .await;
+    assert_eq!(erased.status(), 204);
+    // The draft is gone, its queue item settled; the statement of reasons stays on record.
+    assert_eq!(
+        app.authed(Method::GET, &location, &admin)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let (_, pending) = json(
+        app.authed(Method::GET, "/api/v1/moderation/queue?kind=held", &admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(pending["items"], json!([]));
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let kept: N =
+        diesel::sql_query("SELECT count(*) AS n FROM decisions WHERE action = 'hold_thread'")
+            .get_result(&mut app.conn())
+            .unwrap();
+    assert_eq!(kept.n, 1);
+}

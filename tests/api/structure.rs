@@ -192,8 +192,15 @@ async fn the_export_is_assembled_from_every_features_hook() {
     let bob = app.member("bob_exp").await;
     category(&app, &admin, "forets", "everyone").await;
     let t = thread(&app, &anne, "forets", "Un fil à suivre", "Texte").await;
-    crate::support::reply(&app, &bob, &t, "@anne_exp regarde ceci", None).await;
+    let bobs = crate::support::reply(&app, &bob, &t, "@anne_exp regarde ceci", None).await;
     crate::support::create_org(&app, &anne, "Syndicat mixte").await;
+    let flagged = app
+        .authed(Method::POST, "/api/v1/flags", &anne)
+        .json(&json!({"target_type": "post", "target_id": crate::support::id(&bobs), "reason": "off_topic"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(flagged.status(), 201);
     let (status, doc) = json(
         app.authed(Method::GET, "/api/v1/me/export", &anne)
             .send()
@@ -212,6 +219,22 @@ async fn the_export_is_assembled_from_every_features_hook() {
         .map(|n| n["kind"].as_str().unwrap())
         .collect();
     assert!(kinds.contains(&"mention"), "{kinds:?}");
+    assert_eq!(doc["moderation"]["flags"][0]["reason"], "off_topic");
+    // The export is typed: it validates against the document's `MeExport` (an independent JSON
+    // Schema validator, the document as the root so that its references resolve).
+    let mut schema: serde_json::Value =
+        serde_json::from_str(&palabre::openapi::to_pretty_json()).unwrap();
+    schema["$ref"] = json!("#/components/schemas/MeExport");
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "the export breaks MeExport: {errors:#?}");
+    // And the schema names every section: one left out would fail it.
+    let mut missing = doc.clone();
+    missing.as_object_mut().unwrap().remove("moderation");
+    assert!(!validator.is_valid(&missing));
 }
 
 #[tokio::test]

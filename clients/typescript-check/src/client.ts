@@ -137,6 +137,15 @@ export async function mainFlows(): Promise<void> {
   const digest: "never" | "daily" | "weekly" = me.data.digest_frequency;
   console.log(me.data.email, digest);
 
+  // Everything kept about me (GDPR), typed section by section.
+  const mine = await api.GET("/api/v1/me/export", { headers: auth });
+  if (mine.data) {
+    const sessions: number = mine.data.sessions.length;
+    const drafts = mine.data.moderation.held_drafts.map((d) => d.status);
+    const orgs = mine.data.organisations.map((m) => `${m.name} (${m.role})`);
+    console.log(mine.data.account.username, sessions, drafts, orgs, mine.data.discussions.posts.length);
+  }
+
   // Categories, then threads page after page, with a conditional read.
   const categories = await api.GET("/api/v1/categories");
   const first = categories.data?.items[0];
