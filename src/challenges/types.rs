@@ -306,9 +306,8 @@ pub struct ChallengeQuery {
 /// One challenge on a map: its geometry, and its list fields as properties.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChallengeFeature {
-    /// Always `Feature`.
     #[serde(rename = "type")]
-    #[schema(example = "Feature")]
+    #[schema(value_type = FeatureType)]
     pub kind: &'static str,
     /// The challenge's id.
     pub id: Uuid,
@@ -317,12 +316,25 @@ pub struct ChallengeFeature {
     pub properties: ChallengeItem,
 }
 
+/// Always `Feature` (RFC 7946).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub enum FeatureType {
+    Feature,
+}
+
+/// Always `FeatureCollection` (RFC 7946).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub enum FeatureCollectionType {
+    FeatureCollection,
+}
+
 /// An RFC 7946 FeatureCollection of challenges (those with a location).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChallengeFeatureCollection {
-    /// Always `FeatureCollection`.
     #[serde(rename = "type")]
-    #[schema(example = "FeatureCollection")]
+    #[schema(value_type = FeatureCollectionType)]
     pub kind: &'static str,
     /// `[minlon, minlat, maxlon, maxlat]` of every feature, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]

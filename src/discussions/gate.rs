@@ -74,7 +74,7 @@ pub struct HeldDraft {
     pub id: Uuid,
     pub kind: DraftKind,
     /// Always `held` in a `202`.
-    #[schema(example = "held")]
+    #[schema(value_type = HeldStatus)]
     pub status: String,
     /// The thread replied to (replies only).
     pub thread_id: Option<Uuid>,
@@ -160,4 +160,14 @@ impl<T> Published<T> {
             ))),
         }
     }
+}
+
+/// A held draft's state: `held` until a moderator approves (`approved`: published) or rejects it.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum HeldStatus {
+    Held,
+    Approved,
+    Rejected,
 }

@@ -267,11 +267,19 @@ pub struct Thread {
     pub subject: Option<ThreadSubject>,
 }
 
+/// What kind of resource a thread discusses (the features that own threads add theirs).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum SubjectType {
+    Challenge,
+}
+
 /// The resource a thread discusses.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ThreadSubject {
-    /// `challenge`, …
     #[serde(rename = "type")]
+    #[schema(value_type = SubjectType)]
     pub kind: String,
     pub id: Uuid,
 }

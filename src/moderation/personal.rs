@@ -60,7 +60,7 @@ pub struct ExportedAppeal {
 #[derive(Serialize, ToSchema)]
 pub struct ExportedDraft {
     pub id: Uuid,
-    /// `thread` or `post`.
+    #[schema(value_type = crate::discussions::gate::DraftKind)]
     pub kind: String,
     pub thread_id: Option<Uuid>,
     pub title: String,
@@ -68,7 +68,7 @@ pub struct ExportedDraft {
     pub body: String,
     /// Why it was held: `first_posts` or a watched word.
     pub held_for: String,
-    /// `held`, `approved` or `rejected`.
+    #[schema(value_type = crate::discussions::gate::HeldStatus)]
     pub status: String,
     pub created_at: DateTime<Utc>,
 }
@@ -77,12 +77,13 @@ pub struct ExportedDraft {
 pub struct ExportedDecision {
     pub id: Uuid,
     pub action: String,
+    #[schema(value_type = super::types::RecordTarget)]
     pub target_type: String,
     pub target_id: Uuid,
     pub target_title: String,
     /// The facts, as the moderator wrote them.
     pub decision_facts: String,
-    /// `DECISION_GROUND_ILLEGAL_CONTENT` or `DECISION_GROUND_INCOMPATIBLE_CONTENT`.
+    #[schema(value_type = super::types::DecisionGround)]
     pub decision_ground: String,
     pub automated_detection: bool,
     pub application_date: DateTime<Utc>,

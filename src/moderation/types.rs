@@ -136,6 +136,7 @@ pub struct QueueItem {
     pub kind: ItemKind,
     pub status: ItemStatus,
     /// `post`, `thread`, `user`, `challenge` (flags), `held` (a held draft), `decision` (an appeal).
+    #[schema(value_type = RecordTarget)]
     pub target_type: String,
     pub target_id: Uuid,
     /// A title or excerpt of the target, for the list.
@@ -319,6 +320,99 @@ pub struct ActionTaken {
     pub decision_id: Option<Uuid>,
 }
 
+/// Documentation types: the values the DSA Transparency Database (API v2) allows in the fields
+/// of a statement of reasons that palabre stores as text; the ones palabre writes are a subset.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub enum DecisionGround {
+    #[schema(rename = "DECISION_GROUND_ILLEGAL_CONTENT")]
+    IllegalContent,
+    #[schema(rename = "DECISION_GROUND_INCOMPATIBLE_CONTENT")]
+    IncompatibleContent,
+}
+
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub enum DecisionVisibility {
+    #[schema(rename = "DECISION_VISIBILITY_CONTENT_REMOVED")]
+    Removed,
+    #[schema(rename = "DECISION_VISIBILITY_CONTENT_DISABLED")]
+    Disabled,
+    #[schema(rename = "DECISION_VISIBILITY_CONTENT_DEMOTED")]
+    Demoted,
+    #[schema(rename = "DECISION_VISIBILITY_CONTENT_AGE_RESTRICTED")]
+    AgeRestricted,
+    #[schema(rename = "DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED")]
+    InteractionRestricted,
+    #[schema(rename = "DECISION_VISIBILITY_CONTENT_LABELLED")]
+    Labelled,
+    #[schema(rename = "DECISION_VISIBILITY_OTHER")]
+    Other,
+}
+
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub enum DecisionAccount {
+    #[schema(rename = "DECISION_ACCOUNT_SUSPENDED")]
+    Suspended,
+    #[schema(rename = "DECISION_ACCOUNT_TERMINATED")]
+    Terminated,
+}
+
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub enum DecisionProvision {
+    #[schema(rename = "DECISION_PROVISION_PARTIAL_SUSPENSION")]
+    PartialSuspension,
+    #[schema(rename = "DECISION_PROVISION_TOTAL_SUSPENSION")]
+    TotalSuspension,
+    #[schema(rename = "DECISION_PROVISION_PARTIAL_TERMINATION")]
+    PartialTermination,
+    #[schema(rename = "DECISION_PROVISION_TOTAL_TERMINATION")]
+    TotalTermination,
+}
+
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub enum SourceType {
+    #[schema(rename = "SOURCE_ARTICLE_16")]
+    Article16,
+    #[schema(rename = "SOURCE_TRUSTED_FLAGGER")]
+    TrustedFlagger,
+    #[schema(rename = "SOURCE_TYPE_OTHER_NOTIFICATION")]
+    OtherNotification,
+    #[schema(rename = "SOURCE_VOLUNTARY")]
+    Voluntary,
+}
+
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub enum AutomatedDecision {
+    #[schema(rename = "AUTOMATED_DECISION_FULLY")]
+    Fully,
+    #[schema(rename = "AUTOMATED_DECISION_PARTIALLY")]
+    Partially,
+    #[schema(rename = "AUTOMATED_DECISION_NOT_AUTOMATED")]
+    NotAutomated,
+}
+
+/// What a queue item, a decision or a log entry is about.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum RecordTarget {
+    Post,
+    Thread,
+    User,
+    Challenge,
+    /// A held draft.
+    Held,
+    /// A decision (an appeal's item).
+    Decision,
+    WatchedWord,
+    Organisation,
+}
+
 /// A statement of reasons: a decision that restricted someone, as the person concerned and
 /// moderators read it. Field names follow the EU DSA Transparency Database where they match.
 #[derive(Debug, Serialize, ToSchema)]
@@ -327,19 +421,27 @@ pub struct Decision {
     /// `hide_post`, `delete_post`, `hide_thread`, `hold_post`, `hold_thread`, `reject_held`,
     /// `silence`, `suspend`, `hide_challenge`, …
     pub action: String,
+    #[schema(value_type = RecordTarget)]
     pub target_type: String,
     pub target_id: Uuid,
     pub target_title: String,
+    #[schema(value_type = Vec<DecisionVisibility>)]
     pub decision_visibility: Vec<String>,
+    #[schema(value_type = Option<DecisionProvision>)]
     pub decision_provision: Option<String>,
+    #[schema(value_type = Option<DecisionAccount>)]
     pub decision_account: Option<String>,
+    #[schema(value_type = DecisionGround)]
     pub decision_ground: String,
     pub legal_ground: Option<String>,
     pub terms_rule: Option<String>,
+    #[schema(value_type = StatementCategory)]
     pub category: String,
     pub decision_facts: String,
+    #[schema(value_type = SourceType)]
     pub source_type: String,
     pub automated_detection: bool,
+    #[schema(value_type = AutomatedDecision)]
     pub automated_decision: String,
     /// Human (`false`) or automated (`true`) decision.
     pub automated: bool,
@@ -406,6 +508,7 @@ pub struct LogEntry {
     pub id: Uuid,
     pub actor: Option<UserPublic>,
     pub action: String,
+    #[schema(value_type = RecordTarget)]
     pub target_type: String,
     pub target_id: Uuid,
     pub reason: Option<String>,

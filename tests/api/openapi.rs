@@ -200,6 +200,11 @@ async fn enumerations_match_what_the_database_accepts() {
         check("notifications_target_type_check")
     );
     assert_eq!(values("ReactionKind"), check("post_reactions_kind_check"));
+    assert_eq!(values("HeldStatus"), check("held_drafts_status_check"));
+    assert_eq!(
+        values("DecisionGround"),
+        check("decisions_decision_ground_check")
+    );
     for (schema, field, enumeration) in [
         ("Notification", "kind", "NotificationKind"),
         ("Target", "type", "NotificationTargetType"),
@@ -207,6 +212,11 @@ async fn enumerations_match_what_the_database_accepts() {
         ("Problem", "type", "ProblemType"),
         ("Tokens", "token_type", "TokenType"),
         ("Status", "status", "Health"),
+        ("QueueItem", "target_type", "RecordTarget"),
+        ("Decision", "category", "StatementCategory"),
+        ("Decision", "source_type", "SourceType"),
+        ("HeldDraft", "status", "HeldStatus"),
+        ("ThreadSubject", "type", "SubjectType"),
     ] {
         assert_eq!(
             schemas[schema]["properties"][field]["$ref"],
