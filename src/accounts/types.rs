@@ -160,7 +160,8 @@ pub struct Tokens {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
-    #[schema(format = Email)]
+    /// The account's address. Any string is accepted and answered the same `202` (what is not an
+    /// address finds no account), so that the answer tells nothing about who has an account.
     pub email: String,
 }
 
