@@ -250,7 +250,10 @@ pub fn web_address(value: &str) -> Result<(), String> {
             if r.len() >= 4
                 && value.len() <= 300
                 && r.bytes()
-                    .all(|b| (b'!'..=b'~').contains(&b) && !matches!(b, b'[' | b'\\' | b']')) =>
+                    .all(|b| (b'!'..=b'~').contains(&b) && !matches!(b, b'[' | b'\\' | b']'))
+                // An RFC 3986 URI, as the OpenAPI document's `format: uri` says (`<`, a stray
+                // `%`, a port that is not a number are not).
+                && fluent_uri::Uri::parse(value).is_ok() =>
         {
             Ok(())
         }
@@ -335,5 +338,9 @@ mod text_tests {
         assert!(web_address("https://a b.fr").is_err());
         assert!(web_address("https://").is_err());
         assert!(web_address("http://[::1]").is_err());
+        assert!(web_address("https://QbV-d<h").is_err());
+        assert!(web_address("https://brest.fr/%zz").is_err());
+        assert!(web_address("https://brest.fr:port").is_err());
+        assert!(web_address("https://brest.fr/a?b=c#d").is_ok());
     }
 }

@@ -21,7 +21,8 @@ pub fn indefinite() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).unwrap()
 }
 
-fn require_moderator(actor: &Actor) -> AppResult<()> {
+/// Staff who are not silenced: a silenced moderator does not moderate.
+pub(super) fn require_moderator(actor: &Actor) -> AppResult<()> {
     if !actor.is_staff() {
         return Err(AppError::Forbidden("Moderators only.".into()));
     }

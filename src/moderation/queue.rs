@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::actions::require_moderator;
 use super::content;
 use super::decisions::{self, Restriction, Source};
 use super::types::*;
@@ -76,18 +77,6 @@ const COLUMNS: (
         items::created_at,
     ),
 );
-
-fn require_moderator(actor: &Actor) -> AppResult<()> {
-    if !actor.is_staff() {
-        return Err(AppError::Forbidden("Moderators only.".into()));
-    }
-    if actor.silenced {
-        return Err(AppError::Forbidden(
-            "A silenced moderator does not moderate until the silence ends.".into(),
-        ));
-    }
-    Ok(())
-}
 
 /// The queue, oldest first, filtered by kind and status (default `pending`).
 pub fn list(conn: &mut PgConnection, actor: &Actor, q: &QueueQuery) -> AppResult<Page<QueueItem>> {

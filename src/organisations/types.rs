@@ -95,7 +95,11 @@ pub struct CreateOrganisation {
     pub name: String,
     pub kind: OrganisationKind,
     /// An http(s) URL.
-    #[schema(format = "uri", max_length = 300, pattern = "^https?://[!-Z^-~]{4,}$")]
+    #[schema(
+        format = "uri",
+        max_length = 300,
+        pattern = "^https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]{4,}$"
+    )]
     pub website: Option<String>,
     #[schema(max_length = 5000)]
     pub description: Option<String>,
@@ -113,7 +117,11 @@ pub struct UpdateOrganisation {
     pub name: Option<String>,
     pub kind: Option<OrganisationKind>,
     /// An http(s) URL.
-    #[schema(format = "uri", max_length = 300, pattern = "^https?://[!-Z^-~]{4,}$")]
+    #[schema(
+        format = "uri",
+        max_length = 300,
+        pattern = "^https?://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]{4,}$"
+    )]
     pub website: Option<String>,
     #[schema(max_length = 5000)]
     pub description: Option<String>,
