@@ -297,13 +297,16 @@ pub fn mark_read(
     let unread = notifications::table
         .filter(notifications::user_id.eq(actor.id))
         .filter(notifications::read_at.is_null());
+    if input.ids.as_ref().is_some_and(|ids| ids.len() > 100) {
+        return Err(AppError::validation("ids", "At most 100 ids at a time."));
+    }
     match (input.ids, input.all) {
         (_, Some(true)) => {
             diesel::update(unread)
                 .set(notifications::read_at.eq(Utc::now()))
                 .execute(conn)?;
         }
-        (Some(ids), _) if ids.len() <= 100 => {
+        (Some(ids), _) => {
             diesel::update(unread.filter(notifications::id.eq_any(ids)))
                 .set(notifications::read_at.eq(Utc::now()))
                 .execute(conn)?;

@@ -745,6 +745,19 @@ async fn notifications_follow_watch_levels() {
         422,
     )
     .await;
+    // Over 100 ids is refused even with `all` (schemathesis: the document says at most 100).
+    let many: Vec<String> = (0..101)
+        .map(|_| first.as_str().unwrap().to_string())
+        .collect();
+    problem(
+        app.authed(Method::POST, "/api/v1/notifications/read", &dana)
+            .json(&json!({"all": true, "ids": many}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
 }
 
 #[tokio::test]
