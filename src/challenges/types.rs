@@ -111,6 +111,25 @@ pub struct OrganisationRef {
 
 /// A challenge in a list: everything but its long texts.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01938a60-11aa-7bb2-8cc3-9dd4eef50617",
+    "title": "Cartographier les zones inondables du bassin de l'Odet",
+    "summary": "Les communes riveraines manquent d'une carte partagée et à jour des zones inondables.",
+    "status": "open",
+    "themes": [{"slug": "risques-naturels", "name": "Risques naturels"}],
+    "territory": {"id": "fr:departement:29", "code": "29", "level": "departement", "name": "Finistère"},
+    "proposer": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b61", "username": "maelle", "display_name": "Maëlle Le Goff", "role": "member", "created_at": "2026-11-29T09:14:00Z"},
+    "supports_count": 12,
+    "pledges_count": 1,
+    "supported": false,
+    "location": {"type": "Point", "coordinates": [-4.1024, 47.9960]},
+    "organisation": null,
+    "thread_id": "01938a60-11aa-7bb2-8cc3-9dd4eef50618",
+    "last_activity_at": "2026-12-02T16:45:00Z",
+    "status_changed_at": "2026-12-01T11:00:00Z",
+    "created_at": "2026-11-30T08:20:00Z",
+    "updated_at": "2026-12-01T11:00:00Z"
+}))]
 pub struct ChallengeItem {
     pub id: Uuid,
     pub title: String,

@@ -239,6 +239,31 @@ pub struct CategoryRef {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f",
+    "title": "Où trouver le cadastre solaire de Brest ?",
+    "category": {"id": "01938a4e-0000-7000-8000-00000000c001", "slug": "donnees-ouvertes", "name": "Données ouvertes"},
+    "tags": [{"slug": "energie", "name": "Énergie"}],
+    "kind": "question",
+    "author": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b61", "username": "maelle", "display_name": "Maëlle Le Goff", "role": "member", "created_at": "2026-11-29T09:14:00Z"},
+    "opening_post": {
+        "id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b70",
+        "thread_id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f",
+        "number": 1,
+        "author": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b61", "username": "maelle", "display_name": "Maëlle Le Goff", "role": "member", "created_at": "2026-11-29T09:14:00Z"},
+        "body": "Je cherche le potentiel solaire des toitures de Brest métropole, en **données ouvertes**.",
+        "body_html": "<p>Je cherche le potentiel solaire des toitures de Brest métropole, en <strong>données ouvertes</strong>.</p>",
+        "reply_to": null, "reactions": {"like": 2}, "my_reactions": [], "edited_at": null,
+        "deleted": false, "hidden": false, "created_at": "2026-12-01T09:00:00Z"
+    },
+    "reply_count": 3, "participant_count": 3, "reaction_count": 6,
+    "last_activity_at": "2026-12-01T10:30:00Z",
+    "last_poster": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b60", "username": "yann", "display_name": "Yann Kervella", "role": "member", "created_at": "2026-11-30T18:02:00Z"},
+    "pinned": false, "locked": false, "archived": false, "hidden": false, "slow_mode_seconds": 0,
+    "created_at": "2026-12-01T09:00:00Z",
+    "accepted_answer": "01938a4f-1d20-7b11-a3c4-5e6f70819203",
+    "subject": null
+}))]
 pub struct Thread {
     pub id: Uuid,
     pub title: String,

@@ -277,3 +277,26 @@ async fn spec_and_swagger_ui_are_served() {
     let resp = app.get("/docs/swagger-ui.css").await;
     assert_eq!(resp.status(), 200, "Swagger UI assets are vendored");
 }
+
+/// Mock servers and generated clients show the examples: each one must be a valid instance of its
+/// schema (validated by an independent JSON Schema validator, the document as the root).
+#[test]
+fn examples_are_valid_instances_of_their_schemas() {
+    let doc = doc();
+    let mut checked = 0;
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        let Some(example) = schema.get("example") else {
+            continue;
+        };
+        let mut root = doc.clone();
+        root["$ref"] = serde_json::json!(format!("#/components/schemas/{name}"));
+        let validator = jsonschema::validator_for(&root).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(example)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "the example of {name}: {errors:#?}");
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} schemas have an example");
+}
