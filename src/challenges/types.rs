@@ -375,8 +375,8 @@ pub struct GeoJsonQuery {
     pub bbox: Option<String>,
     pub organisation: Option<Uuid>,
     pub sort: Option<ChallengeSort>,
-    /// Features per response, 1 to 5000 (default 1000).
-    #[param(minimum = 1, maximum = 5000)]
+    /// Features per response, 1 to 5000.
+    #[param(minimum = 1, maximum = 5000, default = 1000)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous response.
     pub cursor: Option<String>,

@@ -80,8 +80,7 @@ pub struct HeldDraft {
     pub thread_id: Option<Uuid>,
     pub title: String,
     pub body: String,
-    /// Why it is held: `first_posts` (a new member's first posts) or `watched_word`.
-    #[schema(example = "first_posts")]
+    #[schema(value_type = HeldReason)]
     pub held_for: String,
     /// The statement of reasons sent to the author.
     pub decision_id: Option<Uuid>,
@@ -170,4 +169,13 @@ pub enum HeldStatus {
     Held,
     Approved,
     Rejected,
+}
+
+/// Why a draft is held: a new member's first posts, or a watched word of action `hold`.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum HeldReason {
+    FirstPosts,
+    WatchedWord,
 }

@@ -228,9 +228,12 @@ fn replacement(status: u16, first_line: usize) -> Vec<u8> {
         errors: Vec::new(),
     })
     .unwrap_or_default();
+    // Refused before routing, so before the request middleware: its request id is made here, as
+    // every answer carries one (the OpenAPI document says so).
     let mut out = format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: {PROBLEM_JSON}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: {PROBLEM_JSON}\r\ncontent-length: {}\r\nx-request-id: {}\r\nconnection: close\r\n\r\n",
+        body.len(),
+        uuid::Uuid::now_v7()
     )
     .into_bytes();
     out.extend_from_slice(&body);

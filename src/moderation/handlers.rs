@@ -584,7 +584,7 @@ pub async fn delete_watched_word_by_pattern(
     security(("bearer" = [])),
     params(StatementsQuery),
     responses(
-        (status = 200, description = "The statements, in the Transparency Database's format", body = Object),
+        (status = 200, description = "The statements, in the Transparency Database's format", body = StatementsSubmission),
         (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),

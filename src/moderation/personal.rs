@@ -66,7 +66,7 @@ pub struct ExportedDraft {
     pub title: String,
     /// Markdown, as written.
     pub body: String,
-    /// Why it was held: `first_posts` or a watched word.
+    #[schema(value_type = crate::discussions::gate::HeldReason)]
     pub held_for: String,
     #[schema(value_type = crate::discussions::gate::HeldStatus)]
     pub status: String,

@@ -396,6 +396,71 @@ pub enum AutomatedDecision {
     NotAutomated,
 }
 
+/// The DSA Transparency Database's multiple-statement submission (`POST /api/v1/statements`,
+/// 100 at a time), as `GET /admin/statements` exports it.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct StatementsSubmission {
+    pub statements: Vec<DsaStatement>,
+}
+
+/// One statement of reasons in the Transparency Database's format (API v2). Fields that do not
+/// apply to a decision are absent, as that database requires.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct DsaStatement {
+    #[schema(nullable = false)]
+    pub decision_visibility: Option<Vec<DecisionVisibility>>,
+    #[schema(nullable = false)]
+    pub decision_provision: Option<DecisionProvision>,
+    #[schema(nullable = false)]
+    pub decision_account: Option<DecisionAccount>,
+    /// Always `ACCOUNT_TYPE_PRIVATE`.
+    #[schema(example = "ACCOUNT_TYPE_PRIVATE")]
+    pub account_type: String,
+    pub decision_ground: DecisionGround,
+    /// With `DECISION_GROUND_ILLEGAL_CONTENT`.
+    #[schema(nullable = false)]
+    pub illegal_content_legal_ground: Option<String>,
+    #[schema(nullable = false)]
+    pub illegal_content_explanation: Option<String>,
+    /// With `DECISION_GROUND_INCOMPATIBLE_CONTENT`.
+    #[schema(nullable = false)]
+    pub incompatible_content_ground: Option<String>,
+    #[schema(nullable = false)]
+    pub incompatible_content_explanation: Option<String>,
+    /// `No`, with `DECISION_GROUND_INCOMPATIBLE_CONTENT`.
+    #[schema(nullable = false)]
+    pub incompatible_content_illegal: Option<String>,
+    pub category: StatementCategory,
+    /// `CONTENT_TYPE_TEXT`, …
+    pub content_type: Vec<String>,
+    /// Always `FR`.
+    pub content_language: String,
+    /// `YYYY-MM-DD`.
+    pub content_date: String,
+    /// `YYYY-MM-DD`.
+    pub application_date: String,
+    /// `YYYY-MM-DD`, for a timed restriction of an account.
+    #[schema(nullable = false)]
+    pub end_date_account_restriction: Option<String>,
+    /// `YYYY-MM-DD`, for a timed restriction of the service.
+    #[schema(nullable = false)]
+    pub end_date_service_restriction: Option<String>,
+    /// `YYYY-MM-DD`, for a timed restriction of visibility.
+    #[schema(nullable = false)]
+    pub end_date_visibility_restriction: Option<String>,
+    pub decision_facts: String,
+    pub source_type: SourceType,
+    /// `Yes` or `No`.
+    pub automated_detection: String,
+    pub automated_decision: AutomatedDecision,
+    /// The EU/EEA member states' codes.
+    pub territorial_scope: Vec<String>,
+    /// The decision's id in palabre.
+    pub puid: String,
+}
+
 /// What a queue item, a decision or a log entry is about.
 #[allow(dead_code)]
 #[derive(ToSchema)]
@@ -492,7 +557,8 @@ pub struct Appeal {
 pub struct LogQuery {
     /// Only this action (`hide_post`, `suspend`, `auto_hide`, …).
     pub action: Option<String>,
-    /// Only actions on this target (`post`, `thread`, `user`, `challenge`, …).
+    /// Only actions on this target.
+    #[param(value_type = Option<RecordTarget>)]
     pub target_type: Option<String>,
     pub target_id: Option<Uuid>,
     /// Only this moderator's actions.

@@ -122,6 +122,8 @@ const SHARED_RESPONSES: &[(&str, &[&str], &str, &str)] = &[
 
 pub fn apply(doc: &mut Value) {
     add_components(doc);
+    refer_page_items(doc);
+    // After the pages refer to their items: a schema reached only through a page is sent too.
     let response_only = response_only_schemas(doc);
     let mut shared: Map<String, Value> = Map::new();
     let paths = doc["paths"].as_object_mut().expect("paths");
@@ -173,6 +175,18 @@ pub fn apply(doc: &mut Value) {
     let schemas = doc["components"]["schemas"]
         .as_object_mut()
         .expect("schemas");
+    for (name, schema) in schemas.iter_mut() {
+        if response_only.contains(name) {
+            require_nullable(name, schema);
+        }
+    }
+}
+
+/// `Page_X` refers to the named schema `X` for its items.
+fn refer_page_items(doc: &mut Value) {
+    let schemas = doc["components"]["schemas"]
+        .as_object_mut()
+        .expect("schemas");
     let names: Vec<String> = schemas.keys().cloned().collect();
     for (name, schema) in schemas.iter_mut() {
         if let Some(item) = name.strip_prefix("Page_")
@@ -180,9 +194,6 @@ pub fn apply(doc: &mut Value) {
         {
             schema["properties"]["items"]["items"] =
                 json!({"$ref": format!("#/components/schemas/{item}")});
-        }
-        if response_only.contains(name) {
-            require_nullable(name, schema);
         }
     }
 }
@@ -193,7 +204,7 @@ fn add_components(doc: &mut Value) {
         "headers".into(),
         json!({
             "X-Request-Id": {
-                "description": "The request's id: the one the client sent (1 to 128 visible ASCII characters), else a new UUID. Quote it when reporting a problem.",
+                "description": "The request's id: the one the client sent (1 to 64 letters, digits, `-` or `_`), else a new UUID. Quote it when reporting a problem.",
                 "schema": {"type": "string", "example": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f"}
             },
             "WWW-Authenticate": {
@@ -228,21 +239,39 @@ fn add_components(doc: &mut Value) {
         }),
     );
     parameters.insert(
+        "RequestId".into(),
+        json!({
+            "name": "X-Request-Id", "in": "header", "required": false,
+            "description": "Your id for this request (1 to 64 letters, digits, `-` or `_`), echoed in the response's `X-Request-Id` and in palabre's logs; a new one is made when absent or not of that form.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}
+        }),
+    );
+    parameters.insert(
         "IfNoneMatch".into(),
         json!({
             "name": "If-None-Match", "in": "header", "required": false,
             "description": "The `ETag` of a copy the client holds: `304 Not Modified` with no body while it still matches.",
-            "schema": {"type": "string", "example": "\"3f9a1c2b\""}
+            "schema": {"type": "string", "example": "W/\"3f9a1c2b\""}
         }),
     );
 }
 
 /// `limit` and `cursor` of the shared page query become references to the shared parameters.
 fn shared_parameters(op: &mut Value) {
-    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
-        return;
-    };
+    let params = op
+        .as_object_mut()
+        .expect("operation")
+        .entry("parameters")
+        .or_insert_with(|| json!([]))
+        .as_array_mut()
+        .expect("parameters");
+    // Every operation reads a client's `X-Request-Id` (and echoes it).
+    params.push(json!({"$ref": "#/components/parameters/RequestId"}));
     for p in params.iter_mut() {
+        // A header is sent or not: never `null` (`Option<String>` in a handler's parameters).
+        if p["in"] == "header" && p["schema"]["type"] == json!(["string", "null"]) {
+            p["schema"]["type"] = json!("string");
+        }
         let shared = match (p["in"].as_str(), p["name"].as_str()) {
             (Some("query"), Some("limit")) if p["schema"]["maximum"] == 100 => "Limit",
             (Some("query"), Some("cursor")) => "Cursor",

@@ -1378,6 +1378,15 @@ async fn sanctions_end_sessions_lift_by_themselves_and_an_appeal_reverses_them()
     for s in statements {
         check_statement(s);
     }
+    // And the OpenAPI document's `StatementsSubmission` describes it (an independent validator).
+    let mut schema: Value = serde_json::from_str(&palabre::openapi::to_pretty_json()).unwrap();
+    schema["$ref"] = json!("#/components/schemas/StatementsSubmission");
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&export)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 /// The DSA Transparency Database's submission rules (API documentation and its validation rules,

@@ -197,6 +197,10 @@ async fn raw(app: &TestApp, request: Vec<u8>) -> (u16, String, serde_json::Value
     let text = String::from_utf8_lossy(&answer).to_string();
     let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
     let status: u16 = head[9..12].parse().unwrap();
+    assert!(
+        head.to_ascii_lowercase().contains("\r\nx-request-id: "),
+        "every answer carries a request id, those refused before routing too: {head}"
+    );
     let content_type = head
         .lines()
         .find_map(|l| {

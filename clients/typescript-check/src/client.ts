@@ -1,6 +1,9 @@
 // A frontend's main flows against palabre, written with openapi-fetch on the types openapi-typescript
-// generates from api-spec/openapi.json. CI type-checks it with `tsc --strict` (it is not run): an
-// operation renamed, a field retyped, an enumeration changed or a header dropped breaks this file.
+// generates from api-spec/openapi.json. CI type-checks it with `tsc --strict` (it is not run): a path
+// or operation renamed, a field retyped, an enumeration changed or a request header (Idempotency-Key,
+// If-None-Match) dropped breaks this file. Response headers are read from the fetch `Response`, which
+// openapi-fetch does not type: the suite's response observer (tests/api/support/contract.rs) holds
+// those to the document instead.
 
 import createClient from "openapi-fetch";
 import type { components, paths } from "./palabre";
@@ -146,22 +149,26 @@ export async function mainFlows(): Promise<void> {
     console.log(mine.data.account.username, sessions, drafts, orgs, mine.data.discussions.posts.length);
   }
 
-  // Categories, then threads page after page, with a conditional read.
+  // Categories, then the latest threads page after page.
   const categories = await api.GET("/api/v1/categories");
   const first = categories.data?.items[0];
   let cursor: string | null = null;
-  let etag: string | null = null;
   do {
-    const page = await threadsPage(first?.slug, cursor, etag);
-    if (page.response.status === 304) break;
+    const page = await threadsPage(first?.slug, cursor, null);
     if (page.error) throw new Error(explain(page.error));
-    etag = page.response.headers.get("ETag");
     for (const t of page.data.items) {
       const poster: string = t.last_poster === null ? "—" : t.last_poster.username;
       console.log(t.title, t.reply_count, poster);
     }
     cursor = page.data.next_cursor;
   } while (cursor !== null);
+
+  // Polling the first page: re-read only when it changed (ETag / If-None-Match, 304).
+  const held = await threadsPage(first?.slug, null, null);
+  const etag = held.response.headers.get("ETag");
+  const again = await threadsPage(first?.slug, null, etag);
+  if (again.response.status === 304) console.log("unchanged");
+  else if (again.data) console.log(again.data.items.length, "threads, changed");
 
   // A thread, its replies, a reply made safe to retry, a reaction.
   const threadId = "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f";
@@ -195,9 +202,27 @@ export async function mainFlows(): Promise<void> {
     if (reacted.error) throw new Error(explain(reacted.error));
   }
 
-  // Notifications, read.
-  const notes = await api.GET("/api/v1/notifications", { headers: auth });
+  // A new thread: published (201) or held for a moderator (202).
+  const created = await api.POST("/api/v1/threads", {
+    params: { header: { "Idempotency-Key": "c0a8e2f4-thread-1" } },
+    body: {
+      category: first?.slug ?? "general",
+      title: "Relevés LiDAR du littoral : qui les a ?",
+      body: "Nous cherchons des relevés récents entre Brest et Quimper.",
+      kind: "question",
+    },
+    headers: auth,
+  });
+  if (created.error) throw new Error(explain(created.error));
+
+  // Notifications, page after page; some marked read by id, then all.
+  const notes = await api.GET("/api/v1/notifications", {
+    params: { query: { unread: true, limit: 50 } },
+    headers: auth,
+  });
   for (const n of notes.data?.items ?? []) console.log(describe(n));
+  const firstIds = (notes.data?.items ?? []).slice(0, 10).map((n) => n.id);
+  await api.POST("/api/v1/notifications/read", { body: { ids: firstIds }, headers: auth });
   const read = await api.POST("/api/v1/notifications/read", {
     body: { all: true },
     headers: auth,
@@ -208,7 +233,10 @@ export async function mainFlows(): Promise<void> {
   const hits = await api.GET("/api/v1/search", { params: { query: { q: "cadastre solaire" } } });
   for (const h of hits.data?.items ?? []) {
     const kind: "thread" | "post" | "challenge" = h.type;
-    console.log(kind, h.title, h.snippet_html);
+    // Always sent, `null` when there is none: two states, not three.
+    const by: string = h.author === null ? "—" : h.author.username;
+    const where: string | null = h.thread_id;
+    console.log(kind, h.title, h.snippet_html, by, where);
   }
 
   // A challenge, the map, a pledge and a flag.
