@@ -242,8 +242,8 @@ fn add_components(doc: &mut Value) {
         "RequestId".into(),
         json!({
             "name": "X-Request-Id", "in": "header", "required": false,
-            "description": "Your id for this request (1 to 64 letters, digits, `-` or `_`), echoed in the response's `X-Request-Id` and in palabre's logs; a new one is made when absent or not of that form.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}
+            "description": "Your id for this request, echoed in the response's `X-Request-Id` and in palabre's logs when it is 1 to 64 letters, digits, `-` or `_`; any other value is replaced by a new id (never refused).",
+            "schema": {"type": "string", "example": "checkout-7f3a9c"}
         }),
     );
     parameters.insert(
