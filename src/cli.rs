@@ -54,6 +54,19 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Outgoing mail whose delivery failed for good.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MailCommand {
+    /// List the messages whose every delivery attempt failed (oldest first).
+    Failed,
+    /// Queue every failed message again, with all its attempts.
+    Retry,
 }
 
 #[derive(Subcommand, Debug)]
@@ -179,6 +192,32 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("{} migration(s) applied", applied.len());
             for v in applied {
                 println!("  {v}");
+            }
+            Ok(())
+        }
+        Command::Mail { command } => {
+            let database = Database::open(&settings)?;
+            let pool = database.migrated_pool(&settings)?;
+            match command {
+                MailCommand::Failed => {
+                    let failed = db::with_conn(&pool, |conn| Ok(crate::mail::failed(conn)?))?;
+                    for m in &failed {
+                        println!(
+                            "{}\t{}\t{}\t{} attempts\t{}\t{}",
+                            m.outbox_id,
+                            m.failed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                            m.to_address,
+                            m.attempts,
+                            m.subject,
+                            m.last_error.as_deref().unwrap_or_default()
+                        );
+                    }
+                    eprintln!("{} failed message(s)", failed.len());
+                }
+                MailCommand::Retry => {
+                    let n = db::with_conn(&pool, |conn| Ok(crate::mail::retry_failed(conn)?))?;
+                    println!("{n} message(s) queued again");
+                }
             }
             Ok(())
         }

@@ -81,6 +81,8 @@ pub struct Settings {
     pub job_workers: usize,
     pub job_max_attempts: i32,
     pub job_backoff: Duration,
+    /// The longest wait between two attempts of a failing job.
+    pub job_max_backoff: Duration,
     pub json_body_limit: usize,
     /// Where the embedded cluster looks for `initdb` and `postgres` (`PALABRE_PG_BINDIR`).
     pub pg_bindir: Option<PathBuf>,
@@ -326,6 +328,17 @@ impl Settings {
             get("PALABRE_JOB_BACKOFF_SECONDS"),
             10u64,
         )?);
+        let job_max_backoff = Duration::from_secs(parse(
+            "PALABRE_JOB_MAX_BACKOFF_SECONDS",
+            get("PALABRE_JOB_MAX_BACKOFF_SECONDS"),
+            900u64,
+        )?);
+        if job_max_backoff < job_backoff || job_max_backoff.is_zero() {
+            return Err(ConfigError::new(
+                "PALABRE_JOB_MAX_BACKOFF_SECONDS",
+                "must be at least 1 and at least PALABRE_JOB_BACKOFF_SECONDS",
+            ));
+        }
         let json_body_limit: usize = parse(
             "PALABRE_BODY_LIMIT_BYTES",
             get("PALABRE_BODY_LIMIT_BYTES"),
@@ -363,6 +376,7 @@ impl Settings {
             job_workers,
             job_max_attempts,
             job_backoff,
+            job_max_backoff,
             json_body_limit,
             pg_bindir,
             challenges_category,

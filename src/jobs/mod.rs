@@ -195,8 +195,9 @@ struct Claimed {
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub max_attempts: i32,
-    /// Delay before the first retry; doubled at each further failure, capped at one day.
+    /// Delay before the first retry; doubled at each further failure, up to `max_backoff`.
     pub backoff: Duration,
+    pub max_backoff: Duration,
     /// How long an idle worker waits before looking again.
     pub poll_interval: Duration,
 }
@@ -206,6 +207,7 @@ impl WorkerConfig {
         Self {
             max_attempts: s.job_max_attempts,
             backoff: s.job_backoff,
+            max_backoff: s.job_max_backoff,
             poll_interval: Duration::from_millis(500),
         }
     }
@@ -215,7 +217,7 @@ impl WorkerConfig {
         let exp = (attempt.max(1) - 1).min(20) as u32;
         self.backoff
             .saturating_mul(2u32.saturating_pow(exp))
-            .min(Duration::from_secs(86_400))
+            .min(self.max_backoff)
     }
 }
 
@@ -455,11 +457,14 @@ mod tests {
         let c = WorkerConfig {
             max_attempts: 5,
             backoff: Duration::from_secs(10),
+            max_backoff: Duration::from_secs(900),
             poll_interval: Duration::from_millis(10),
         };
         assert_eq!(c.backoff_after(1), Duration::from_secs(10));
         assert_eq!(c.backoff_after(2), Duration::from_secs(20));
         assert_eq!(c.backoff_after(4), Duration::from_secs(80));
-        assert_eq!(c.backoff_after(40), Duration::from_secs(86_400));
+        assert_eq!(c.backoff_after(7), Duration::from_secs(640));
+        assert_eq!(c.backoff_after(8), Duration::from_secs(900));
+        assert_eq!(c.backoff_after(40), Duration::from_secs(900));
     }
 }

@@ -24,6 +24,12 @@ use crate::schema::outbox;
 
 pub const SEND_EMAIL_JOB: &str = SendEmail::KIND;
 
+/// Attempts to deliver one message before it is kept as failed: with the default backoff (10 s,
+/// doubling, at most `PALABRE_JOB_MAX_BACKOFF_SECONDS` = 15 min between two), 120 attempts span
+/// about 28 hours, so an SMTP outage of a day loses nothing. `palabre mail retry` re-queues what
+/// failed for good.
+pub const DELIVERY_ATTEMPTS: i32 = 120;
+
 /// Delivers one outbox message.
 #[derive(Debug, Serialize, serde::Deserialize)]
 pub struct SendEmail {
@@ -213,7 +219,10 @@ pub fn queue(
             outbox::headers.eq(Value::Object(headers)),
         ))
         .execute(conn)?;
-    enqueue(conn, NewJob::of(&SendEmail { outbox_id: id }))?;
+    enqueue(
+        conn,
+        NewJob::of(&SendEmail { outbox_id: id }).max_attempts(DELIVERY_ATTEMPTS),
+    )?;
     tracing::info!(to = %mask_email(to), %message_id, "email queued");
     Ok(id)
 }
@@ -434,4 +443,52 @@ mod tests {
         assert_eq!(mask_email("jean.dupont@example.org"), "j***@example.org");
         assert_eq!(mask_email("nonsense"), "***");
     }
+}
+
+// ---- failed deliveries -------------------------------------------------------------------------
+
+/// A message whose delivery failed for good (every attempt made).
+#[derive(Debug, diesel::QueryableByName)]
+pub struct FailedMail {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub outbox_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub to_address: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub subject: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub last_error: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    pub failed_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// The messages whose delivery failed for good, oldest first (`palabre mail failed`).
+pub fn failed(conn: &mut PgConnection) -> QueryResult<Vec<FailedMail>> {
+    diesel::sql_query(
+        "SELECT o.id AS outbox_id, o.to_address, o.subject, j.attempts, j.last_error, j.failed_at \
+         FROM jobs j JOIN outbox o ON o.id = (j.payload->>'outbox_id')::uuid \
+         WHERE j.kind = $1 AND j.status = 'failed' ORDER BY j.failed_at, j.id",
+    )
+    .bind::<diesel::sql_types::Text, _>(SEND_EMAIL_JOB)
+    .load(conn)
+}
+
+/// Queues every failed delivery again, with all its attempts (`palabre mail retry`); returns how
+/// many.
+pub fn retry_failed(conn: &mut PgConnection) -> QueryResult<usize> {
+    use crate::schema::jobs;
+    diesel::update(
+        jobs::table
+            .filter(jobs::kind.eq(SEND_EMAIL_JOB))
+            .filter(jobs::status.eq("failed")),
+    )
+    .set((
+        jobs::status.eq("pending"),
+        jobs::attempts.eq(0),
+        jobs::run_at.eq(Utc::now()),
+        jobs::failed_at.eq(None::<chrono::DateTime<Utc>>),
+    ))
+    .execute(conn)
 }

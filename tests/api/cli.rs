@@ -526,3 +526,46 @@ fn a_data_dir_in_a_private_home_still_gets_its_cluster() {
         text(&second)
     );
 }
+
+#[test]
+fn mail_failed_lists_and_mail_retry_requeues_failed_deliveries() {
+    use diesel::prelude::*;
+    let app = crate::support::TestApp::spawn();
+    let rendered = palabre::mail::render(
+        "verify_email",
+        palabre::mail::Locale::Fr,
+        &serde_json::json!({"name": "Zoé", "link": "https://front.example/verify-email?token=t"}),
+    )
+    .unwrap();
+    let to = palabre::input::Email::parse("zoe@example.org").unwrap();
+    palabre::mail::queue(&mut app.conn(), &app.settings, &to, &rendered, &[]).unwrap();
+    // Every attempt made and failed (the retries themselves are tested in tests/api/mail.rs).
+    diesel::sql_query(
+        "UPDATE jobs SET status = 'failed', failed_at = now(), attempts = 120, \
+         last_error = 'connection refused' WHERE kind = 'send_email'",
+    )
+    .execute(&mut app.conn())
+    .unwrap();
+    let dir = TempDir::new("palabre-cli");
+    let run = |command: &str| {
+        palabre(&dir.0)
+            .env("DATABASE_URL", &app.db.url)
+            .args(["mail", command])
+            .output()
+            .unwrap()
+    };
+    let out = run("failed");
+    assert!(out.status.success(), "{}", text(&out));
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        listed.contains("zoe@example.org") && listed.contains("120 attempts"),
+        "{listed}"
+    );
+    let out = run("retry");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 message(s) queued again"));
+    let out = run("failed");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("zoe@example.org"));
+    app.worker().run_until_idle().unwrap();
+    assert_eq!(app.mailer.sent().len(), 1, "delivered once queued again");
+}

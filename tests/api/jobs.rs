@@ -180,6 +180,7 @@ fn failures_back_off_exponentially() {
         palabre::jobs::WorkerConfig {
             max_attempts: 5,
             backoff: std::time::Duration::from_secs(60),
+            max_backoff: std::time::Duration::from_secs(3600),
             poll_interval: std::time::Duration::from_millis(10),
         },
     );

@@ -170,3 +170,98 @@ fn the_file_transport_writes_eml_files() {
         Some("Confirmez votre adresse électronique — palabre")
     );
 }
+
+/// A worker with the production retry settings (10 s doubling, at most 15 min between attempts).
+fn production_worker(app: &TestApp, mailer: Mailer) -> palabre::jobs::Worker {
+    palabre::jobs::Worker::new(
+        palabre::jobs::JobContext {
+            pool: app.pool.clone(),
+            settings: app.settings.clone(),
+        },
+        palabre::app::job_registry(&mailer),
+        palabre::jobs::WorkerConfig::from_settings(&app.settings),
+    )
+}
+
+fn dead_smtp() -> Mailer {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("smtp://{}", closed.local_addr().unwrap());
+    drop(closed);
+    Mailer::smtp(&url).unwrap()
+}
+
+#[derive(QueryableByName)]
+struct Due {
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    wait: f64,
+}
+
+/// The clock, simulated: the job's next attempt is made due now; returns how long it would have
+/// waited.
+fn skip_wait(app: &TestApp) -> f64 {
+    let due: Due = diesel::sql_query(
+        "UPDATE jobs j SET run_at = now() FROM (SELECT id, run_at FROM jobs) old \
+         WHERE old.id = j.id RETURNING extract(epoch FROM old.run_at - now())::float8 AS wait",
+    )
+    .get_result(&mut app.conn())
+    .unwrap();
+    due.wait
+}
+
+#[test]
+fn mail_survives_an_smtp_outage_and_failed_mail_can_be_retried() {
+    let app = TestApp::spawn();
+    queue_verification(&app, "zoe@example.org", Locale::Fr);
+
+    // The SMTP server is down for an hour: attempts continue, never more than 15 minutes apart,
+    // well past the 8 attempts (~21 minutes) that used to lose the message.
+    let down = production_worker(&app, dead_smtp());
+    let (mut waited, mut attempts) = (0.0, 0);
+    while waited < 3600.0 {
+        let outcome = down.run_one().unwrap().unwrap();
+        attempts += 1;
+        assert!(
+            matches!(outcome, Outcome::Retrying { .. }),
+            "attempt {attempts}: {outcome:?}"
+        );
+        let wait = skip_wait(&app);
+        assert!(wait <= 900.5, "attempt {attempts} waits {wait} s");
+        waited += wait;
+    }
+    assert!(attempts > 8, "{attempts} attempts in an hour");
+
+    // The server comes back: the message goes out.
+    let smtp = SmtpServer::start();
+    let up = production_worker(&app, Mailer::smtp(&smtp.url()).unwrap());
+    assert!(matches!(
+        up.run_one().unwrap().unwrap(),
+        Outcome::Succeeded { .. }
+    ));
+    assert_eq!(smtp.next_message().to, vec!["zoe@example.org"]);
+
+    // A message that fails every attempt (here, all but its last made already) is kept as
+    // failed, listed, and queued again by `palabre mail retry`.
+    let id = queue_verification(&app, "sam@example.org", Locale::En);
+    diesel::sql_query(format!(
+        "UPDATE jobs SET attempts = {} WHERE kind = 'send_email'",
+        mail::DELIVERY_ATTEMPTS - 1
+    ))
+    .execute(&mut app.conn())
+    .unwrap();
+    assert!(matches!(
+        down.run_one().unwrap().unwrap(),
+        Outcome::Failed { .. }
+    ));
+    let failed = mail::failed(&mut app.conn()).unwrap();
+    assert_eq!(
+        (failed.len(), failed[0].outbox_id, failed[0].attempts),
+        (1, id, mail::DELIVERY_ATTEMPTS)
+    );
+    assert_eq!(mail::retry_failed(&mut app.conn()).unwrap(), 1);
+    assert!(mail::failed(&mut app.conn()).unwrap().is_empty());
+    assert!(matches!(
+        up.run_one().unwrap().unwrap(),
+        Outcome::Succeeded { .. }
+    ));
+    assert_eq!(smtp.next_message().to, vec!["sam@example.org"]);
+}

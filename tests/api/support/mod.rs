@@ -338,6 +338,7 @@ impl TestApp {
             WorkerConfig {
                 max_attempts: 5,
                 backoff: std::time::Duration::ZERO,
+                max_backoff: std::time::Duration::ZERO,
                 poll_interval: std::time::Duration::from_millis(20),
             },
         )
