@@ -333,6 +333,9 @@ pub fn delete(
     reason: Option<&str>,
     gate: &dyn Gate,
 ) -> AppResult<()> {
+    if reason.is_some_and(|r| r.chars().count() > 2000) {
+        return Err(AppError::validation("reason", "At most 2,000 characters."));
+    }
     let row = require_editor(conn, actor, id)?;
     let by_staff = row.author_id != actor.id;
     let reason = match (by_staff, reason.map(str::trim)) {

@@ -442,7 +442,7 @@ pub async fn appeal(
         (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Moderators only", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid limit, cursor or target_type", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/moderation/log")]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::types::{LogEntry, LogQuery};
+use super::types::{LogEntry, LogQuery, RECORD_TARGETS};
 use crate::accounts::view::users_by_id;
 use crate::error::AppResult;
 use crate::pagination::{At, Page, PageQuery};
@@ -75,6 +75,14 @@ pub fn list(conn: &mut PgConnection, q: &LogQuery) -> AppResult<Page<LogEntry>> 
         .into_boxed();
     if let Some(a) = &q.action {
         query = query.filter(moderation_log::action.eq(a.clone()));
+    }
+    if let Some(t) = &q.target_type
+        && !RECORD_TARGETS.contains(&t.as_str())
+    {
+        return Err(crate::error::AppError::validation(
+            "target_type",
+            format!("One of: {}.", RECORD_TARGETS.join(", ")),
+        ));
     }
     if let Some(t) = &q.target_type {
         query = query.filter(moderation_log::target_type.eq(t.clone()));

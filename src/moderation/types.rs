@@ -461,6 +461,18 @@ pub struct DsaStatement {
     pub puid: String,
 }
 
+/// The values of [`RecordTarget`], for the filters that take one.
+pub const RECORD_TARGETS: &[&str] = &[
+    "post",
+    "thread",
+    "user",
+    "challenge",
+    "held",
+    "decision",
+    "watched_word",
+    "organisation",
+];
+
 /// What a queue item, a decision or a log entry is about.
 #[allow(dead_code)]
 #[derive(ToSchema)]

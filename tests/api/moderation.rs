@@ -766,6 +766,30 @@ async fn post_actions_hide_restore_and_log_with_their_reasons() {
     .await;
     assert_eq!(only["items"][0]["reason"], "Mieux rangé ici");
     problem(
+        app.authed(
+            Method::GET,
+            "/api/v1/moderation/log?target_type=null",
+            &w.admin,
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+    )
+    .await;
+    problem(
+        app.authed(
+            Method::DELETE,
+            &format!("{path}?reason={}", "x".repeat(2001)),
+            &w.moderator,
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+    )
+    .await;
+    problem(
         app.authed(Method::GET, "/api/v1/moderation/log", &w.member)
             .send()
             .await

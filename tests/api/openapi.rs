@@ -206,6 +206,13 @@ async fn enumerations_match_what_the_database_accepts() {
     assert_eq!(values("ReactionKind"), check("post_reactions_kind_check"));
     assert_eq!(values("HeldStatus"), check("held_drafts_status_check"));
     assert_eq!(
+        values("RecordTarget"),
+        palabre::moderation::types::RECORD_TARGETS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
+    assert_eq!(
         values("DecisionGround"),
         check("decisions_decision_ground_check")
     );

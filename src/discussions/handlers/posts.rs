@@ -177,7 +177,7 @@ pub async fn edit_post(
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the author nor a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A moderator deleting another member's post without a reason", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A moderator deleting another member's post without a reason, or a reason over 2,000 characters", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/posts/{id}")]
