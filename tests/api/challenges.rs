@@ -512,14 +512,8 @@ async fn every_move_of_the_lifecycle_for_every_role() {
         }
         // The shared challenge never moved.
         let (_, c) = json(
-            app.authed(
-                Method::GET,
-                &format!("/api/v1/challenges/{shared}"),
-                &w.moderator,
-            )
-            .send()
-            .await
-            .unwrap(),
+            app.get_as(&format!("/api/v1/challenges/{shared}"), &w.moderator)
+                .await,
         )
         .await;
         assert_eq!(c["status"], from);
@@ -1279,13 +1273,7 @@ async fn personal_data_covers_challenges_supports_and_pledges() {
         .send()
         .await
         .unwrap();
-    let (_, doc) = json(
-        app.authed(Method::GET, "/api/v1/me/export", &w.member)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, doc) = json(app.get_as("/api/v1/me/export", &w.member).await).await;
     assert_eq!(
         doc["challenges"]["supports"][0]["challenge_id"],
         cid.as_str()
@@ -1295,13 +1283,7 @@ async fn personal_data_covers_challenges_supports_and_pledges() {
         "Nos gardes du littoral."
     );
     assert_eq!(doc["challenges"]["subscriptions"][0]["level"], "watching");
-    let (_, doc) = json(
-        app.authed(Method::GET, "/api/v1/me/export", &w.author)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, doc) = json(app.get_as("/api/v1/me/export", &w.author).await).await;
     assert_eq!(doc["challenges"]["proposed"][0]["id"], cid.as_str());
     let resp = app
         .authed(Method::DELETE, "/api/v1/me", &w.author)
@@ -1442,14 +1424,8 @@ async fn repeated_supports_are_not_activity_and_drafts_withdrawn_stay_private() 
     );
     problem(app.get(&format!("/api/v1/challenges/{other}")).await, 404).await;
     let (_, h) = json(
-        app.authed(
-            Method::GET,
-            &format!("/api/v1/challenges/{other}/history"),
-            &w.author,
-        )
-        .send()
-        .await
-        .unwrap(),
+        app.get_as(&format!("/api/v1/challenges/{other}/history"), &w.author)
+            .await,
     )
     .await;
     assert_eq!(h["items"][1]["to"], "closed");

@@ -93,13 +93,7 @@ async fn flags_reaching_the_threshold_hide_until_a_moderator_keeps_it() {
         (seen["hidden"].as_bool(), seen["body"].as_str()),
         (Some(true), Some(""))
     );
-    let (_, own) = json(
-        app.authed(Method::GET, &path, &w.author)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, own) = json(app.get_as(&path, &w.author).await).await;
     assert_eq!(
         own["body"], "Achetez mes montres pas chères",
         "its author still reads it"
@@ -111,13 +105,7 @@ async fn flags_reaching_the_threshold_hide_until_a_moderator_keeps_it() {
         "the notifier's confirmation"
     );
     // The author got an automated statement of reasons.
-    let (_, notes) = json(
-        app.authed(Method::GET, "/api/v1/notifications", &w.author)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, notes) = json(app.get_as("/api/v1/notifications", &w.author).await).await;
     let note = notes["items"]
         .as_array()
         .unwrap()
@@ -126,14 +114,11 @@ async fn flags_reaching_the_threshold_hide_until_a_moderator_keeps_it() {
         .unwrap();
     let decision = note["decision_id"].as_str().unwrap();
     let (_, d) = json(
-        app.authed(
-            Method::GET,
+        app.get_as(
             &format!("/api/v1/moderation/decisions/{decision}"),
             &w.author,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
     )
     .await;
     assert_eq!(
@@ -141,36 +126,20 @@ async fn flags_reaching_the_threshold_hide_until_a_moderator_keeps_it() {
         (Some(true), Some("SOURCE_ARTICLE_16"))
     );
     problem(
-        app.authed(
-            Method::GET,
+        app.get_as(
             &format!("/api/v1/moderation/decisions/{decision}"),
             &w.member,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
         404,
     )
     .await;
 
     // One queue item for the target, with its three flags; a member cannot read the queue.
-    problem(
-        app.authed(Method::GET, "/api/v1/moderation/queue", &w.member)
-            .send()
-            .await
-            .unwrap(),
-        403,
-    )
-    .await;
+    problem(app.get_as("/api/v1/moderation/queue", &w.member).await, 403).await;
     let (_, queue) = json(
-        app.authed(
-            Method::GET,
-            "/api/v1/moderation/queue?kind=flags",
-            &w.moderator,
-        )
-        .send()
-        .await
-        .unwrap(),
+        app.get_as("/api/v1/moderation/queue?kind=flags", &w.moderator)
+            .await,
     )
     .await;
     let items = queue["items"].as_array().unwrap();
@@ -234,37 +203,22 @@ async fn flags_reaching_the_threshold_hide_until_a_moderator_keeps_it() {
         "the notifier hears the outcome"
     );
     // Resolved items keep their resolution and leave the pending list.
-    let (_, pending) = json(
-        app.authed(Method::GET, "/api/v1/moderation/queue", &w.moderator)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, pending) = json(app.get_as("/api/v1/moderation/queue", &w.moderator).await).await;
     assert!(pending["items"].as_array().unwrap().is_empty());
     let (_, resolved) = json(
-        app.authed(
-            Method::GET,
-            "/api/v1/moderation/queue?status=resolved",
-            &w.moderator,
-        )
-        .send()
-        .await
-        .unwrap(),
+        app.get_as("/api/v1/moderation/queue?status=resolved", &w.moderator)
+            .await,
     )
     .await;
     assert_eq!(resolved["items"][0]["resolution"], "approve");
 
     // The log has the automatic hide and the moderator's resolution, and refuses UPDATE and DELETE.
     let (_, log) = json(
-        app.authed(
-            Method::GET,
+        app.get_as(
             &format!("/api/v1/moderation/log?target_id={post_id}"),
             &w.moderator,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
     )
     .await;
     let actions: Vec<&str> = log["items"]
@@ -317,23 +271,9 @@ async fn a_new_members_first_thread_is_held_then_published_numbered_and_notified
     assert!(hits["items"].as_array().unwrap().is_empty());
     let (_, cats) = json(app.get("/api/v1/categories").await).await;
     assert_eq!(cats["items"][0]["thread_count"], 0);
-    assert_eq!(
-        app.authed(Method::GET, &location, &newbie)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get_as(&location, &newbie).await.status(), 200);
     let stranger = app.member("stranger").await;
-    assert_eq!(
-        app.authed(Method::GET, &location, &stranger)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.get_as(&location, &stranger).await.status(), 404);
     assert!(
         mails_to(&app, "newbie@example.org")
             .iter()
@@ -342,10 +282,8 @@ async fn a_new_members_first_thread_is_held_then_published_numbered_and_notified
     );
 
     let (_, queue) = json(
-        app.authed(Method::GET, "/api/v1/moderation/queue?kind=held", &admin)
-            .send()
-            .await
-            .unwrap(),
+        app.get_as("/api/v1/moderation/queue?kind=held", &admin)
+            .await,
     )
     .await;
     let item = queue["items"][0]["id"].as_str().unwrap().to_string();
@@ -365,13 +303,7 @@ async fn a_new_members_first_thread_is_held_then_published_numbered_and_notified
     assert_eq!(list["items"][0]["title"], "Bonjour la communauté");
     let (_, cats) = json(app.get("/api/v1/categories").await).await;
     assert_eq!(cats["items"][0]["thread_count"], 1);
-    let (_, draft) = json(
-        app.authed(Method::GET, &location, &newbie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, draft) = json(app.get_as(&location, &newbie).await).await;
     assert_eq!(draft["status"], "approved");
 
     // A held reply gets its number when approved, after one published meanwhile; then it notifies.
@@ -387,13 +319,7 @@ async fn a_new_members_first_thread_is_held_then_published_numbered_and_notified
     .await;
     assert_eq!(resp.status(), 202);
     reply(&app, &admin, &thread, "Un mot de l'équipe", None).await;
-    let (_, notes) = json(
-        app.authed(Method::GET, "/api/v1/notifications", &newbie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, notes) = json(app.get_as("/api/v1/notifications", &newbie).await).await;
     assert!(
         !notes["items"]
             .as_array()
@@ -403,10 +329,8 @@ async fn a_new_members_first_thread_is_held_then_published_numbered_and_notified
         "not before approval"
     );
     let (_, queue) = json(
-        app.authed(Method::GET, "/api/v1/moderation/queue?kind=held", &admin)
-            .send()
-            .await
-            .unwrap(),
+        app.get_as("/api/v1/moderation/queue?kind=held", &admin)
+            .await,
     )
     .await;
     let item = queue["items"][0]["id"].as_str().unwrap().to_string();
@@ -438,13 +362,7 @@ async fn a_new_members_first_thread_is_held_then_published_numbered_and_notified
         numbers,
         vec![(2, "held_admin".to_string()), (3, "other_new".to_string())]
     );
-    let (_, notes) = json(
-        app.authed(Method::GET, "/api/v1/notifications", &newbie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, notes) = json(app.get_as("/api/v1/notifications", &newbie).await).await;
     assert!(
         notes["items"]
             .as_array()
@@ -556,13 +474,7 @@ async fn watched_words_block_hold_and_replace() {
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "title");
-    let (_, list) = json(
-        app.authed(Method::GET, "/api/v1/admin/watched-words", &w.admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, list) = json(app.get_as("/api/v1/admin/watched-words", &w.admin).await).await;
     assert_eq!(list.as_array().unwrap().len(), 3);
     let casino = list[0]["id"].as_str().unwrap();
     assert_eq!(
@@ -588,13 +500,7 @@ async fn watched_words_block_hold_and_replace() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    let (_, list) = json(
-        app.authed(Method::GET, "/api/v1/admin/watched-words", &w.admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, list) = json(app.get_as("/api/v1/admin/watched-words", &w.admin).await).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
@@ -630,13 +536,7 @@ async fn post_actions_hide_restore_and_log_with_their_reasons() {
         revs["items"][0]["previous_body"], "",
         "a hidden post's history is hidden too"
     );
-    let (_, own) = json(
-        app.authed(Method::GET, &format!("{path}/revisions"), &w.member)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, own) = json(app.get_as(&format!("{path}/revisions"), &w.member).await).await;
     assert_eq!(own["items"][0]["previous_body"], "Première version");
     assert_eq!(act("unhide").await.status(), 200);
     assert_eq!(act("delete").await.status(), 200);
@@ -673,14 +573,11 @@ async fn post_actions_hide_restore_and_log_with_their_reasons() {
     .await;
     assert_eq!(status, 200);
     let (_, resolved) = json(
-        app.authed(
-            Method::GET,
+        app.get_as(
             "/api/v1/moderation/queue?kind=flags&status=resolved",
             &w.admin,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
     )
     .await;
     let item = &resolved["items"][0];
@@ -693,17 +590,14 @@ async fn post_actions_hide_restore_and_log_with_their_reasons() {
         (Some(id(&flagged)), Some("delete"), &done["decision_id"])
     );
     let (_, d) = json(
-        app.authed(
-            Method::GET,
+        app.get_as(
             &format!(
                 "/api/v1/moderation/decisions/{}",
                 done["decision_id"].as_str().unwrap()
             ),
             &w.admin,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
     )
     .await;
     assert_eq!(d["source_type"], "SOURCE_ARTICLE_16");
@@ -726,14 +620,11 @@ async fn post_actions_hide_restore_and_log_with_their_reasons() {
     assert_eq!(resp.status(), 200);
     let moderator = uid(&w.moderator);
     let (_, log) = json(
-        app.authed(
-            Method::GET,
+        app.get_as(
             &format!("/api/v1/moderation/log?actor={moderator}"),
             &w.admin,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
     )
     .await;
     let actions: Vec<&str> = log["items"]
@@ -754,26 +645,14 @@ async fn post_actions_hide_restore_and_log_with_their_reasons() {
         ]
     );
     let (_, only) = json(
-        app.authed(
-            Method::GET,
-            "/api/v1/moderation/log?action=move_thread",
-            &w.admin,
-        )
-        .send()
-        .await
-        .unwrap(),
+        app.get_as("/api/v1/moderation/log?action=move_thread", &w.admin)
+            .await,
     )
     .await;
     assert_eq!(only["items"][0]["reason"], "Mieux rangé ici");
     problem(
-        app.authed(
-            Method::GET,
-            "/api/v1/moderation/log?target_type=null",
-            &w.admin,
-        )
-        .send()
-        .await
-        .unwrap(),
+        app.get_as("/api/v1/moderation/log?target_type=null", &w.admin)
+            .await,
         422,
     )
     .await;
@@ -789,14 +668,7 @@ async fn post_actions_hide_restore_and_log_with_their_reasons() {
         422,
     )
     .await;
-    problem(
-        app.authed(Method::GET, "/api/v1/moderation/log", &w.member)
-            .send()
-            .await
-            .unwrap(),
-        403,
-    )
-    .await;
+    problem(app.get_as("/api/v1/moderation/log", &w.member).await, 403).await;
 }
 
 #[tokio::test]
@@ -996,18 +868,14 @@ async fn locked_archived_and_slow_threads_refuse_members() {
     assert_eq!(act("hide").await.status(), 200);
     assert_eq!(app.get(&format!("/api/v1/threads/{t}")).await.status(), 404);
     assert_eq!(
-        app.authed(Method::GET, &format!("/api/v1/threads/{t}"), &w.author)
-            .send()
+        app.get_as(&format!("/api/v1/threads/{t}"), &w.author)
             .await
-            .unwrap()
             .status(),
         200
     );
     assert_eq!(
-        app.authed(Method::GET, &format!("/api/v1/threads/{t}"), &w.moderator)
-            .send()
+        app.get_as(&format!("/api/v1/threads/{t}"), &w.moderator)
             .await
-            .unwrap()
             .status(),
         200
     );
@@ -1180,14 +1048,7 @@ async fn sanctions_end_sessions_lift_by_themselves_and_an_appeal_reverses_them()
         (200, Some(true), true)
     );
     let suspension = r["decision_id"].as_str().unwrap().to_string();
-    problem(
-        app.authed(Method::GET, "/api/v1/me", &w.member)
-            .send()
-            .await
-            .unwrap(),
-        401,
-    )
-    .await;
+    problem(app.get_as("/api/v1/me", &w.member).await, 401).await;
     problem(app.login("w_member", PASSWORD).await, 403).await;
     assert!(
         mails_to(app, "w_member@example.org")
@@ -1229,14 +1090,8 @@ async fn sanctions_end_sessions_lift_by_themselves_and_an_appeal_reverses_them()
         .await;
     problem(again, 422).await;
     let (_, queue) = json(
-        app.authed(
-            Method::GET,
-            "/api/v1/moderation/queue?kind=appeal",
-            &w.admin,
-        )
-        .send()
-        .await
-        .unwrap(),
+        app.get_as("/api/v1/moderation/queue?kind=appeal", &w.admin)
+            .await,
     )
     .await;
     assert!(
@@ -1292,14 +1147,8 @@ async fn sanctions_end_sessions_lift_by_themselves_and_an_appeal_reverses_them()
     )
     .await;
     let (_, queue) = json(
-        app.authed(
-            Method::GET,
-            "/api/v1/moderation/queue?kind=appeal",
-            &w.admin,
-        )
-        .send()
-        .await
-        .unwrap(),
+        app.get_as("/api/v1/moderation/queue?kind=appeal", &w.admin)
+            .await,
     )
     .await;
     let silence_appeal = queue["items"]
@@ -1335,14 +1184,8 @@ async fn sanctions_end_sessions_lift_by_themselves_and_an_appeal_reverses_them()
     .await;
     assert_eq!(status, 200);
     let (_, d) = json(
-        app.authed(
-            Method::GET,
-            &format!("/api/v1/moderation/decisions/{decision}"),
-            &tokens,
-        )
-        .send()
-        .await
-        .unwrap(),
+        app.get_as(&format!("/api/v1/moderation/decisions/{decision}"), &tokens)
+            .await,
     )
     .await;
     assert_eq!(
@@ -1373,26 +1216,20 @@ async fn sanctions_end_sessions_lift_by_themselves_and_an_appeal_reverses_them()
 
     // The DSA export: every statement carries the Transparency Database's required fields.
     problem(
-        app.authed(
-            Method::GET,
+        app.get_as(
             "/api/v1/admin/statements?since=2026-01-01T00:00:00Z&until=2099-01-01T00:00:00Z",
             &w.moderator,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
         403,
     )
     .await;
     let (status, export) = json(
-        app.authed(
-            Method::GET,
+        app.get_as(
             "/api/v1/admin/statements?since=2026-01-01T00:00:00Z&until=2099-01-01T00:00:00Z",
             &w.admin,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
     )
     .await;
     assert_eq!(status, 200);
@@ -1730,13 +1567,7 @@ async fn a_rejected_challenge_has_its_statement_and_an_appeal_reopens_it() {
     let c = crate::challenges::challenge_in(app, &w.author, &w.moderator, "under_review").await;
     let resp = crate::challenges::move_to(app, &w.moderator, &c, "rejected").await;
     assert_eq!(resp.status(), 200);
-    let (_, notes) = json(
-        app.authed(Method::GET, "/api/v1/notifications", &w.author)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, notes) = json(app.get_as("/api/v1/notifications", &w.author).await).await;
     let note = notes["items"]
         .as_array()
         .unwrap()
@@ -1745,14 +1576,11 @@ async fn a_rejected_challenge_has_its_statement_and_an_appeal_reopens_it() {
         .expect("a statement of reasons for the rejection");
     let decision = note["decision_id"].as_str().unwrap().to_string();
     let (_, d) = json(
-        app.authed(
-            Method::GET,
+        app.get_as(
             &format!("/api/v1/moderation/decisions/{decision}"),
             &w.author,
         )
-        .send()
-        .await
-        .unwrap(),
+        .await,
     )
     .await;
     assert_eq!(
@@ -1775,14 +1603,8 @@ async fn a_rejected_challenge_has_its_statement_and_an_appeal_reopens_it() {
     .await;
     assert_eq!(resp.status(), 201);
     let (_, queue) = json(
-        app.authed(
-            Method::GET,
-            "/api/v1/moderation/queue?kind=appeal",
-            &w.admin,
-        )
-        .send()
-        .await
-        .unwrap(),
+        app.get_as("/api/v1/moderation/queue?kind=appeal", &w.admin)
+            .await,
     )
     .await;
     let item = queue["items"][0]["id"].as_str().unwrap().to_string();
@@ -1841,13 +1663,7 @@ async fn erasing_an_account_removes_its_held_drafts_and_keeps_the_record() {
     assert_eq!(resp.status(), 202);
     let location = resp.headers()["location"].to_str().unwrap().to_string();
     // Held drafts are personal data: in the export, with their text.
-    let (_, export) = json(
-        app.authed(Method::GET, "/api/v1/me/export", &newbie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, export) = json(app.get_as("/api/v1/me/export", &newbie).await).await;
     assert_eq!(
         export["moderation"]["held_drafts"][0]["body"],
         "12 rue des Lilas, Brest"
@@ -1866,19 +1682,10 @@ async fn erasing_an_account_removes_its_held_drafts_and_keeps_the_record() {
     .await;
     assert_eq!(erased.status(), 204);
     // The draft is gone, its queue item settled; the statement of reasons stays on record.
-    assert_eq!(
-        app.authed(Method::GET, &location, &admin)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.get_as(&location, &admin).await.status(), 404);
     let (_, pending) = json(
-        app.authed(Method::GET, "/api/v1/moderation/queue?kind=held", &admin)
-            .send()
-            .await
-            .unwrap(),
+        app.get_as("/api/v1/moderation/queue?kind=held", &admin)
+            .await,
     )
     .await;
     assert_eq!(pending["items"], json!([]));

@@ -201,13 +201,7 @@ async fn the_export_is_assembled_from_every_features_hook() {
         .await
         .unwrap();
     assert_eq!(flagged.status(), 201);
-    let (status, doc) = json(
-        app.authed(Method::GET, "/api/v1/me/export", &anne)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, doc) = json(app.get_as("/api/v1/me/export", &anne).await).await;
     assert_eq!(status, 200);
     assert_eq!(doc["account"]["username"], "anne_exp");
     assert_eq!(doc["discussions"]["threads"][0]["title"], "Un fil à suivre");

@@ -303,6 +303,14 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// `GET path` with `who`'s access token.
+    pub async fn get_as(&self, path: &str, who: &Value) -> reqwest::Response {
+        self.authed(reqwest::Method::GET, path, who)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url(path))
