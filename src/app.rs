@@ -35,6 +35,7 @@ pub const FEATURES: &[Feature] = &[
     crate::moderation::FEATURE,
     crate::search::FEATURE,
     crate::feeds::FEATURE,
+    crate::digests::FEATURE,
 ];
 
 /// The application state, composed of every feature.

@@ -54,6 +54,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Email digests: preview one, run the due ones now, read an unsubscribe message.
+    Digest {
+        #[command(subcommand)]
+        command: DigestCommand,
+    },
     /// Outgoing mail whose delivery failed for good.
     Mail {
         #[command(subcommand)]
@@ -67,6 +72,34 @@ pub enum MailCommand {
     Failed,
     /// Queue every failed message again, with all its attempts.
     Retry,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DigestCommand {
+    /// Print a member's next digest as it would be sent now.
+    Preview {
+        /// The member's username.
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: PreviewFormatArg,
+    },
+    /// Claim the recipients due now and compose their digests at once (the worker sends them);
+    /// `--dry-run` lists who is due and what their digest would hold, and changes nothing.
+    Run {
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Read a message sent to the unsubscribe address (`PALABRE_UNSUBSCRIBE_MAILTO`) on standard
+    /// input and stop the digest its token names (point the mailbox at this command).
+    Unsubscribe,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum PreviewFormatArg {
+    Text,
+    Html,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -194,6 +227,11 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 println!("  {v}");
             }
             Ok(())
+        }
+        Command::Digest { command } => {
+            let database = Database::open(&settings)?;
+            let pool = database.migrated_pool(&settings)?;
+            digest_command(&pool, &settings, command)
         }
         Command::Mail { command } => {
             let database = Database::open(&settings)?;
@@ -344,6 +382,81 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             drop(pool);
             drop(database);
             result
+        }
+    }
+}
+
+fn digest_command(pool: &Pool, settings: &Settings, command: DigestCommand) -> anyhow::Result<()> {
+    use crate::digests::{compose, render, subscribers, token::Recipient};
+    let secret = settings.resolve_jwt_secret()?;
+    let secret = secret.expose();
+    let mut pooled = pool
+        .get()
+        .map_err(|e| anyhow::anyhow!("cannot connect: {e}"))?;
+    let conn: &mut diesel::PgConnection = &mut pooled;
+    let now = chrono::Utc::now();
+    match command {
+        DigestCommand::Preview { user, format } => {
+            use crate::schema::users;
+            use diesel::prelude::*;
+            let id: uuid::Uuid = users::table
+                .filter(users::username.eq(&user))
+                .select(users::id)
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| anyhow::anyhow!("no member is called {user}"))?;
+            let (_, digest) = compose::preview(conn, settings, secret, Recipient::Member(id), now)?
+                .ok_or_else(|| anyhow::anyhow!("no digest goes to {user}: address not verified"))?;
+            match format {
+                PreviewFormatArg::Json => println!("{}", serde_json::to_string_pretty(&digest)?),
+                PreviewFormatArg::Html => print!("{}", render::render(&digest)?.html),
+                PreviewFormatArg::Text => {
+                    let m = render::render(&digest)?;
+                    println!("Subject: {}\n\n{}", m.subject, m.text);
+                }
+            }
+            if digest.is_empty() {
+                eprintln!("nothing to say: no email would be sent");
+            }
+            Ok(())
+        }
+        DigestCommand::Run { dry_run: true } => {
+            let due = compose::due_now(conn, now)?;
+            for (recipient, period, slot) in &due {
+                let targets = crate::digests::content::targets(conn, &[(*recipient, *slot)])?;
+                let digests = crate::digests::content::compose(conn, settings, secret, &targets)?;
+                let what = match digests.first() {
+                    Some(d) if d.is_empty() => "nothing to say".to_string(),
+                    Some(d) => format!("{} item(s): {}", d.items(), d.subject),
+                    None => "cannot receive".to_string(),
+                };
+                println!("{}\t{}\t{period}\t{what}", recipient.kind(), recipient.id());
+            }
+            eprintln!("{} recipient(s) due; nothing was changed", due.len());
+            Ok(())
+        }
+        DigestCommand::Run { dry_run: false } => {
+            let d = compose::dispatch(conn, settings, now)?;
+            let c = compose::compose_due(conn, settings, secret)?;
+            println!(
+                "{} recipient(s) due; {} digest(s) queued for delivery, {} with nothing to say",
+                d.recipients, c.sent, c.empty
+            );
+            Ok(())
+        }
+        DigestCommand::Unsubscribe => {
+            use std::io::Read;
+            let mut raw = Vec::new();
+            std::io::stdin().read_to_end(&mut raw)?;
+            match subscribers::token_in_message(secret, &raw) {
+                Some(recipient) => {
+                    subscribers::unsubscribe(conn, recipient, None)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("unsubscribed {} {}", recipient.kind(), recipient.id());
+                    Ok(())
+                }
+                None => anyhow::bail!("no valid unsubscribe token in the message"),
+            }
         }
     }
 }

@@ -88,6 +88,12 @@ pub struct Settings {
     pub pg_bindir: Option<PathBuf>,
     /// The slug of the category where challenges' threads open (`PALABRE_CHALLENGES_CATEGORY`).
     pub challenges_category: String,
+    /// `PALABRE_UNSUBSCRIBE_MAILTO`: the address of digests' `List-Unsubscribe: <mailto:…>`
+    /// (default: the address of `PALABRE_MAIL_FROM`). Messages to it are read by
+    /// `palabre digest unsubscribe`.
+    pub unsubscribe_mailto: String,
+    /// `PALABRE_DIGEST_BATCH`: recipients composed by one digest job.
+    pub digest_batch: u32,
 }
 
 fn cores() -> usize {
@@ -196,6 +202,21 @@ impl Settings {
                 "must be an address such as `palabre <noreply@example.org>`",
             ));
         }
+        let unsubscribe_mailto = match get("PALABRE_UNSUBSCRIBE_MAILTO") {
+            Some(a) => match a.parse::<lettre::Address>() {
+                Ok(a) => a.to_string(),
+                Err(_) => {
+                    return Err(ConfigError::new(
+                        "PALABRE_UNSUBSCRIBE_MAILTO",
+                        "must be an address such as `unsubscribe@example.org`",
+                    ));
+                }
+            },
+            None => mail_from
+                .parse::<lettre::message::Mailbox>()
+                .map(|m| m.email.to_string())
+                .unwrap_or_default(),
+        };
         let log = get("PALABRE_LOG").unwrap_or_else(|| "info".into());
         if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
             return Err(ConfigError::new(
@@ -353,6 +374,13 @@ impl Settings {
                 "must be a category slug (lower-case letters and digits joined by `-`)",
             ));
         }
+        let digest_batch: u32 = parse("PALABRE_DIGEST_BATCH", get("PALABRE_DIGEST_BATCH"), 500u32)?;
+        if !(1..=5000).contains(&digest_batch) {
+            return Err(ConfigError::new(
+                "PALABRE_DIGEST_BATCH",
+                "must be between 1 and 5000",
+            ));
+        }
 
         Ok(Settings {
             database_url,
@@ -380,6 +408,8 @@ impl Settings {
             json_body_limit,
             pg_bindir,
             challenges_category,
+            unsubscribe_mailto,
+            digest_batch,
         })
     }
 

@@ -9,6 +9,7 @@ pub mod challenges;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod digests;
 pub mod discussions;
 pub mod error;
 pub mod feature;

@@ -58,6 +58,43 @@ pub fn render(source: &str) -> String {
     }
 }
 
+/// The text of sanitised HTML (as [`render`] makes it), on one line: tags become spaces, and the
+/// character references the sanitiser writes are read back. For excerpts: never raw Markdown.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        text.push(' ');
+        match rest[open..].find('>') {
+            Some(close) => rest = &rest[open + close + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    text.push_str(rest);
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first `max` characters of a text, on one line, with `…` when cut.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
 /// `@username` mentions in sanitised HTML (as [`render`] makes it): in its text, outside `code`
 /// and `pre`, unique, in order, at most `max`.
 pub fn mentions(html: &str, max: usize) -> Vec<String> {
@@ -135,6 +172,13 @@ pub fn mentions(html: &str, max: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plain_text_of_rendered_markdown() {
+        let html = super::render("# Titre\n\nUn **gras** & <b>x</b> `a<b`\n\n- un\n- deux");
+        assert_eq!(super::plain_text(&html), "Titre Un gras & x a<b un deux");
+        assert_eq!(super::excerpt("un deux trois", 7), "un deux…");
+    }
+
     use super::*;
 
     #[test]

@@ -538,6 +538,52 @@ diesel::joinable!(pledges -> organisations (organisation_id));
 diesel::joinable!(pledges -> users (author_id));
 diesel::joinable!(pledge_events -> pledges (pledge_id));
 
+diesel::table! {
+    subscribers (id) {
+        id -> Uuid,
+        email -> Text,
+        locale -> Text,
+        frequency -> Text,
+        digest_day -> Int2,
+        digest_hour -> Int2,
+        category_ids -> Array<Uuid>,
+        themes -> Array<Text>,
+        territory_id -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamptz>,
+        pending -> Nullable<Jsonb>,
+        token_hash -> Nullable<Text>,
+        token_expires_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    digest_interests (user_id) {
+        user_id -> Uuid,
+        themes -> Array<Text>,
+        territory_id -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    digests (recipient_id, period) {
+        recipient_id -> Uuid,
+        period -> Date,
+        recipient_kind -> Text,
+        slot_at -> Timestamptz,
+        status -> Text,
+        covered_from -> Nullable<Timestamptz>,
+        outbox_id -> Nullable<Uuid>,
+        items -> Int4,
+        created_at -> Timestamptz,
+        composed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(digest_interests -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     decisions,
     moderation_items,
@@ -549,6 +595,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     challenges,
     challenge_subscriptions,
     challenge_supports,
+    digest_interests,
+    digests,
+    subscribers,
     challenge_transitions,
     pledge_events,
     pledges,

@@ -29,7 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(admin_update_user);
 }
 
-fn client_info(req: &HttpRequest) -> ClientInfo {
+pub fn client_info(req: &HttpRequest) -> ClientInfo {
     ClientInfo {
         ip: req.peer_addr().map(|a| a.ip().to_string()),
         user_agent: req

@@ -121,35 +121,39 @@ const TEMPLATES: &[(&str, &str)] = templates![
 
 fn environment() -> &'static Environment<'static> {
     static ENV: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        // HTML-escape the five significant characters only (the default also escapes `/`, which
-        // mangles links in the source of the message).
-        env.set_formatter(|out, state, value| {
-            if matches!(state.auto_escape(), minijinja::AutoEscape::Html)
-                && !value.is_safe()
-                && let Some(s) = value.as_str()
-            {
-                for c in s.chars() {
-                    match c {
-                        '&' => out.write_str("&amp;")?,
-                        '<' => out.write_str("&lt;")?,
-                        '>' => out.write_str("&gt;")?,
-                        '"' => out.write_str("&quot;")?,
-                        '\'' => out.write_str("&#39;")?,
-                        c => std::fmt::Write::write_char(out, c)?,
-                    }
+    ENV.get_or_init(|| environment_with(&[]))
+}
+
+/// A template environment with mail's own templates (the shared `layout.html` and `layout.txt`
+/// among them) and `extra` ones: a feature's emails extend the shared layout. Build it once.
+pub fn environment_with(extra: &[(&'static str, &'static str)]) -> Environment<'static> {
+    let mut env = Environment::new();
+    // HTML-escape the five significant characters only (the default also escapes `/`, which
+    // mangles links in the source of the message).
+    env.set_formatter(|out, state, value| {
+        if matches!(state.auto_escape(), minijinja::AutoEscape::Html)
+            && !value.is_safe()
+            && let Some(s) = value.as_str()
+        {
+            for c in s.chars() {
+                match c {
+                    '&' => out.write_str("&amp;")?,
+                    '<' => out.write_str("&lt;")?,
+                    '>' => out.write_str("&gt;")?,
+                    '"' => out.write_str("&quot;")?,
+                    '\'' => out.write_str("&#39;")?,
+                    c => std::fmt::Write::write_char(out, c)?,
                 }
-                return Ok(());
             }
-            minijinja::escape_formatter(out, state, value)
-        });
-        for (name, source) in TEMPLATES {
-            env.add_template(name, source)
-                .expect("mail templates parse");
+            return Ok(());
         }
-        env
-    })
+        minijinja::escape_formatter(out, state, value)
+    });
+    for (name, source) in TEMPLATES.iter().chain(extra) {
+        env.add_template(name, source)
+            .expect("mail templates parse");
+    }
+    env
 }
 
 /// A rendered message: subject, plain text and HTML.
@@ -162,7 +166,16 @@ pub struct Rendered {
 
 /// Renders template `name` in `locale` with `ctx` (a JSON object; `locale` and `subject` are added).
 pub fn render(name: &str, locale: Locale, ctx: &Value) -> anyhow::Result<Rendered> {
-    let env = environment();
+    render_in(environment(), name, locale, ctx)
+}
+
+/// [`render`] with the templates of `env` (see [`environment_with`]).
+pub fn render_in(
+    env: &Environment<'static>,
+    name: &str,
+    locale: Locale,
+    ctx: &Value,
+) -> anyhow::Result<Rendered> {
     let mut ctx = ctx.as_object().cloned().unwrap_or_default();
     ctx.insert("locale".into(), Value::from(locale.as_str()));
     let subject = env
@@ -225,6 +238,80 @@ pub fn queue(
     )?;
     tracing::info!(to = %mask_email(to), %message_id, "email queued");
     Ok(id)
+}
+
+/// One message of [`queue_many`].
+pub struct Outgoing {
+    pub to: Email,
+    pub message: Rendered,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// [`queue`] for many messages at once: two statements whatever their number (bulk mail such as
+/// digests). Returns the outbox ids, in order.
+pub fn queue_many(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    messages: &[Outgoing],
+) -> QueryResult<Vec<Uuid>> {
+    use diesel::sql_types::{Array, Integer, Jsonb, Text, Uuid as SqlUuid};
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let domain = settings
+        .mail_from
+        .parse::<Mailbox>()
+        .map(|m| m.email.domain().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    let ids: Vec<Uuid> = messages.iter().map(|_| Uuid::now_v7()).collect();
+    let message_ids: Vec<String> = ids.iter().map(|id| format!("<{id}@{domain}>")).collect();
+    let to: Vec<&str> = messages.iter().map(|m| m.to.as_str()).collect();
+    let subjects: Vec<&str> = messages
+        .iter()
+        .map(|m| m.message.subject.as_str())
+        .collect();
+    let texts: Vec<&str> = messages.iter().map(|m| m.message.text.as_str()).collect();
+    let htmls: Vec<&str> = messages.iter().map(|m| m.message.html.as_str()).collect();
+    let headers: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            Value::Object(
+                m.headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Value::from(v.clone())))
+                    .collect(),
+            )
+        })
+        .collect();
+    diesel::sql_query(
+        "INSERT INTO outbox (id, message_id, to_address, subject, body_text, body_html, headers) \
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+                              $7::jsonb[])",
+    )
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<Text>, _>(&message_ids)
+    .bind::<Array<Text>, _>(&to)
+    .bind::<Array<Text>, _>(&subjects)
+    .bind::<Array<Text>, _>(&texts)
+    .bind::<Array<Text>, _>(&htmls)
+    .bind::<Array<Jsonb>, _>(&headers)
+    .execute(conn)?;
+    let job_ids: Vec<Uuid> = ids.iter().map(|_| Uuid::now_v7()).collect();
+    let payloads: Vec<Value> = ids
+        .iter()
+        .map(|id| serde_json::to_value(SendEmail { outbox_id: *id }).expect("payloads serialise"))
+        .collect();
+    diesel::sql_query(
+        "INSERT INTO jobs (id, kind, payload, run_at, max_attempts) \
+         SELECT j.id, $3, j.payload, now(), $4 FROM unnest($1::uuid[], $2::jsonb[]) AS j(id, payload)",
+    )
+    .bind::<Array<SqlUuid>, _>(&job_ids)
+    .bind::<Array<Jsonb>, _>(&payloads)
+    .bind::<Text, _>(SEND_EMAIL_JOB)
+    .bind::<Integer, _>(DELIVERY_ATTEMPTS)
+    .execute(conn)?;
+    tracing::info!(messages = ids.len(), "emails queued");
+    Ok(ids)
 }
 
 /// `jean.dupont@example.org` → `j***@example.org`, for logs.

@@ -124,13 +124,7 @@ pub fn get(conn: &mut PgConnection, kind: TargetType, id: Uuid) -> AppResult<Tar
 
 /// The first `max` characters of a text, on one line.
 pub fn excerpt(text: &str, max: usize) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= max {
-        one_line
-    } else {
-        let cut: String = one_line.chars().take(max).collect();
-        format!("{cut}…")
-    }
+    crate::markdown::excerpt(text, max)
 }
 
 /// Hides (`true`) or unhides a post, thread or challenge; false when it was already so.

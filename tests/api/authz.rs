@@ -189,6 +189,19 @@ const MATRIX: &[Row] = &[
     r("DELETE", "/api/v1/admin/watched-words",                 [401, 403, 403, 403, 403, 403, 204, 403, 403]),
     // The first half of 2000: no statement.
     r("GET",    "/api/v1/admin/statements",                    [401, 403, 403, 403, 403, 403, 200, 403, 403]),
+    // ---- digests ---------------------------------------------------------------------------------------------------
+    // No digest goes to an unverified address (409).
+    r("GET",    "/api/v1/me/digest/preview",                   [401, 409, 200, 200, 200, 200, 200, 200, 403]),
+    r("GET",    "/api/v1/admin/digests/preview/{user_id}",     [401, 403, 403, 403, 403, 403, 200, 403, 403]),
+    r("GET",    "/api/v1/me/digest/interests",                 [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    // A theme that does not exist.
+    r("PUT",    "/api/v1/me/digest/interests",                 [401, 422, 422, 422, 422, 422, 422, 422, 403]),
+    // Public, the token sent is not read: an address that is not one.
+    r("POST",   "/api/v1/subscribers",                         [422, 422, 422, 422, 422, 422, 422, 422, 422]),
+    r("POST",   "/api/v1/subscribers/confirm",                 [422, 422, 422, 422, 422, 422, 422, 422, 422]),
+    // A token that was never signed.
+    r("GET",    "/api/v1/unsubscribe/{token}",                 [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    r("POST",   "/api/v1/unsubscribe/{token}",                 [404, 404, 404, 404, 404, 404, 404, 404, 404]),
     // ---- search, feeds, operations: public, the token sent is not read --------------------------------------------
     r("GET",    "/api/v1/search",                              [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/api/v1/feeds/latest.atom",                   [200, 200, 200, 200, 200, 200, 200, 200, 200]),
@@ -549,7 +562,9 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         .replace("{id}", &param)
         .replace("{slug}", slug)
         .replace("{username}", "w_author")
-        .replace("{kind}", "like");
+        .replace("{kind}", "like")
+        .replace("{user_id}", &ctx.target)
+        .replace("{token}", "m0193.pas-un-jeton");
     // Required query parameters.
     match (method, template) {
         ("GET", "/api/v1/search") => path.push_str("?q=fil"),
@@ -577,6 +592,11 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
             json!({"token": "pas-un-jeton", "password": PASSWORD})
         }
         ("PATCH", "/api/v1/me") => json!({"digest_hour": 99}),
+        ("PUT", "/api/v1/me/digest/interests") => json!({"themes": ["pas-un-theme"]}),
+        ("POST", "/api/v1/subscribers") => {
+            json!({"email": "pas une adresse", "frequency": "weekly"})
+        }
+        ("POST", "/api/v1/subscribers/confirm") => json!({"token": "pas-un-jeton"}),
         ("DELETE", "/api/v1/me") => json!({"password": "Pas le bon mot de passe, 1789 !"}),
         ("PATCH", "/api/v1/admin/users/{id}") => {
             json!({"role": "member", "reason": reason_too_long})
@@ -640,7 +660,8 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         | ("POST", "/api/v1/auth/logout")
         | ("POST", "/api/v1/moderation/queue/{id}/claim")
         | ("PUT", "/api/v1/posts/{id}/reactions/{kind}")
-        | ("PUT", "/api/v1/challenges/{id}/support") => return Some((path, None)),
+        | ("PUT", "/api/v1/challenges/{id}/support")
+        | ("POST", "/api/v1/unsubscribe/{token}") => return Some((path, None)),
         _ => return None,
     };
     Some((path, Some(body)))

@@ -57,6 +57,8 @@ const VERBS: &[&str] = &[
     "unsupport",
     "transition",
     "search",
+    "preview",
+    "unsubscribe",
 ];
 
 #[test]
