@@ -246,8 +246,7 @@ struct CountRow {
 }
 
 /// The reactions of a post, summed from its stored counters.
-const REACTIONS: &str =
-    "(SELECT coalesce(sum(e.value::bigint), 0) FROM jsonb_each_text(p.reaction_counts) AS e)";
+const REACTIONS: &str = "(SELECT coalesce(sum(e.value::bigint), 0)::bigint FROM jsonb_each_text(p.reaction_counts) AS e)";
 
 // ---- what is shared by every recipient of a period -----------------------------------------------
 

@@ -207,7 +207,7 @@ pub struct PreviewQuery {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "camille@example.org", "frequency": "weekly", "day": 1, "hour": 8,
-    "locale": "fr", "categories": ["annonces"], "themes": ["mobilites"], "territory": "29"}))]
+    "locale": "fr", "categories": ["annonces"], "themes": ["mobilite"], "territory": "29"}))]
 pub struct SubscribeRequest {
     #[schema(format = "email", max_length = 254)]
     pub email: String,
@@ -259,7 +259,7 @@ pub struct ConfirmRequest {
 /// A confirmed subscription.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"email": "camille@example.org", "frequency": "weekly", "day": 1, "hour": 8,
-    "locale": "fr", "categories": ["annonces"], "themes": ["mobilites"],
+    "locale": "fr", "categories": ["annonces"], "themes": ["mobilite"],
     "territory": {"id": "fr:region:53", "code": "53", "level": "region", "name": "Bretagne"},
     "confirmed_at": "2026-12-05T10:00:00Z"}))]
 pub struct Subscription {
@@ -301,7 +301,7 @@ pub struct UnsubscribeQuery {
 /// What a member follows for the "new challenges" part of their digest.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"themes": ["mobilites", "biodiversite"], "territory": "29"}))]
+#[schema(example = json!({"themes": ["mobilite", "biodiversite"], "territory": "29"}))]
 pub struct InterestsInput {
     #[serde(default)]
     #[schema(max_items = 10)]
@@ -311,7 +311,7 @@ pub struct InterestsInput {
 
 /// A member's interests.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({"themes": ["mobilites"],
+#[schema(example = json!({"themes": ["mobilite"],
     "territory": {"id": "fr:departement:29", "code": "29", "level": "departement", "name": "Finistère"}}))]
 pub struct Interests {
     pub themes: Vec<String>,
