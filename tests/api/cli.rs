@@ -569,3 +569,142 @@ fn mail_failed_lists_and_mail_retry_requeues_failed_deliveries() {
     app.worker().run_until_idle().unwrap();
     assert_eq!(app.mailer.sent().len(), 1, "delivered once queued again");
 }
+
+#[test]
+fn digest_commands_preview_run_and_read_the_unsubscribe_mailbox() {
+    use diesel::prelude::*;
+    use serde_json::json;
+    let app = crate::support::TestApp::spawn();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let alice_id = rt.block_on(async {
+        let admin = app.admin("admin").await;
+        let alice = app.member("alice").await;
+        for (who, body) in [
+            (&admin, json!({"digest_frequency": "never"})),
+            (
+                &alice,
+                json!({"digest_frequency": "daily", "digest_hour": 8}),
+            ),
+        ] {
+            let resp = app
+                .authed(reqwest::Method::PATCH, "/api/v1/me", who)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+        }
+        crate::support::category(&app, &admin, "general", "everyone").await;
+        let t =
+            crate::support::thread(&app, &alice, "general", "Un sujet à résumer", "Bonjour.").await;
+        let bob = app.member("bob").await;
+        crate::support::reply(&app, &bob, &t, "Une réponse de Bob.", None).await;
+        alice["user"]["id"].as_str().unwrap().to_string()
+    });
+    // Alice has been a member for a while and her hour was an hour ago, after the thread and the
+    // reply were written: her digest is due now and has something to say.
+    diesel::sql_query(
+        "UPDATE users SET created_at = now() - interval '3 days', \
+                digest_hour = extract(hour FROM (now() - interval '1 hour') AT TIME ZONE 'Europe/Paris') \
+         WHERE username = 'alice'",
+    )
+    .execute(&mut app.conn())
+    .unwrap();
+    diesel::sql_query("UPDATE posts SET created_at = now() - interval '3 hours'")
+        .execute(&mut app.conn())
+        .unwrap();
+    diesel::sql_query(
+        "UPDATE threads SET created_at = now() - interval '3 hours', \
+                            last_activity_at = now() - interval '3 hours'",
+    )
+    .execute(&mut app.conn())
+    .unwrap();
+    let secret = app.settings.resolve_jwt_secret().unwrap();
+    let dir = TempDir::new("palabre-cli");
+    let run = |args: &[&str], stdin: Option<&[u8]>| {
+        let mut cmd = palabre(&dir.0);
+        cmd.env("DATABASE_URL", &app.db.url)
+            .env("PALABRE_JWT_SECRET", secret.expose())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
+        let mut child = cmd.spawn().unwrap();
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(input).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    let digests = |app: &crate::support::TestApp| -> i64 {
+        palabre::schema::digests::table
+            .count()
+            .get_result(&mut app.conn())
+            .unwrap()
+    };
+
+    let out = run(&["digest", "preview", "--user", "alice"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Subject: Votre résumé palabre"), "{stdout}");
+    assert!(
+        stdout.contains("Un sujet à résumer") && stdout.contains("Vos sujets suivis"),
+        "{stdout}"
+    );
+    let out = run(
+        &["digest", "preview", "--user", "alice", "--format", "html"],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<html lang=\"fr\">"));
+    let out = run(&["digest", "preview", "--user", "personne"], None);
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = run(&["digest", "run", "--dry-run"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("member\t{alice_id}")),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("1 recipient(s) due; nothing was changed"));
+    assert_eq!(digests(&app), 0);
+    let out = run(&["digest", "run"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 recipient(s) due; 1 digest(s) queued"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(digests(&app), 1);
+    let out = run(&["digest", "run"], None);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0 recipient(s) due"),
+        "{}",
+        text(&out)
+    );
+
+    // The unsubscribe mailbox: a reply to the `mailto:` of List-Unsubscribe, piped to the command.
+    let token = palabre::digests::token::sign(
+        secret.expose(),
+        palabre::digests::token::Recipient::Member(alice_id.parse().unwrap()),
+    );
+    let message = format!(
+        "From: Alice <alice@example.org>\r\nTo: noreply@localhost\r\nSubject: unsubscribe {token}\r\n\
+         Message-ID: <1@example.org>\r\n\r\nunsubscribe\r\n"
+    );
+    let out = run(
+        &["digest", "unsubscribe"],
+        Some(b"Subject: hello\r\n\r\nno token here\r\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let out = run(&["digest", "unsubscribe"], Some(message.as_bytes()));
+    assert!(out.status.success(), "{}", text(&out));
+    let frequency: String = palabre::schema::users::table
+        .filter(palabre::schema::users::username.eq("alice"))
+        .select(palabre::schema::users::digest_frequency)
+        .first(&mut app.conn())
+        .unwrap();
+    assert_eq!(frequency, "never");
+}

@@ -1130,3 +1130,101 @@ fn a_digest_waits_out_an_smtp_outage_of_an_hour_and_arrives_with_its_headers() {
         1
     );
 }
+
+/// A digest with every section, fixed ids and dates, for the snapshots.
+fn sample_digest(locale: palabre::mail::Locale) -> palabre::digests::types::Digest {
+    use palabre::digests::types::*;
+    let front = "https://palabre.example.org";
+    let uuid = |n: u32| uuid::Uuid::parse_str(&format!("01938a4e-7c1a-7d2e-9b3f-{n:012}")).unwrap();
+    let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    let fr = locale == palabre::mail::Locale::Fr;
+    let mut d = Digest {
+        recipient: DigestRecipient {
+            kind: RecipientKind::Member,
+            locale,
+            frequency: Frequency::Weekly,
+        },
+        period: DigestPeriod {
+            from: at("2026-11-30T07:00:00Z"),
+            until: at("2026-12-07T07:00:00Z"),
+        },
+        subject: String::new(),
+        new_challenges: vec![DigestChallenge {
+            id: uuid(1),
+            title: "Cartographier les haies bocagères du Finistère".into(),
+            summary:
+                "Un inventaire ouvert des haies pour suivre leur arrachage & leur replantation."
+                    .into(),
+            territory: "Finistère".into(),
+            url: format!("{front}/challenges/{}", uuid(1)),
+        }],
+        challenge_updates: vec![ChallengeUpdate {
+            id: uuid(2),
+            title: "Fiabiliser les adresses des hameaux".into(),
+            url: format!("{front}/challenges/{}", uuid(2)),
+            status_changes: vec![StatusChange {
+                from: "open".into(),
+                to: "in_progress".into(),
+                label: if fr { "en cours" } else { "in progress" }.into(),
+                at: at("2026-12-03T10:00:00Z"),
+            }],
+            new_pledges: vec![NewPledge {
+                organisation: "Région Bretagne".into(),
+                kind: "funding".into(),
+                label: if fr { "financement" } else { "funding" }.into(),
+            }],
+        }],
+        watched: vec![WatchedThread {
+            thread_id: uuid(3),
+            title: "Base adresse locale de Brest".into(),
+            new_replies: 4,
+            url: format!("{front}/threads/{}", uuid(3)),
+            top_reply: Some(Excerpt {
+                author: "Maëlle Le Goff".into(),
+                excerpt: "La version 2 est publiée sur data.gouv.fr, avec les lieux-dits <enfin> !"
+                    .into(),
+                reactions: 3,
+                url: format!("{front}/threads/{}#post-5", uuid(3)),
+            }),
+        }],
+        popular: vec![PopularThread {
+            thread_id: uuid(4),
+            title: "Quel format pour les pistes cyclables ?".into(),
+            url: format!("{front}/threads/{}", uuid(4)),
+            replies: 12,
+            participants: 7,
+            reactions: 9,
+            score: 42,
+        }],
+        announcements: vec![Announcement {
+            thread_id: uuid(5),
+            title: "Ouverture de l'appel à communs 2027".into(),
+            url: format!("{front}/threads/{}", uuid(5)),
+            excerpt: "Les candidatures ouvrent le 15 janvier.".into(),
+        }],
+        unread_notifications: Some(2),
+        links: DigestLinks {
+            notifications: format!("{front}/notifications"),
+            settings: format!("{front}/settings"),
+            unsubscribe: "https://api.palabre.example.org/api/v1/unsubscribe/m0193.signature"
+                .into(),
+        },
+    };
+    d.subject = palabre::digests::render::subject(&d);
+    d
+}
+
+#[test]
+fn the_digest_email_in_french_and_english() {
+    for (locale, name) in [
+        (palabre::mail::Locale::Fr, "digest_fr"),
+        (palabre::mail::Locale::En, "digest_en"),
+    ] {
+        let m = palabre::digests::render::render(&sample_digest(locale)).unwrap();
+        insta::assert_snapshot!(format!("{name}_html"), m.html);
+        insta::assert_snapshot!(
+            format!("{name}_text"),
+            format!("Subject: {}\n\n{}", m.subject, m.text)
+        );
+    }
+}
