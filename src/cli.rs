@@ -89,6 +89,10 @@ pub enum DigestCommand {
     Run {
         #[arg(long)]
         dry_run: bool,
+        /// As if it were this instant (RFC 3339), instead of now: a benchmark on a past data set,
+        /// or a slot to replay.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Read a message sent to the unsubscribe address (`PALABRE_UNSUBSCRIBE_MAILTO`) on standard
     /// input and stop the digest its token names (point the mailbox at this command).
@@ -420,7 +424,8 @@ fn digest_command(pool: &Pool, settings: &Settings, command: DigestCommand) -> a
             }
             Ok(())
         }
-        DigestCommand::Run { dry_run: true } => {
+        DigestCommand::Run { dry_run: true, at } => {
+            let now = at.unwrap_or(now);
             let due = compose::due_now(conn, now)?;
             for (recipient, period, slot) in &due {
                 let targets = crate::digests::content::targets(conn, &[(*recipient, *slot)])?;
@@ -435,7 +440,8 @@ fn digest_command(pool: &Pool, settings: &Settings, command: DigestCommand) -> a
             eprintln!("{} recipient(s) due; nothing was changed", due.len());
             Ok(())
         }
-        DigestCommand::Run { dry_run: false } => {
+        DigestCommand::Run { dry_run: false, at } => {
+            let now = at.unwrap_or(now);
             let d = compose::dispatch(conn, settings, now)?;
             let c = compose::compose_due(conn, settings, secret)?;
             println!(
