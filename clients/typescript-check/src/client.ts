@@ -265,4 +265,36 @@ export async function mainFlows(): Promise<void> {
     });
     if (flag.error) console.log(explain(flag.error));
   }
+
+  // The digest: preview it, follow themes and a territory; an email-only subscription and its
+  // unsubscribe link.
+  const preview = await api.GET("/api/v1/me/digest/preview", {
+    params: { query: { format: "json" } },
+    headers: auth,
+  });
+  if (preview.data && typeof preview.data !== "string") {
+    const d = preview.data;
+    const unread: number | null = d.unread_notifications;
+    for (const w of d.watched) console.log(w.title, w.new_replies, w.top_reply?.excerpt ?? "");
+    for (const c of d.challenge_updates) for (const s of c.status_changes) console.log(c.title, s.label);
+    console.log(d.subject, d.period.from, d.recipient.frequency, unread, d.links.unsubscribe);
+  }
+  const interests = await api.PUT("/api/v1/me/digest/interests", {
+    body: { themes: ["biodiversite"], territory: "29" },
+    headers: auth,
+  });
+  if (interests.data) console.log(interests.data.territory?.name ?? "—");
+  const subscribed = await api.POST("/api/v1/subscribers", {
+    body: { email: "camille@example.org", frequency: "weekly", day: 1, hour: 8, locale: "fr" },
+  });
+  if (subscribed.response.status === 202) console.log(subscribed.data?.status);
+  const confirmed = await api.POST("/api/v1/subscribers/confirm", { body: { token: "from-the-link" } });
+  if (confirmed.error) console.log(explain(confirmed.error));
+  const stop = await api.POST("/api/v1/unsubscribe/{token}", {
+    params: { path: { token: "from-the-link" }, query: { frequency: "weekly" } },
+  });
+  if (stop.data && typeof stop.data !== "string") {
+    const lower: ("daily" | "weekly")[] = stop.data.lower_frequencies;
+    console.log(stop.data.subscribed, stop.data.email ?? "—", lower);
+  }
 }
