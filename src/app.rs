@@ -79,6 +79,19 @@ pub fn check_settings(conn: &mut diesel::PgConnection, settings: &Settings) -> a
             settings.challenges_category
         );
     }
+    // Digests' one-click unsubscribe (RFC 8058) is an HTTPS URL on the public address: say so when
+    // the public address is not HTTPS and not this machine.
+    let host = settings.public_url.split("://").nth(1).unwrap_or_default();
+    if !settings.public_url.starts_with("https://")
+        && !["localhost", "127.", "[::1]"]
+            .iter()
+            .any(|l| host.starts_with(l))
+    {
+        tracing::warn!(
+            public_url = %settings.public_url,
+            "PALABRE_PUBLIC_URL is not https: mail clients ignore a one-click unsubscribe that is not"
+        );
+    }
     Ok(())
 }
 

@@ -428,7 +428,7 @@ fn digest_command(pool: &Pool, settings: &Settings, command: DigestCommand) -> a
             let now = at.unwrap_or(now);
             let due = compose::due_now(conn, now)?;
             for (recipient, period, slot) in &due {
-                let targets = crate::digests::content::targets(conn, &[(*recipient, *slot)])?;
+                let targets = crate::digests::content::targets(conn, &[(*recipient, *slot)], true)?;
                 let digests = crate::digests::content::compose(conn, settings, secret, &targets)?;
                 let what = match digests.first() {
                     Some(d) if d.is_empty() => "nothing to say".to_string(),

@@ -582,7 +582,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    adopted_subscribers (subscriber_id) {
+        subscriber_id -> Uuid,
+        user_id -> Uuid,
+        adopted_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(digest_interests -> users (user_id));
+diesel::joinable!(adopted_subscribers -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     decisions,
@@ -595,6 +604,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     challenges,
     challenge_subscriptions,
     challenge_supports,
+    adopted_subscribers,
     digest_interests,
     digests,
     subscribers,

@@ -3,6 +3,7 @@ DROP FUNCTION digest_adopt_on_verify();
 DROP FUNCTION digest_adopt_subscriber(uuid);
 DROP INDEX pledges_created_at_idx;
 DROP INDEX challenge_transitions_created_at_idx;
+DROP TABLE adopted_subscribers;
 DROP TABLE digests;
 DROP TABLE digest_interests;
 DROP TABLE subscribers;

@@ -62,6 +62,15 @@ CREATE INDEX digests_period_idx ON digests (period);
 CREATE INDEX challenge_transitions_created_at_idx ON challenge_transitions (created_at);
 CREATE INDEX pledges_created_at_idx ON pledges (created_at);
 
+-- Subscriptions adopted by an account (below): the links already mailed to the subscriber keep
+-- working, on the account.
+CREATE TABLE adopted_subscribers (
+    subscriber_id uuid PRIMARY KEY,
+    user_id       uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    adopted_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX adopted_subscribers_user_id_idx ON adopted_subscribers (user_id);
+
 -- A subscriber who registers (or verifies a changed address) with the same address keeps their
 -- choices: the member's digest takes the subscriber's frequency, day and hour, their categories are
 -- tracked, their themes and territory become the member's interests, and the subscription's last
@@ -91,10 +100,17 @@ BEGIN
     VALUES (member, s.themes, s.territory_id)
     ON CONFLICT (user_id) DO UPDATE SET themes = EXCLUDED.themes,
                                         territory_id = EXCLUDED.territory_id, updated_at = now();
-    UPDATE digests SET recipient_id = member, recipient_kind = 'member'
-     WHERE recipient_id = s.id
-       AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.recipient_id = member AND d.period = digests.period);
+    -- The record of what was sent carries over; a digest not yet composed is dropped (its batch
+    -- looks for the subscriber), and the member's own dispatch takes that period if still due.
+    INSERT INTO digests (recipient_id, period, recipient_kind, slot_at, status, covered_from,
+                         outbox_id, items, created_at, composed_at)
+    SELECT member, period, 'member', slot_at, status, covered_from, outbox_id, items, created_at,
+           composed_at
+      FROM digests WHERE recipient_id = s.id AND status <> 'due'
+    ON CONFLICT DO NOTHING;
     DELETE FROM digests WHERE recipient_id = s.id;
+    INSERT INTO adopted_subscribers (subscriber_id, user_id) VALUES (s.id, member)
+    ON CONFLICT DO NOTHING;
     DELETE FROM subscribers WHERE id = s.id;
 END;
 $$;

@@ -271,7 +271,7 @@ pub fn compose_batch(
             .iter()
             .map(|r| (Recipient::of(&r.recipient_kind, r.recipient_id), r.slot_at))
             .collect();
-        let targets = content::targets(conn, &wanted)?;
+        let targets = content::targets(conn, &wanted, true)?;
         let digests = content::compose(conn, settings, secret, &targets)?;
         let mut outgoing = Vec::new();
         let mut sent_ids = Vec::new();
@@ -356,7 +356,7 @@ pub fn preview(
     recipient: Recipient,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<(Target, Digest)>> {
-    let targets = content::targets(conn, &[(recipient, now)])?;
+    let targets = content::targets(conn, &[(recipient, now)], false)?;
     let Some(target) = targets.into_iter().next() else {
         return Ok(None);
     };
@@ -364,6 +364,69 @@ pub fn preview(
         .into_iter()
         .next();
     Ok(digest.map(|d| (target, d)))
+}
+
+/// What [`sweep`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    /// Recipients whose batch was queued again.
+    pub requeued: usize,
+    /// Recipients whose slot passed out of the catch-up window before their digest was composed:
+    /// their next digest covers the period.
+    pub dropped: usize,
+}
+
+/// Recovers digests that stayed `due` (hourly, with the cleanup): a batch whose job failed for good,
+/// or was lost, is queued again after an hour; a slot older than the catch-up window is given up —
+/// its row removed, so that the next digest starts from the last one actually composed and covers
+/// the period. Batches are idempotent, so an extra one does no harm.
+pub fn sweep(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> QueryResult<Swept> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Date)]
+        period: NaiveDate,
+        #[diesel(sql_type = Array<SqlUuid>)]
+        ids: Vec<Uuid>,
+    }
+    conn.transaction(|conn| {
+        let dropped = diesel::sql_query(
+            "DELETE FROM digests WHERE status = 'due' AND slot_at < $1 - make_interval(hours => $2)",
+        )
+        .bind::<Timestamptz, _>(now)
+        .bind::<Integer, _>(schedule::CATCH_UP_HOURS as i32)
+        .execute(conn)?;
+        let stale: Vec<Row> = diesel::sql_query(
+            "SELECT d.period, array_agg(d.recipient_id ORDER BY d.recipient_id) AS ids FROM digests d \
+             WHERE d.status = 'due' AND d.created_at < $1 - interval '1 hour' \
+               AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = $2 AND j.status = 'pending' \
+                               AND j.payload->>'period' = d.period::text) \
+             GROUP BY d.period",
+        )
+        .bind::<Timestamptz, _>(now)
+        .bind::<Text, _>(ComposeDigests::KIND)
+        .load(conn)?;
+        let mut requeued = 0;
+        for r in stale {
+            for chunk in r.ids.chunks(settings.digest_batch.max(1) as usize) {
+                enqueue(
+                    conn,
+                    NewJob::of(&ComposeDigests {
+                        period: r.period,
+                        recipients: chunk.to_vec(),
+                    }),
+                )?;
+                requeued += chunk.len();
+            }
+        }
+        if dropped > 0 || requeued > 0 {
+            tracing::warn!(dropped, requeued, "digests left due were recovered");
+        }
+        Ok(Swept { requeued, dropped })
+    })
 }
 
 /// Removes composed digest rows older than 60 days (the latest of each recipient is enough to

@@ -73,9 +73,14 @@ struct TargetRow {
 /// a digest: members with a verified address, confirmed subscribers. The period starts at the
 /// previous digest (sent or found empty) — or one frequency back for a first one — and never more
 /// than [`MAX_LOOKBACK_DAYS`] back.
+///
+/// `sending`: only those who receive digests now (a member whose frequency is `never` or who is
+/// suspended is left out — a member who unsubscribed after the dispatch gets nothing); a preview
+/// shows anyone's.
 pub fn targets(
     conn: &mut PgConnection,
     wanted: &[(Recipient, DateTime<Utc>)],
+    sending: bool,
 ) -> QueryResult<Vec<Target>> {
     let mut out = Vec::with_capacity(wanted.len());
     for kind in ["member", "subscriber"] {
@@ -98,7 +103,14 @@ pub fn targets(
                  JOIN users u ON u.id = r.id \
                  LEFT JOIN digest_interests i ON i.user_id = u.id \
                  LEFT JOIN territories t ON t.id = i.territory_id \
-                 WHERE u.email IS NOT NULL AND u.email_verified_at IS NOT NULL AND u.erased_at IS NULL"
+                 WHERE u.email IS NOT NULL AND u.email_verified_at IS NOT NULL AND u.erased_at IS NULL \
+                 {}",
+                if sending {
+                    "AND u.digest_frequency IN ('daily', 'weekly') \
+                     AND (u.suspended_until IS NULL OR u.suspended_until < now())"
+                } else {
+                    ""
+                }
             )
         } else {
             format!(
@@ -442,6 +454,7 @@ fn updates(
          SELECT f.user_id, c.id, c.title, 'pledge', o.name, pl.kind, pl.created_at \
          FROM f JOIN challenges c ON c.id = f.challenge_id AND c.thread_id IS NOT NULL AND c.hidden_at IS NULL \
          JOIN pledges pl ON pl.challenge_id = c.id AND pl.created_at > $2 AND pl.created_at <= $3 \
+                         AND pl.status IN ('offered', 'accepted', 'delivered') \
          JOIN organisations o ON o.id = pl.organisation_id \
          ORDER BY 1, 7",
     )
@@ -670,7 +683,11 @@ pub fn compose(
             let popular: Vec<PopularThread> = shared
                 .popular
                 .iter()
-                .filter(|p| !is_muted(p.id, p.category_id) && !in_watched.contains(&p.id))
+                .filter(|p| {
+                    !is_muted(p.id, p.category_id)
+                        && !in_watched.contains(&p.id)
+                        && !shared.announcements.iter().any(|a| a.id == p.id)
+                })
                 .take(POPULAR_MAX)
                 .map(|p| PopularThread {
                     thread_id: p.id,

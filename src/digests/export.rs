@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::AppResult;
-use crate::schema::{digest_interests, digests};
+use crate::schema::{adopted_subscribers, digest_interests, digests};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DigestsExport {
@@ -69,6 +69,8 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
 
 pub fn erase(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
     diesel::delete(digest_interests::table.find(user)).execute(conn)?;
+    diesel::delete(adopted_subscribers::table.filter(adopted_subscribers::user_id.eq(user)))
+        .execute(conn)?;
     diesel::delete(digests::table.filter(digests::recipient_id.eq(user))).execute(conn)?;
     Ok(())
 }

@@ -34,7 +34,8 @@ pub const FEATURE: Feature = Feature::new("digests", handlers::routes, ApiDoc::o
         export::erase,
     );
 
-/// Daily: expired subscription requests and old digest records go (no payload).
+/// Hourly: expired subscription requests and old digest records go, and digests left `due` are
+/// recovered (no payload).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DigestCleanup;
 
@@ -44,10 +45,11 @@ impl Job for DigestCleanup {
 
 fn register_jobs(registry: &mut Registry) {
     compose::register_jobs(registry);
-    registry.add(|_ctx, conn, _: DigestCleanup| {
+    registry.add(|ctx, conn, _: DigestCleanup| {
         let requests = subscribers::expire(conn)?;
         let records = compose::expire(conn)?;
-        tracing::info!(requests, records, "digest cleanup done");
+        let swept = compose::sweep(conn, &ctx.settings, chrono::Utc::now())?;
+        tracing::info!(requests, records, ?swept, "digest cleanup done");
         Ok(())
     });
 }

@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use chrono::{Datelike, Duration};
+use chrono::Datelike;
 use chrono_tz::Europe::Paris;
 use minijinja::Environment;
 use serde_json::json;
@@ -112,7 +112,7 @@ fn short_date(locale: Locale, at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 fn is_weekly(d: &Digest) -> bool {
-    d.period.until - d.period.from > Duration::hours(36)
+    d.recipient.frequency == super::types::Frequency::Weekly
 }
 
 /// The subject: the period, then what is in it.
@@ -350,7 +350,11 @@ pub fn list_id(settings: &Settings) -> String {
         .unwrap_or("localhost")
         .split(['/', ':'])
         .next()
-        .filter(|h| !h.is_empty())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        })
         .unwrap_or("localhost");
     format!("palabre digest <digest.{host}>")
 }

@@ -110,41 +110,35 @@ pub fn subscribe(
         let token = random_token();
         let expires = Utc::now() + chrono::Duration::hours(CONFIRM_TTL_HOURS);
         let pending = serde_json::to_value(&choices).map_err(|e| AppError::Internal(e.into()))?;
-        let existing: Option<(Uuid, Option<DateTime<Utc>>)> = subscribers::table
-            .filter(subscribers::email.eq(email.as_str()))
-            .select((subscribers::id, subscribers::confirmed_at))
-            .for_update()
-            .first(conn)
-            .optional()?;
-        match existing {
-            None => {
-                diesel::insert_into(subscribers::table)
-                    .values((
-                        subscribers::id.eq(Uuid::now_v7()),
-                        subscribers::email.eq(email.as_str()),
-                        subscribers::locale.eq(choices.locale.as_str()),
-                        subscribers::frequency.eq(choices.frequency.as_str()),
-                        subscribers::digest_day.eq(choices.day),
-                        subscribers::digest_hour.eq(choices.hour),
-                        subscribers::category_ids.eq(&choices.category_ids),
-                        subscribers::themes.eq(&choices.themes),
-                        subscribers::territory_id.eq(&choices.territory_id),
-                        subscribers::pending.eq(&pending),
-                        subscribers::token_hash.eq(hash_token(&token)),
-                        subscribers::token_expires_at.eq(expires),
-                    ))
-                    .execute(conn)?;
-            }
-            Some((id, _)) => {
-                diesel::update(subscribers::table.find(id))
-                    .set((
-                        subscribers::pending.eq(&pending),
-                        subscribers::token_hash.eq(hash_token(&token)),
-                        subscribers::token_expires_at.eq(expires),
-                        subscribers::updated_at.eq(Utc::now()),
-                    ))
-                    .execute(conn)?;
-            }
+        // A new address is inserted; a known one (waiting or confirmed) keeps its current choices
+        // and gets the new request as pending, applied only by its confirmation. `ON CONFLICT`:
+        // two requests at once for a new address are not a conflict for the second one.
+        let inserted = diesel::insert_into(subscribers::table)
+            .values((
+                subscribers::id.eq(Uuid::now_v7()),
+                subscribers::email.eq(email.as_str()),
+                subscribers::locale.eq(choices.locale.as_str()),
+                subscribers::frequency.eq(choices.frequency.as_str()),
+                subscribers::digest_day.eq(choices.day),
+                subscribers::digest_hour.eq(choices.hour),
+                subscribers::category_ids.eq(&choices.category_ids),
+                subscribers::themes.eq(&choices.themes),
+                subscribers::territory_id.eq(&choices.territory_id),
+                subscribers::pending.eq(&pending),
+                subscribers::token_hash.eq(hash_token(&token)),
+                subscribers::token_expires_at.eq(expires),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+        if inserted == 0 {
+            diesel::update(subscribers::table.filter(subscribers::email.eq(email.as_str())))
+                .set((
+                    subscribers::pending.eq(&pending),
+                    subscribers::token_hash.eq(hash_token(&token)),
+                    subscribers::token_expires_at.eq(expires),
+                    subscribers::updated_at.eq(Utc::now()),
+                ))
+                .execute(conn)?;
         }
         let link = format!(
             "{}/subscribe/confirm?token={token}",
@@ -188,6 +182,19 @@ pub fn confirm(
 ) -> AppResult<Subscription> {
     conn.transaction(|conn| {
         per_address(conn, settings, client, "subscribe-confirm")?;
+        // The member with this address (if any) is locked before the subscription, in the order
+        // the adoption trigger of a verification takes them: a confirmation and a verification at
+        // the same moment end in one recipient, never two.
+        let address: Option<String> = subscribers::table
+            .filter(subscribers::token_hash.eq(hash_token(token)))
+            .select(subscribers::email)
+            .first(conn)
+            .optional()?;
+        if let Some(address) = &address {
+            diesel::sql_query("SELECT id FROM users WHERE lower(email) = lower($1) FOR UPDATE")
+                .bind::<diesel::sql_types::Text, _>(address)
+                .execute(conn)?;
+        }
         let row: SubscriberRow = subscribers::table
             .filter(subscribers::token_hash.eq(hash_token(token)))
             .filter(subscribers::token_expires_at.gt(Utc::now()))
@@ -282,11 +289,26 @@ pub fn expire(conn: &mut PgConnection) -> QueryResult<usize> {
 
 // ---- unsubscribing -------------------------------------------------------------------------------
 
+/// The recipient a link names today: a subscription adopted by an account is that account's.
+pub fn resolve(conn: &mut PgConnection, recipient: Recipient) -> QueryResult<Recipient> {
+    use crate::schema::adopted_subscribers;
+    Ok(match recipient {
+        Recipient::Subscriber(id) => adopted_subscribers::table
+            .find(id)
+            .select(adopted_subscribers::user_id)
+            .first(conn)
+            .optional()?
+            .map_or(recipient, Recipient::Member),
+        member => member,
+    })
+}
+
 /// What `recipient`'s link stops, and in which language to say it.
 pub fn view(
     conn: &mut PgConnection,
     recipient: Recipient,
 ) -> QueryResult<(UnsubscribeView, Locale)> {
+    let recipient = resolve(conn, recipient)?;
     let found: Option<(Option<String>, String, String)> = match recipient {
         Recipient::Member(id) => users::table
             .find(id)
@@ -348,25 +370,27 @@ pub fn unsubscribe(
     lower: Option<Frequency>,
 ) -> AppResult<(UnsubscribeView, Locale)> {
     conn.transaction(|conn| {
-        let (before, _) = view(conn, recipient)?;
-        if let Some(f) = lower
-            && before.frequency.is_some()
-            && !(before.lower_frequencies.contains(&f) || before.frequency == Some(f))
-        {
-            return Err(AppError::validation(
-                "frequency",
-                "Not lower than the current frequency: send no frequency to stop the digest.",
-            ));
-        }
-        match (recipient, lower) {
-            (Recipient::Member(id), Some(f)) => {
-                diesel::update(users::table.find(id))
-                    .set(users::digest_frequency.eq(f.as_str()))
-                    .execute(conn)?;
+        let recipient = resolve(conn, recipient)?;
+        let (before, locale) = view(conn, recipient)?;
+        // A link only ever stops or lowers: once stopped, nothing it says turns the digest on again.
+        let Some(current) = before.frequency else {
+            return Ok((before, locale));
+        };
+        let lower = match lower {
+            Some(f) if f == current => return Ok((before, locale)),
+            Some(f) if before.lower_frequencies.contains(&f) => Some(f),
+            Some(_) => {
+                return Err(AppError::validation(
+                    "frequency",
+                    "Not lower than the current frequency: send no frequency to stop the digest.",
+                ));
             }
-            (Recipient::Member(id), None) => {
+            None => None,
+        };
+        match (recipient, lower) {
+            (Recipient::Member(id), f) => {
                 diesel::update(users::table.find(id))
-                    .set(users::digest_frequency.eq("never"))
+                    .set(users::digest_frequency.eq(f.map_or("never", Frequency::as_str)))
                     .execute(conn)?;
             }
             (Recipient::Subscriber(id), Some(f)) => {
@@ -380,35 +404,41 @@ pub fn unsubscribe(
                 diesel::delete(subscribers::table.find(id)).execute(conn)?;
             }
         }
-        if before.subscribed {
-            tracing::info!(
-                kind = recipient.kind(),
-                lowered = lower.is_some(),
-                "digest unsubscribed"
-            );
-        }
-        let (after, locale) = view(conn, recipient)?;
-        Ok((after, locale))
+        tracing::info!(
+            kind = recipient.kind(),
+            lowered = lower.is_some(),
+            "digest unsubscribed"
+        );
+        Ok(view(conn, recipient)?)
     })
 }
 
-/// The recipient named by an unsubscribe message sent to the `mailto:` of `List-Unsubscribe`: its
-/// token is in the subject we wrote (`unsubscribe <token>`), or anywhere in the text.
+/// The recipient named by an unsubscribe message sent to the `mailto:` of `List-Unsubscribe`: the
+/// subject we wrote there, `unsubscribe <token>` (a reply's `Re:` is fine). Only the subject counts —
+/// the text of an out-of-office reply or a bounce quotes the digest's own links — and automatic mail
+/// (`Auto-Submitted` other than `no`, delivery reports) is ignored.
 pub fn token_in_message(secret: &str, raw: &[u8]) -> Option<Recipient> {
+    use mail_parser::MimeHeaders;
     let parsed = mail_parser::MessageParser::default().parse(raw)?;
-    let mut haystacks: Vec<String> = Vec::new();
-    if let Some(s) = parsed.subject() {
-        haystacks.push(s.to_string());
+    let automatic = parsed
+        .header("Auto-Submitted")
+        .and_then(|h| h.as_text())
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"));
+    let report = parsed.content_type().is_some_and(|ct| {
+        ct.subtype()
+            .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    if automatic || report {
+        return None;
     }
-    for i in 0..parsed.text_body_count() {
-        if let Some(t) = parsed.body_text(i) {
-            haystacks.push(t.into_owned());
+    let subject = parsed.subject()?;
+    let mut words = subject.split_whitespace();
+    while let Some(w) = words.next() {
+        if w.eq_ignore_ascii_case("unsubscribe") {
+            return words.next().and_then(|t| token::verify(secret, t));
         }
     }
-    haystacks.iter().find_map(|h| {
-        h.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'))
-            .find_map(|word| token::verify(secret, word))
-    })
+    None
 }
 
 // ---- members' interests --------------------------------------------------------------------------

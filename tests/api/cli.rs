@@ -699,6 +699,16 @@ fn digest_commands_preview_run_and_read_the_unsubscribe_mailbox() {
         Some(b"Subject: hello\r\n\r\nno token here\r\n"),
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // An out-of-office reply, or a message with the token in its text only, stops nothing.
+    let vacation = message.replace(
+        "Subject: unsubscribe",
+        "Auto-Submitted: auto-replied\r\nSubject: unsubscribe",
+    );
+    let out = run(&["digest", "unsubscribe"], Some(vacation.as_bytes()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let quoted = format!("Subject: Re: votre résumé\r\n\r\n> unsubscribe {token}\r\n");
+    let out = run(&["digest", "unsubscribe"], Some(quoted.as_bytes()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let out = run(&["digest", "unsubscribe"], Some(message.as_bytes()));
     assert!(out.status.success(), "{}", text(&out));
     let frequency: String = palabre::schema::users::table

@@ -431,6 +431,18 @@ async fn digests_say_what_each_recipient_follows_in_their_language_and_nothing_h
     assert_eq!((status, view["subscribed"].clone()), (200, json!(false)));
     let (_, me) = json(app.get_as("/api/v1/me", &alice).await).await;
     assert_eq!(me["digest_frequency"], "never");
+    // A link only stops or lowers: once stopped, it turns nothing back on.
+    let (status, view) = json(
+        app.client
+            .post(app.url(&format!("{path}?frequency=weekly")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, view["subscribed"].clone()), (200, json!(false)));
+    let (_, me) = json(app.get_as("/api/v1/me", &alice).await).await;
+    assert_eq!(me["digest_frequency"], "never");
     // Again: harmless. A forged token: 404.
     assert_eq!(
         app.client
@@ -672,6 +684,67 @@ async fn exactly_one_digest_per_period_with_two_workers_a_crash_and_a_rerun() {
     );
 }
 
+#[tokio::test]
+async fn digests_left_due_are_queued_again_or_given_up_and_an_unsubscribe_after_the_dispatch_holds()
+{
+    let app = TestApp::spawn();
+    let admin = app.admin("admin").await;
+    set_me(&app, &admin, json!({"digest_frequency": "never"})).await;
+    category(&app, &admin, "general", "everyone").await;
+    let alice = daily_member(&app, "alice", "fr").await;
+    let bob = daily_member(&app, "bob", "fr").await;
+    let t = thread(&app, &alice, "general", "Un sujet actif", "Bonjour.").await;
+    reply(&app, &bob, &t, "Une réponse.", None).await;
+    let slot = next_slot(8);
+    assert_eq!(dispatch(&app, slot).recipients, 2);
+    // Bob unsubscribes between the dispatch and the composing: he gets nothing.
+    set_me(&app, &bob, json!({"digest_frequency": "never"})).await;
+    // The batch's job fails for good (or is lost), and an hour passes.
+    diesel::sql_query(
+        "UPDATE jobs SET status = 'failed', failed_at = now() WHERE kind = 'compose_digests'; ",
+    )
+    .execute(&mut app.conn())
+    .unwrap();
+    diesel::sql_query("UPDATE digests SET created_at = created_at - interval '2 hours'")
+        .execute(&mut app.conn())
+        .unwrap();
+    let swept = compose::sweep(&mut app.conn(), &app.settings, slot + Duration::hours(1)).unwrap();
+    assert_eq!((swept.requeued, swept.dropped), (2, 0));
+    // A second sweep while that batch waits queues nothing more.
+    let again = compose::sweep(&mut app.conn(), &app.settings, slot + Duration::hours(1)).unwrap();
+    assert_eq!(again.requeued, 0);
+    diesel::sql_query("DELETE FROM jobs WHERE status = 'failed'")
+        .execute(&mut app.conn())
+        .unwrap();
+    let sent = run_and_collect(&app);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "alice@example.org");
+    assert_eq!(
+        count_rows(
+            &app,
+            "SELECT count(*) AS n FROM digests WHERE status = 'empty'"
+        ),
+        1,
+        "Bob's row"
+    );
+
+    // A slot older than the catch-up window is given up, not sent a day late.
+    let next = slot + Duration::days(1);
+    assert_eq!(dispatch(&app, next).recipients, 1);
+    diesel::sql_query("DELETE FROM jobs WHERE kind = 'compose_digests'")
+        .execute(&mut app.conn())
+        .unwrap();
+    let swept = compose::sweep(&mut app.conn(), &app.settings, next + Duration::hours(25)).unwrap();
+    assert_eq!((swept.requeued, swept.dropped), (0, 1));
+    assert_eq!(
+        count_rows(
+            &app,
+            "SELECT count(*) AS n FROM digests WHERE status = 'due'"
+        ),
+        0
+    );
+}
+
 #[derive(QueryableByName)]
 struct IdRow {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -872,6 +945,14 @@ async fn subscribers_confirm_by_email_expire_unconfirmed_and_keep_their_choices_
     );
     assert!(z.text.contains("Un fil du jour"), "{}", z.text);
     assert!(z.text.contains("you subscribed"), "{}", z.text);
+    let zoe_link = z
+        .header("List-Unsubscribe")
+        .unwrap()
+        .split(['<', '>'])
+        .find(|p| p.contains("/api/v1/unsubscribe/s"))
+        .and_then(|u| u.split_once("/api/v1"))
+        .map(|(_, p)| format!("/api/v1{p}"))
+        .unwrap();
 
     // An unconfirmed request expires and is deleted; a stale pending change is dropped.
     let other = json!({"email": "yann@example.org", "frequency": "weekly"});
@@ -936,6 +1017,15 @@ async fn subscribers_confirm_by_email_expire_unconfirmed_and_keep_their_choices_
         0,
         "today's digest already went to this address"
     );
+
+    // The link of a digest she received as a subscriber still works: on her account now.
+    let (status, view) = json(app.client.post(app.url(&zoe_link)).send().await.unwrap()).await;
+    assert_eq!(
+        (status, view["kind"].clone(), view["subscribed"].clone()),
+        (200, json!("member"), json!(false))
+    );
+    let (_, me) = json(app.get_as("/api/v1/me", &zoe).await).await;
+    assert_eq!(me["digest_frequency"], "never");
 
     // Her personal data: interests and digests on record; erased with the account.
     let (_, export) = json(app.get_as("/api/v1/me/export", &zoe).await).await;
