@@ -2,6 +2,7 @@ DROP TRIGGER users_digest_adopt ON users;
 DROP FUNCTION digest_adopt_on_verify();
 DROP FUNCTION digest_adopt_subscriber(uuid);
 DROP INDEX pledges_created_at_idx;
+DROP INDEX posts_created_at_idx;
 DROP INDEX challenge_transitions_created_at_idx;
 DROP TABLE adopted_subscribers;
 DROP TABLE digests;

@@ -58,7 +58,9 @@ CREATE TABLE digests (
 CREATE INDEX digests_due_idx ON digests (slot_at) WHERE status = 'due';
 CREATE INDEX digests_period_idx ON digests (period);
 
--- Digest content reads replies, reactions and challenge events of a period.
+-- Digest content reads the posts and challenge events of a period: a range on created_at (a day is
+-- a few thousand posts however large the forum; timestamps only grow, so the index is appended to).
+CREATE INDEX posts_created_at_idx ON posts (created_at);
 CREATE INDEX challenge_transitions_created_at_idx ON challenge_transitions (created_at);
 CREATE INDEX pledges_created_at_idx ON pledges (created_at);
 

@@ -292,10 +292,9 @@ fn shared(
                 count(*) FILTER (WHERE p.number > 1) AS replies, \
                 count(DISTINCT p.author_id) AS participants, \
                 coalesce(sum({REACTIONS}), 0)::bigint AS reactions \
-         FROM threads t \
-         JOIN posts p ON p.thread_id = t.id AND p.created_at > $1 AND p.created_at <= $2 \
-                     AND p.deleted_at IS NULL AND p.hidden_at IS NULL \
-         WHERE t.last_activity_at > $1 AND t.hidden_at IS NULL \
+         FROM posts p JOIN threads t ON t.id = p.thread_id AND t.hidden_at IS NULL \
+         WHERE p.created_at > $1 AND p.created_at <= $2 \
+           AND p.deleted_at IS NULL AND p.hidden_at IS NULL \
          GROUP BY t.id, t.title, t.category_id \
          HAVING count(*) FILTER (WHERE p.number > 1) > 0 \
          ORDER BY count(*) FILTER (WHERE p.number > 1) + 3 * count(DISTINCT p.author_id) \
@@ -328,7 +327,11 @@ fn shared(
 // ---- per recipient, for a whole group at once ------------------------------------------------------
 
 /// Watched threads with new posts by others, for members (`subscribers = false`: thread and
-/// category watch levels) or subscribers (their categories), for one period.
+/// category watch levels) or subscribers (their categories), for one period. It starts from the
+/// period's posts (an index range on `posts.created_at`: a day is a few thousand posts whatever
+/// the forum's size), aggregated per thread and author once, then joined to what each recipient
+/// watches; a recipient's own posts are not news to them, and a thread opened in the period by
+/// someone else counts even before its first reply.
 fn watched(
     conn: &mut PgConnection,
     group: &[&Target],
@@ -336,72 +339,55 @@ fn watched(
     until: DateTime<Utc>,
     subscribers: bool,
 ) -> QueryResult<Vec<WatchedRow>> {
-    if subscribers {
-        let (ids, cats): (Vec<Uuid>, Vec<Uuid>) = group
+    const PERIOD: &str = "agg AS (SELECT p.thread_id, p.author_id, \
+                                count(*) FILTER (WHERE p.number > 1) AS n, \
+                                bool_or(p.number = 1) AS opened \
+                         FROM posts p \
+                         WHERE p.created_at > $3 AND p.created_at <= $4 \
+                           AND p.deleted_at IS NULL AND p.hidden_at IS NULL \
+                         GROUP BY p.thread_id, p.author_id), \
+         active AS (SELECT t.id AS thread_id, t.category_id FROM threads t \
+                    WHERE t.id IN (SELECT thread_id FROM agg) AND t.hidden_at IS NULL)";
+    const TAIL: &str = "SELECT w.user_id, w.thread_id, \
+                coalesce(sum(a.n) FILTER (WHERE a.author_id <> w.user_id), 0)::bigint AS new_replies \
+         FROM w JOIN agg a ON a.thread_id = w.thread_id \
+         GROUP BY w.user_id, w.thread_id \
+         HAVING coalesce(sum(a.n) FILTER (WHERE a.author_id <> w.user_id), 0) > 0 \
+             OR bool_or(a.opened AND a.author_id <> w.user_id)";
+    let (ids, cats): (Vec<Uuid>, Vec<Uuid>) = if subscribers {
+        group
             .iter()
             .flat_map(|t| t.categories.iter().map(move |c| (t.recipient.id(), *c)))
-            .unzip();
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        diesel::sql_query(format!(
-            "WITH w AS (SELECT r.id AS user_id, t.id AS thread_id \
-                        FROM unnest($1::uuid[], $2::uuid[]) AS r(id, category_id) \
-                        JOIN threads t ON t.category_id = r.category_id AND t.last_activity_at > $3), \
-             {}",
-            per_thread("$3", "$4")
-        ))
+            .unzip()
+    } else {
+        (group.iter().map(|t| t.recipient.id()).collect(), Vec::new())
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let w = if subscribers {
+        "w AS (SELECT r.id AS user_id, act.thread_id \
+               FROM unnest($1::uuid[], $2::uuid[]) AS r(id, category_id) \
+               JOIN active act ON act.category_id = r.category_id)"
+    } else {
+        // `$2` is unused here (an empty array), so that both shapes bind the same parameters.
+        "w AS (SELECT ts.user_id, ts.thread_id FROM thread_subscriptions ts \
+               JOIN active act ON act.thread_id = ts.thread_id \
+               WHERE ts.user_id = ANY($1) AND ts.level IN ('watching', 'tracking') \
+                 AND cardinality($2::uuid[]) = 0 \
+               UNION \
+               SELECT cs.user_id, act.thread_id FROM category_subscriptions cs \
+               JOIN active act ON act.category_id = cs.category_id \
+               WHERE cs.user_id = ANY($1) AND cs.level IN ('watching', 'tracking') \
+                 AND NOT EXISTS (SELECT 1 FROM thread_subscriptions m WHERE m.user_id = cs.user_id \
+                                 AND m.thread_id = act.thread_id AND m.level IN ('muted', 'normal')))"
+    };
+    diesel::sql_query(format!("WITH {PERIOD}, {w} {TAIL}"))
         .bind::<Array<SqlUuid>, _>(&ids)
         .bind::<Array<SqlUuid>, _>(&cats)
         .bind::<Timestamptz, _>(since)
         .bind::<Timestamptz, _>(until)
         .load(conn)
-    } else {
-        let ids: Vec<Uuid> = group.iter().map(|t| t.recipient.id()).collect();
-        diesel::sql_query(format!(
-            "WITH r AS (SELECT unnest($1::uuid[]) AS id), \
-             w AS (SELECT ts.user_id, ts.thread_id FROM r \
-                   JOIN thread_subscriptions ts ON ts.user_id = r.id \
-                                               AND ts.level IN ('watching', 'tracking') \
-                   UNION \
-                   SELECT cs.user_id, t.id FROM r \
-                   JOIN category_subscriptions cs ON cs.user_id = r.id \
-                                                 AND cs.level IN ('watching', 'tracking') \
-                   JOIN threads t ON t.category_id = cs.category_id AND t.last_activity_at > $2 \
-                   WHERE NOT EXISTS (SELECT 1 FROM thread_subscriptions m WHERE m.user_id = r.id \
-                                     AND m.thread_id = t.id AND m.level IN ('muted', 'normal'))), \
-             {}",
-            per_thread("$2", "$3")
-        ))
-        .bind::<Array<SqlUuid>, _>(&ids)
-        .bind::<Timestamptz, _>(since)
-        .bind::<Timestamptz, _>(until)
-        .load(conn)
-    }
-}
-
-/// The end of the watched-threads query (`w` holds recipient and thread pairs): posts of the
-/// period per thread and author, computed once per thread whoever watches it; a recipient's own
-/// posts are not news to them. A thread opened in the period by someone else counts even before
-/// its first reply.
-fn per_thread(since: &str, until: &str) -> String {
-    format!(
-        "th AS (SELECT DISTINCT thread_id FROM w), \
-         agg AS (SELECT p.thread_id, p.author_id, count(*) FILTER (WHERE p.number > 1) AS n, \
-                        bool_or(p.number = 1) AS opened \
-                 FROM th JOIN threads t ON t.id = th.thread_id AND t.hidden_at IS NULL \
-                                       AND t.last_activity_at > {since} \
-                 JOIN posts p ON p.thread_id = t.id AND p.created_at > {since} \
-                             AND p.created_at <= {until} \
-                             AND p.deleted_at IS NULL AND p.hidden_at IS NULL \
-                 GROUP BY p.thread_id, p.author_id) \
-         SELECT w.user_id, w.thread_id, \
-                coalesce(sum(a.n) FILTER (WHERE a.author_id <> w.user_id), 0)::bigint AS new_replies \
-         FROM w JOIN agg a ON a.thread_id = w.thread_id \
-         GROUP BY w.user_id, w.thread_id \
-         HAVING coalesce(sum(a.n) FILTER (WHERE a.author_id <> w.user_id), 0) > 0 \
-             OR bool_or(a.opened AND a.author_id <> w.user_id)"
-    )
 }
 
 fn top_replies(
@@ -413,16 +399,17 @@ fn top_replies(
     if threads.is_empty() {
         return Ok(Vec::new());
     }
+    // The period's replies (the `created_at` index), the most reacted per thread.
     diesel::sql_query(format!(
         "SELECT t.id AS thread_id, t.title, x.number, x.author, x.body_html, x.reactions \
          FROM unnest($1::uuid[]) AS q(id) JOIN threads t ON t.id = q.id \
-         LEFT JOIN LATERAL ( \
-             SELECT p.number, coalesce(nullif(u.display_name, ''), u.username) AS author, p.body_html, \
-                    {REACTIONS} AS reactions \
-             FROM posts p JOIN users u ON u.id = p.author_id \
-             WHERE p.thread_id = t.id AND p.created_at > $2 AND p.created_at <= $3 AND p.number > 1 \
-               AND p.deleted_at IS NULL AND p.hidden_at IS NULL \
-             ORDER BY 4 DESC, p.number LIMIT 1) x ON true"
+         LEFT JOIN (SELECT DISTINCT ON (p.thread_id) p.thread_id, p.number, \
+                           coalesce(nullif(u.display_name, ''), u.username) AS author, p.body_html, \
+                           {REACTIONS} AS reactions \
+                    FROM posts p JOIN users u ON u.id = p.author_id \
+                    WHERE p.created_at > $2 AND p.created_at <= $3 AND p.number > 1 \
+                      AND p.thread_id = ANY($1) AND p.deleted_at IS NULL AND p.hidden_at IS NULL \
+                    ORDER BY p.thread_id, 5 DESC, p.number) x ON x.thread_id = t.id"
     ))
     .bind::<Array<SqlUuid>, _>(threads)
     .bind::<Timestamptz, _>(since)
