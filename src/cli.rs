@@ -443,7 +443,7 @@ fn digest_command(pool: &Pool, settings: &Settings, command: DigestCommand) -> a
         DigestCommand::Run { dry_run: false, at } => {
             let now = at.unwrap_or(now);
             let d = compose::dispatch(conn, settings, now)?;
-            let c = compose::compose_due(conn, settings, secret)?;
+            let c = compose::compose_due(pool, settings, secret, settings.job_workers)?;
             println!(
                 "{} recipient(s) due; {} digest(s) queued for delivery, {} with nothing to say",
                 d.recipients, c.sent, c.empty

@@ -8,3 +8,5 @@ DROP TABLE adopted_subscribers;
 DROP TABLE digests;
 DROP TABLE digest_interests;
 DROP TABLE subscribers;
+ALTER TABLE outbox ALTER COLUMN body_html SET COMPRESSION default,
+                   ALTER COLUMN body_text SET COMPRESSION default;

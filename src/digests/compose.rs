@@ -316,12 +316,13 @@ pub fn compose_batch(
     })
 }
 
-/// Composes every batch still `due` (for `palabre digest run`, which does not wait for workers):
-/// the periods and recipients of rows not yet composed, oldest first.
+/// Composes every batch still `due` (for `palabre digest run`, which does not wait for workers),
+/// oldest period first, on `threads` connections side by side (as that many workers would).
 pub fn compose_due(
-    conn: &mut PgConnection,
+    pool: &crate::db::Pool,
     settings: &Settings,
     secret: &str,
+    threads: usize,
 ) -> anyhow::Result<Composed> {
     #[derive(QueryableByName)]
     struct Row {
@@ -330,20 +331,48 @@ pub fn compose_due(
         #[diesel(sql_type = Array<SqlUuid>)]
         ids: Vec<Uuid>,
     }
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT period, array_agg(recipient_id ORDER BY recipient_id) AS ids FROM digests \
-         WHERE status = 'due' GROUP BY period ORDER BY period",
-    )
-    .load(conn)?;
-    let mut total = Composed::default();
-    for r in rows {
-        for chunk in r.ids.chunks(settings.digest_batch.max(1) as usize) {
-            let c = compose_batch(conn, settings, secret, r.period, chunk)?;
-            total.sent += c.sent;
-            total.empty += c.empty;
+    let rows: Vec<Row> = {
+        let mut conn = pool.get()?;
+        diesel::sql_query(
+            "SELECT period, array_agg(recipient_id ORDER BY recipient_id) AS ids FROM digests \
+             WHERE status = 'due' GROUP BY period ORDER BY period",
+        )
+        .load::<Row>(&mut **conn)?
+    };
+    let batches: Vec<(NaiveDate, Vec<Uuid>)> = rows
+        .iter()
+        .flat_map(|r| {
+            r.ids
+                .chunks(settings.digest_batch.max(1) as usize)
+                .map(|c| (r.period, c.to_vec()))
+        })
+        .collect();
+    let queue = std::sync::Mutex::new(batches.into_iter());
+    let total = std::sync::Mutex::new(Composed::default());
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<()> {
+                    let mut conn = pool.get()?;
+                    loop {
+                        let next = queue.lock().expect("queue").next();
+                        let Some((period, ids)) = next else {
+                            return Ok(());
+                        };
+                        let c = compose_batch(&mut conn, settings, secret, period, &ids)?;
+                        let mut t = total.lock().expect("total");
+                        t.sent += c.sent;
+                        t.empty += c.empty;
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().expect("a composing thread panicked")?;
         }
-    }
-    Ok(total)
+        Ok(())
+    })?;
+    Ok(total.into_inner().expect("total"))
 }
 
 /// The next digest of `recipient` as it would be sent now: it covers what happened since their
