@@ -13,7 +13,6 @@
 //!   on the row locks and then finds nothing `due`; a re-run of the dispatcher finds the rows there.
 //!   Delivery is the outbox's, with its retries.
 
-use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -93,14 +92,6 @@ pub struct Dispatched {
     pub jobs: usize,
 }
 
-#[derive(QueryableByName)]
-struct Claimed {
-    #[diesel(sql_type = SqlUuid)]
-    recipient_id: Uuid,
-    #[diesel(sql_type = Date)]
-    period: NaiveDate,
-}
-
 /// The schedules due at `now`, as the arrays the dispatch statements join.
 struct DueArrays {
     frequency: Vec<&'static str>,
@@ -146,41 +137,46 @@ pub fn dispatch(
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> QueryResult<Dispatched> {
+    #[derive(QueryableByName)]
+    struct Counts {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        recipients: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        jobs: i64,
+    }
     let a = due_arrays(now);
-    conn.transaction(|conn| {
-        let claimed: Vec<Claimed> = diesel::sql_query(format!(
-            "INSERT INTO digests (recipient_id, period, recipient_kind, slot_at) \
+    // One statement: the claimed rows are numbered per period and cut into batches, each queued as
+    // a job, in PostgreSQL — the process holds no list of recipients, however many are due.
+    let c: Counts = diesel::sql_query(format!(
+        "WITH claimed AS ( \
+             INSERT INTO digests (recipient_id, period, recipient_kind, slot_at) \
              {DUE_MEMBERS} UNION ALL {DUE_SUBSCRIBERS} \
-             ON CONFLICT DO NOTHING RETURNING recipient_id, period"
-        ))
-        .bind::<Array<Text>, _>(&a.frequency)
-        .bind::<Array<Int2>, _>(&a.day)
-        .bind::<Array<Int2>, _>(&a.hour)
-        .bind::<Array<Date>, _>(&a.period)
-        .bind::<Array<Timestamptz>, _>(&a.slot_at)
-        .bind::<Timestamptz, _>(now)
-        .load(conn)?;
-        let mut by_period: BTreeMap<NaiveDate, Vec<Uuid>> = BTreeMap::new();
-        for c in &claimed {
-            by_period.entry(c.period).or_default().push(c.recipient_id);
-        }
-        let mut jobs = 0;
-        for (period, ids) in by_period {
-            for chunk in ids.chunks(settings.digest_batch.max(1) as usize) {
-                enqueue(
-                    conn,
-                    NewJob::of(&ComposeDigests {
-                        period,
-                        recipients: chunk.to_vec(),
-                    }),
-                )?;
-                jobs += 1;
-            }
-        }
-        Ok(Dispatched {
-            recipients: claimed.len(),
-            jobs,
-        })
+             ON CONFLICT DO NOTHING RETURNING recipient_id, period), \
+         batches AS ( \
+             SELECT period, array_agg(recipient_id ORDER BY recipient_id) AS ids \
+             FROM (SELECT recipient_id, period, \
+                          (row_number() OVER (PARTITION BY period ORDER BY recipient_id) - 1) / $7 AS b \
+                   FROM claimed) n \
+             GROUP BY period, b), \
+         queued AS ( \
+             INSERT INTO jobs (id, kind, payload, run_at) \
+             SELECT uuid_generate_v7(), $8, \
+                    jsonb_build_object('period', period, 'recipients', to_jsonb(ids)), now() \
+             FROM batches RETURNING 1) \
+         SELECT (SELECT count(*) FROM claimed) AS recipients, (SELECT count(*) FROM queued) AS jobs"
+    ))
+    .bind::<Array<Text>, _>(&a.frequency)
+    .bind::<Array<Int2>, _>(&a.day)
+    .bind::<Array<Int2>, _>(&a.hour)
+    .bind::<Array<Date>, _>(&a.period)
+    .bind::<Array<Timestamptz>, _>(&a.slot_at)
+    .bind::<Timestamptz, _>(now)
+    .bind::<Integer, _>(settings.digest_batch.max(1) as i32)
+    .bind::<Text, _>(ComposeDigests::KIND)
+    .get_result(conn)?;
+    Ok(Dispatched {
+        recipients: c.recipients as usize,
+        jobs: c.jobs as usize,
     })
 }
 
@@ -328,42 +324,51 @@ pub fn compose_due(
     struct Row {
         #[diesel(sql_type = Date)]
         period: NaiveDate,
-        #[diesel(sql_type = Array<SqlUuid>)]
-        ids: Vec<Uuid>,
+        #[diesel(sql_type = SqlUuid)]
+        recipient_id: Uuid,
     }
-    let rows: Vec<Row> = {
-        let mut conn = pool.get()?;
-        diesel::sql_query(
-            "SELECT period, array_agg(recipient_id ORDER BY recipient_id) AS ids FROM digests \
-             WHERE status = 'due' GROUP BY period ORDER BY period",
+    // The next batch after the last one handed out (keyset on the primary key): the process holds
+    // one batch per thread, never the whole list.
+    let cursor = std::sync::Mutex::new(None::<(NaiveDate, Uuid)>);
+    let next = |conn: &mut PgConnection| -> anyhow::Result<Option<(NaiveDate, Vec<Uuid>)>> {
+        let mut after = cursor.lock().expect("cursor");
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+        let (period, id) = after.unwrap_or((epoch, Uuid::nil()));
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT period, recipient_id FROM digests \
+             WHERE status = 'due' AND (period, recipient_id) > ($1, $2) \
+             ORDER BY period, recipient_id LIMIT $3",
         )
-        .load::<Row>(&mut **conn)?
+        .bind::<Date, _>(period)
+        .bind::<SqlUuid, _>(id)
+        .bind::<Integer, _>(settings.digest_batch.max(1) as i32)
+        .load(conn)?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        // One period per batch.
+        let period = first.period;
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .take_while(|r| r.period == period)
+            .map(|r| r.recipient_id)
+            .collect();
+        *after = Some((period, *ids.last().expect("one at least")));
+        Ok(Some((period, ids)))
     };
-    let batches: Vec<(NaiveDate, Vec<Uuid>)> = rows
-        .iter()
-        .flat_map(|r| {
-            r.ids
-                .chunks(settings.digest_batch.max(1) as usize)
-                .map(|c| (r.period, c.to_vec()))
-        })
-        .collect();
-    let queue = std::sync::Mutex::new(batches.into_iter());
     let total = std::sync::Mutex::new(Composed::default());
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let workers: Vec<_> = (0..threads.max(1))
             .map(|_| {
                 scope.spawn(|| -> anyhow::Result<()> {
                     let mut conn = pool.get()?;
-                    loop {
-                        let next = queue.lock().expect("queue").next();
-                        let Some((period, ids)) = next else {
-                            return Ok(());
-                        };
+                    while let Some((period, ids)) = next(&mut conn)? {
                         let c = compose_batch(&mut conn, settings, secret, period, &ids)?;
                         let mut t = total.lock().expect("total");
                         t.sent += c.sent;
                         t.empty += c.empty;
                     }
+                    Ok(())
                 })
             })
             .collect();
