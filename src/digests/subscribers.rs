@@ -49,6 +49,7 @@ fn parse_request(conn: &mut PgConnection, input: &SubscribeRequest) -> AppResult
         input.categories.len() <= 20,
         "At most 20 categories.",
     );
+    errors.ensure("themes", input.themes.len() <= 10, "At most 10 themes.");
     errors.finish()?;
     let mut wanted = input.categories.clone();
     wanted.sort();
@@ -462,6 +463,9 @@ pub fn set_interests(
     user: Uuid,
     input: &InterestsInput,
 ) -> AppResult<Interests> {
+    if input.themes.len() > 10 {
+        return Err(AppError::validation("themes", "At most 10 themes."));
+    }
     let themes = parse_themes(conn, &input.themes, "themes", 0, 10)?;
     let territory_id = match &input.territory {
         Some(t) => Some(resolve_territory(conn, t, "territory")?.id),

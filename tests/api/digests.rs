@@ -847,6 +847,11 @@ async fn subscribers_confirm_by_email_expire_unconfirmed_and_keep_their_choices_
             json!({"email": "zoe@example.org", "frequency": "daily", "themes": ["pas-un-theme"]}),
             "themes",
         ),
+        // More items than the document allows, even when they repeat one theme.
+        (
+            json!({"email": "zoe@example.org", "frequency": "daily", "themes": vec!["climat"; 11]}),
+            "themes",
+        ),
         (
             json!({"email": "zoe@example.org", "frequency": "daily", "territory": "99999"}),
             "territory",
