@@ -32,6 +32,7 @@ pub const FEATURES: &[Feature] = &[
     crate::organisations::FEATURE,
     crate::discussions::FEATURE,
     crate::challenges::FEATURE,
+    crate::communs::FEATURE,
     crate::moderation::FEATURE,
     crate::search::FEATURE,
     crate::feeds::FEATURE,

@@ -138,6 +138,16 @@ impl Slug {
     }
 }
 
+/// Tells a field sent as `null` (`Some(None)`) from a field not sent (`None`), with
+/// `#[serde(default, deserialize_with = "crate::input::present")]`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// An optional integer that also accepts an integral JSON number written as a float (`18.0`):
 /// JSON Schema counts `18.0` as an integer, so clients (and schemathesis) may send it.
 pub fn opt_int<'de, D, T>(d: D) -> Result<Option<T>, D::Error>

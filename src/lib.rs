@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod app;
 pub mod challenges;
 pub mod cli;
+pub mod communs;
 pub mod config;
 pub mod db;
 pub mod digests;

@@ -593,7 +593,118 @@ diesel::table! {
 diesel::joinable!(digest_interests -> users (user_id));
 diesel::joinable!(adopted_subscribers -> users (user_id));
 
+diesel::table! {
+    communs (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        summary -> Text,
+        description -> Text,
+        description_html -> Text,
+        website -> Nullable<Text>,
+        repository -> Nullable<Text>,
+        licence_policy -> Text,
+        logo_url -> Nullable<Text>,
+        themes -> Array<Text>,
+        territories -> Array<Text>,
+        territory_scope -> Array<Text>,
+        status -> Text,
+        cohort -> Nullable<Int2>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    commun_members (commun_id, user_id) {
+        commun_id -> Uuid,
+        user_id -> Uuid,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    commun_partners (commun_id, organisation_id) {
+        commun_id -> Uuid,
+        organisation_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    commun_subscriptions (user_id, commun_id) {
+        user_id -> Uuid,
+        commun_id -> Uuid,
+        level -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    milestones (id) {
+        id -> Uuid,
+        commun_id -> Uuid,
+        title -> Text,
+        description -> Text,
+        description_html -> Text,
+        planned_on -> Nullable<Date>,
+        done_on -> Nullable<Date>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    resources (id) {
+        id -> Uuid,
+        commun_id -> Uuid,
+        kind -> Text,
+        title -> Text,
+        url -> Text,
+        licence -> Text,
+        description -> Text,
+        description_html -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    challenge_communs (challenge_id, commun_id) {
+        challenge_id -> Uuid,
+        commun_id -> Uuid,
+        added_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    resource_challenges (resource_id, challenge_id) {
+        resource_id -> Uuid,
+        challenge_id -> Uuid,
+    }
+}
+
+diesel::joinable!(commun_members -> communs (commun_id));
+diesel::joinable!(commun_members -> users (user_id));
+diesel::joinable!(commun_partners -> communs (commun_id));
+diesel::joinable!(commun_partners -> organisations (organisation_id));
+diesel::joinable!(milestones -> communs (commun_id));
+diesel::joinable!(resources -> communs (commun_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    challenge_communs,
+    commun_members,
+    commun_partners,
+    commun_subscriptions,
+    communs,
+    milestones,
+    resource_challenges,
+    resources,
     decisions,
     moderation_items,
     flags,

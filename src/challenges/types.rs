@@ -250,21 +250,12 @@ pub struct UpdateChallenge {
     #[schema(min_items = 1, max_items = 3)]
     pub themes: Option<Vec<String>>,
     pub territory: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::input::present")]
     #[schema(value_type = Option<Geometry>)]
     pub location: Option<Option<serde_json::Value>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::input::present")]
     #[schema(value_type = Option<Uuid>)]
     pub organisation_id: Option<Option<Uuid>>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from a field not sent (`None`).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

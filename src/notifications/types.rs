@@ -29,6 +29,16 @@ impl WatchLevel {
             Self::Muted => "muted",
         }
     }
+
+    /// A stored level (`normal` for anything else).
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "watching" => Self::Watching,
+            "tracking" => Self::Tracking,
+            "muted" => Self::Muted,
+            _ => Self::Normal,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

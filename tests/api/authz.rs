@@ -189,6 +189,27 @@ const MATRIX: &[Row] = &[
     r("DELETE", "/api/v1/admin/watched-words",                 [401, 403, 403, 403, 403, 403, 204, 403, 403]),
     // The first half of 2000: no statement.
     r("GET",    "/api/v1/admin/statements",                    [401, 403, 403, 403, 403, 403, 200, 403, 403]),
+    // ---- communs: the author maintains `Ctx::commun` -----------------------------------------------------------
+    r("GET",    "/api/v1/licences",                            [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    r("GET",    "/api/v1/communs",                             [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    // A slug that is not one: administrators only.
+    r("POST",   "/api/v1/communs",                             [401, 403, 403, 403, 403, 403, 422, 403, 403]),
+    r("GET",    "/api/v1/communs/{slug}",                      [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    // A name too short: its maintainers and administrators.
+    r("PATCH",  "/api/v1/communs/{slug}",                      [401, 403, 403, 422, 403, 403, 422, 403, 403]),
+    // A username nobody has.
+    r("POST",   "/api/v1/communs/{slug}/members",              [401, 403, 403, 422, 403, 403, 422, 403, 403]),
+    // A member id nobody has: 404 for those who may remove members.
+    r("DELETE", "/api/v1/communs/{slug}/members",              [401, 403, 403, 404, 403, 403, 404, 403, 403]),
+    r("PUT",    "/api/v1/communs/{slug}/subscription",         [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    r("GET",    "/api/v1/communs/{slug}/milestones",           [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    // A title too short.
+    r("POST",   "/api/v1/communs/{slug}/milestones",           [401, 403, 403, 422, 403, 403, 422, 403, 403]),
+    r("PATCH",  "/api/v1/communs/{slug}/milestones/{id}",      [401, 403, 403, 422, 403, 403, 422, 403, 403]),
+    r("GET",    "/api/v1/communs/{slug}/resources",            [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    // An http address and a licence that is not on the list.
+    r("POST",   "/api/v1/communs/{slug}/resources",            [401, 403, 403, 422, 403, 403, 422, 403, 403]),
+    r("PATCH",  "/api/v1/resources/{id}",                      [401, 403, 403, 422, 403, 403, 422, 403, 403]),
     // ---- digests ---------------------------------------------------------------------------------------------------
     // No digest goes to an unverified address (409).
     r("GET",    "/api/v1/me/digest/preview",                   [401, 409, 200, 200, 200, 200, 200, 200, 403]),
@@ -315,6 +336,10 @@ struct Ctx {
     decision: String,
     /// `w_member`'s id: the target of member actions and of the role change.
     target: String,
+    /// The slug of a commun the author maintains, with a milestone and a resource.
+    commun: String,
+    milestone: String,
+    resource: String,
     /// A second session of each role, in the order of [`Role::ALL`], for logging out without
     /// ending the world's (`None` for anonymous; the suspended member cannot log in again: its own).
     spare: Vec<Option<Value>>,
@@ -494,6 +519,34 @@ impl Ctx {
             201,
         )
         .await;
+        setup(
+            app,
+            &w.admin,
+            Method::POST,
+            "/api/v1/communs",
+            Some(json!({"slug": "bal-bretagne", "name": "Bases adresses locales", "maintainers": ["w_author"]})),
+            201,
+        )
+        .await;
+        let milestone = setup(
+            app,
+            &w.author,
+            Method::POST,
+            "/api/v1/communs/bal-bretagne/milestones",
+            Some(json!({"title": "Première version publiée"})),
+            201,
+        )
+        .await;
+        let resource = setup(
+            app,
+            &w.author,
+            Method::POST,
+            "/api/v1/communs/bal-bretagne/resources",
+            Some(json!({"kind": "dataset", "title": "Adresses de Bretagne",
+                "url": "https://www.data.gouv.fr/datasets/bal", "licence": "etalab-2.0"})),
+            201,
+        )
+        .await;
         let mut spare = Vec::new();
         for role in Role::ALL {
             spare.push(match role {
@@ -514,6 +567,9 @@ impl Ctx {
             });
         }
         Ctx {
+            commun: "bal-bretagne".into(),
+            milestone: id(&milestone).to_string(),
+            resource: id(&resource).to_string(),
             reply: id(&live).to_string(),
             deleted,
             tag: "velo".into(),
@@ -550,11 +606,14 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         "/api/v1/admin/watched-words/{id}" => ctx.word.clone(),
         "/api/v1/held/{id}" => ctx.held.clone(),
         "/api/v1/territories/{id}" => "29".into(),
+        "/api/v1/communs/{slug}/milestones/{id}" => ctx.milestone.clone(),
+        t if t.starts_with("/api/v1/resources/{id}") => ctx.resource.clone(),
         _ => String::new(),
     };
     let slug = match template {
         t if t.starts_with("/api/v1/tags/") => ctx.tag.as_str(),
         t if t.starts_with("/api/v1/themes/") => "biodiversite",
+        t if t.starts_with("/api/v1/communs/") => ctx.commun.as_str(),
         // Categories, their subscription and feed.
         _ => "general",
     };
@@ -573,6 +632,9 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         }
         ("DELETE", "/api/v1/admin/watched-words") => {
             path.push_str(&format!("?pattern={SECOND_WORD}"))
+        }
+        ("DELETE", "/api/v1/communs/{slug}/members") => {
+            path.push_str("?user_id=00000000-0000-0000-0000-000000000000")
         }
         ("DELETE", "/api/v1/organisations/{id}/members") => {
             path.push_str("?user_id=00000000-0000-0000-0000-000000000000")
@@ -593,6 +655,19 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         }
         ("PATCH", "/api/v1/me") => json!({"digest_hour": 99}),
         ("PUT", "/api/v1/me/digest/interests") => json!({"themes": ["pas-un-theme"]}),
+        ("POST", "/api/v1/communs") => json!({"slug": "Pas Un Slug", "name": "Un commun"}),
+        ("PATCH", "/api/v1/communs/{slug}") => json!({"name": "x"}),
+        ("POST", "/api/v1/communs/{slug}/members") => {
+            json!({"username": "personne-inconnue", "role": "contributor"})
+        }
+        ("PUT", "/api/v1/communs/{slug}/subscription") => json!({"level": "watching"}),
+        ("POST", "/api/v1/communs/{slug}/milestones") => json!({"title": "x"}),
+        ("PATCH", "/api/v1/communs/{slug}/milestones/{id}") => json!({"title": "x"}),
+        ("POST", "/api/v1/communs/{slug}/resources") => {
+            json!({"kind": "dataset", "title": "Des données",
+            "url": "http://insecure.example.org/data", "licence": "proprietaire"})
+        }
+        ("PATCH", "/api/v1/resources/{id}") => json!({"licence": "proprietaire"}),
         ("POST", "/api/v1/subscribers") => {
             json!({"email": "pas une adresse", "frequency": "weekly"})
         }

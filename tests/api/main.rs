@@ -6,6 +6,7 @@ mod accounts;
 mod authz;
 mod challenges;
 mod cli;
+mod communs;
 mod digests;
 mod discussions;
 mod errors;

@@ -1,0 +1,461 @@
+//! Communs (issue 16, first part): who creates and edits them, members, partners, followers,
+//! milestones, resources with their licence and address checks.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::challenges::challenge_in;
+use crate::support::{TestApp, create_org, id, json, problem};
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    who: &Value,
+    body: Value,
+) -> reqwest::Response {
+    app.authed(method, path, who)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn bal(app: &TestApp, admin: &Value) -> Value {
+    let resp = send(
+        app,
+        Method::POST,
+        "/api/v1/communs",
+        admin,
+        json!({"slug": "bal-bretagne", "name": "Bases adresses locales de Bretagne",
+               "summary": "Des adresses tenues par les communes.",
+               "description": "Accompagner les **communes** bretonnes.",
+               "website": "https://bal.example.org", "themes": ["adresses"], "territories": ["29019"],
+               "status": "active", "cohort": 2025, "maintainers": ["maelle"]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    assert_eq!(resp.headers()["location"], "/api/v1/communs/bal-bretagne");
+    resp.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn administrators_create_communs_and_their_maintainers_edit_them_and_their_members() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin").await;
+    let maelle = app.member("maelle").await;
+    let yann = app.member("yann").await;
+    let other = app.member("other").await;
+
+    // Only administrators create communs.
+    let refused = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs",
+        &maelle,
+        json!({"slug": "mon-commun", "name": "Mon commun"}),
+    )
+    .await;
+    problem(refused, 403).await;
+    let c = bal(&app, &admin).await;
+    assert_eq!(c["maintainers"][0]["username"], "maelle");
+    assert_eq!(c["territories"][0]["name"], "Brest");
+    assert_eq!(c["themes"][0]["slug"], "adresses");
+    assert_eq!(
+        c["description_html"],
+        "<p>Accompagner les <strong>communes</strong> bretonnes.</p>\n"
+    );
+    assert_eq!(
+        (c["status"].clone(), c["cohort"].clone()),
+        (json!("active"), json!(2025))
+    );
+    let again = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs",
+        &admin,
+        json!({"slug": "bal-bretagne", "name": "Un autre"}),
+    )
+    .await;
+    assert_eq!(problem(again, 409).await["errors"][0]["field"], "slug");
+    for (body, field) in [
+        (json!({"slug": "Pas Un Slug", "name": "Un commun"}), "slug"),
+        (
+            json!({"slug": "ok-slug", "name": "Un commun", "website": "ftp://x.example"}),
+            "website",
+        ),
+        (
+            json!({"slug": "ok-slug", "name": "Un commun", "cohort": 1999}),
+            "cohort",
+        ),
+        (
+            json!({"slug": "ok-slug", "name": "Un commun", "maintainers": ["personne"]}),
+            "maintainers",
+        ),
+        (
+            json!({"slug": "ok-slug", "name": "Un commun", "territories": ["99999"]}),
+            "territories",
+        ),
+    ] {
+        let p = problem(
+            send(&app, Method::POST, "/api/v1/communs", &admin, body.clone()).await,
+            422,
+        )
+        .await;
+        assert_eq!(p["errors"][0]["field"], field, "{body}");
+    }
+    let (_, all) = json(app.get("/api/v1/communs").await).await;
+    assert_eq!(
+        all["items"].as_array().unwrap().len(),
+        1,
+        "refused creates stored nothing"
+    );
+
+    // Its maintainer edits it, partners included; someone else may not.
+    let org = create_org(&app, &other, "Région Bretagne").await;
+    let resp = send(
+        &app,
+        Method::PATCH,
+        "/api/v1/communs/bal-bretagne",
+        &maelle,
+        json!({"status": "mature", "partners": [id(&org)], "territories": ["29019", "56260"]}),
+    )
+    .await;
+    let (status, c) = json(resp).await;
+    assert_eq!(status, 200, "{c}");
+    assert_eq!(c["status"], "mature");
+    assert_eq!(c["partners"][0]["name"], "Région Bretagne");
+    assert_eq!(c["territories"].as_array().unwrap().len(), 2);
+    problem(
+        send(
+            &app,
+            Method::PATCH,
+            "/api/v1/communs/bal-bretagne",
+            &other,
+            json!({"status": "archived"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let p = problem(
+        send(
+            &app,
+            Method::PATCH,
+            "/api/v1/communs/bal-bretagne",
+            &maelle,
+            json!({"partners": ["01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f"]}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "partners");
+    problem(app.get("/api/v1/communs/nulle-part").await, 404).await;
+
+    // Filters: a territory finds the communs working in it or within it.
+    for (query, found) in [
+        ("territory=29", 1),
+        ("territory=53", 1),
+        ("territory=75", 0),
+        ("theme=adresses", 1),
+        ("theme=forets", 0),
+        ("status=mature", 1),
+        ("status=archived", 0),
+    ] {
+        let (status, page) = json(app.get(&format!("/api/v1/communs?{query}")).await).await;
+        assert_eq!(status, 200);
+        assert_eq!(page["items"].as_array().unwrap().len(), found, "{query}");
+    }
+    problem(app.get("/api/v1/communs?status=inconnu").await, 422).await;
+
+    // Members: the maintainer adds a contributor, makes them maintainer, then leaves; the last
+    // maintainer cannot leave.
+    let resp = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs/bal-bretagne/members",
+        &maelle,
+        json!({"username": "yann", "role": "contributor"}),
+    )
+    .await;
+    let (status, c) = json(resp).await;
+    assert_eq!(
+        (status, c["contributors"][0]["username"].clone()),
+        (201, json!("yann"))
+    );
+    problem(
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/communs/bal-bretagne/members",
+            &yann,
+            json!({"username": "other", "role": "maintainer"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let resp = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs/bal-bretagne/members",
+        &maelle,
+        json!({"username": "yann", "role": "maintainer"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200, "a role changed, nothing created");
+    let maelle_id = maelle["user"]["id"].as_str().unwrap();
+    let yann_id = yann["user"]["id"].as_str().unwrap();
+    let leave = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/v1/communs/bal-bretagne/members?user_id={maelle_id}"),
+            &maelle,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(leave.status(), 204);
+    let last = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/v1/communs/bal-bretagne/members?user_id={yann_id}"),
+            &yann,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(last, 409).await["errors"][0]["field"], "user_id");
+    // Maëlle is no longer a maintainer: she may not edit it.
+    problem(
+        send(
+            &app,
+            Method::PATCH,
+            "/api/v1/communs/bal-bretagne",
+            &maelle,
+            json!({"status": "active"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+
+    // Followers, and what a member's export says.
+    let resp = send(
+        &app,
+        Method::PUT,
+        "/api/v1/communs/bal-bretagne/subscription",
+        &other,
+        json!({"level": "watching"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let (_, export) = json(app.get_as("/api/v1/me/export", &other).await).await;
+    assert_eq!(export["communs"]["following"][0]["slug"], "bal-bretagne");
+    let (_, export) = json(app.get_as("/api/v1/me/export", &yann).await).await;
+    assert_eq!(export["communs"]["memberships"][0]["role"], "maintainer");
+}
+
+#[tokio::test]
+async fn milestones_and_resources_need_a_maintainer_an_https_address_and_a_licence_of_the_list() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin").await;
+    let maelle = app.member("maelle").await;
+    let other = app.member("other").await;
+    let moderator = app.member("moderatrice").await;
+    {
+        use diesel::prelude::*;
+        diesel::sql_query("UPDATE users SET role = 'moderator' WHERE username = 'moderatrice'")
+            .execute(&mut app.conn())
+            .unwrap();
+    }
+    bal(&app, &admin).await;
+
+    // Milestones: planned, reached, and back to not yet.
+    let m = |body: Value| {
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/communs/bal-bretagne/milestones",
+            &maelle,
+            body,
+        )
+    };
+    let resp = m(json!({"title": "Deuxième version", "planned_on": "2027-03-31"})).await;
+    assert_eq!(resp.status(), 201);
+    let resp = m(json!({"title": "Première version publiée", "planned_on": "2026-06-30"})).await;
+    let (status, first) = json(resp).await;
+    assert_eq!(status, 201, "{first}");
+    problem(m(json!({"title": "x"})).await, 422).await;
+    problem(
+        m(json!({"title": "Une date", "planned_on": "2026-02-30"})).await,
+        422,
+    )
+    .await;
+    problem(
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/communs/bal-bretagne/milestones",
+            &other,
+            json!({"title": "Pas à moi"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let path = format!("/api/v1/communs/bal-bretagne/milestones/{}", id(&first));
+    let (status, done) = json(
+        send(
+            &app,
+            Method::PATCH,
+            &path,
+            &maelle,
+            json!({"done_on": "2026-07-02"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, done["done_on"].clone()),
+        (200, json!("2026-07-02"))
+    );
+    let (_, undone) = json(
+        send(
+            &app,
+            Method::PATCH,
+            &path,
+            &maelle,
+            json!({"done_on": null}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(undone["done_on"], Value::Null);
+    assert_eq!(undone["planned_on"], "2026-06-30", "absent fields stay");
+    let (_, list) = json(app.get("/api/v1/communs/bal-bretagne/milestones").await).await;
+    let titles: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Première version publiée", "Deuxième version"]);
+
+    // Resources: https only, a licence of the list (any case, stored canonical), public challenges.
+    let (_, licences) = json(app.get("/api/v1/licences").await).await;
+    assert!(
+        licences
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["id"] == "etalab-2.0")
+    );
+    let challenge = challenge_in(&app, &other, &moderator, "submitted").await;
+    let r = |body: Value| {
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/communs/bal-bretagne/resources",
+            &maelle,
+            body,
+        )
+    };
+    let base = json!({"kind": "dataset", "title": "Adresses de Bretagne", "url": "https://www.data.gouv.fr/datasets/bal",
+        "licence": "odbl-1.0", "challenges": [challenge]});
+    for (field, value) in [
+        ("url", json!("http://www.data.gouv.fr/datasets/bal")),
+        ("url", json!("https://exa mple.org")),
+        ("licence", json!("proprietaire")),
+        (
+            "challenges",
+            json!(["01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f"]),
+        ),
+        ("title", json!("x")),
+    ] {
+        let mut body = base.clone();
+        body[field] = value;
+        let p = problem(r(body).await, 422).await;
+        assert_eq!(p["errors"][0]["field"], field);
+    }
+    let (_, none) = json(app.get("/api/v1/communs/bal-bretagne/resources").await).await;
+    assert_eq!(
+        none.as_array().unwrap().len(),
+        0,
+        "refused resources stored nothing"
+    );
+    let (status, res) = json(r(base.clone()).await).await;
+    assert_eq!(status, 201, "{res}");
+    assert_eq!(res["licence"], "ODbL-1.0");
+    assert_eq!(res["challenges"], json!([challenge]));
+    assert_eq!(res["commun"]["slug"], "bal-bretagne");
+    problem(
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/communs/bal-bretagne/resources",
+            &other,
+            base.clone(),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let rpath = format!("/api/v1/resources/{}", id(&res));
+    let (status, changed) = json(
+        send(
+            &app,
+            Method::PATCH,
+            &rpath,
+            &maelle,
+            json!({"licence": "Etalab-2.0", "challenges": []}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            changed["licence"].clone(),
+            changed["challenges"].clone()
+        ),
+        (200, json!("etalab-2.0"), json!([]))
+    );
+    problem(
+        send(
+            &app,
+            Method::PATCH,
+            &rpath,
+            &other,
+            json!({"licence": "MIT"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    problem(
+        send(
+            &app,
+            Method::PATCH,
+            &rpath,
+            &maelle,
+            json!({"url": "ftp://x.example.org"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let (_, list) = json(app.get("/api/v1/communs/bal-bretagne/resources").await).await;
+    assert_eq!(list[0]["licence"], "etalab-2.0");
+    // An administrator may act for any commun.
+    let resp = send(
+        &app,
+        Method::PATCH,
+        &rpath,
+        &admin,
+        json!({"kind": "service"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+}
