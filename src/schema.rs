@@ -695,6 +695,9 @@ diesel::joinable!(commun_partners -> communs (commun_id));
 diesel::joinable!(commun_partners -> organisations (organisation_id));
 diesel::joinable!(milestones -> communs (commun_id));
 diesel::joinable!(resources -> communs (commun_id));
+diesel::joinable!(challenge_communs -> communs (commun_id));
+diesel::joinable!(challenge_communs -> challenges (challenge_id));
+diesel::joinable!(resource_challenges -> resources (resource_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     challenge_communs,

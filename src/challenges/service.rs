@@ -25,8 +25,8 @@ use crate::notifications::{WatchLevel, upsert_level};
 use crate::organisations::OrganisationKind;
 use crate::pagination::{At, Page, PageQuery};
 use crate::schema::{
-    challenge_supports, challenge_transitions, challenges, organisations, pledges, territories,
-    users,
+    challenge_communs, challenge_supports, challenge_transitions, challenges, communs,
+    organisations, pledges, resource_challenges, resources, territories, users,
 };
 use crate::taxonomy::{self, Territory, TerritoryLevel, ThemeRef};
 
@@ -599,6 +599,24 @@ pub fn read(conn: &mut PgConnection, id: Uuid, viewer: Option<&Actor>) -> AppRes
         .distinct()
         .order((organisations::name, organisations::id))
         .load(conn)?;
+    let communs: Vec<(String, String)> = challenge_communs::table
+        .inner_join(communs::table)
+        .filter(challenge_communs::challenge_id.eq(id))
+        .order(communs::name)
+        .select((communs::slug, communs::name))
+        .load(conn)?;
+    let resources: Vec<(Uuid, String, String, String, String)> = resource_challenges::table
+        .inner_join(resources::table.inner_join(communs::table))
+        .filter(resource_challenges::challenge_id.eq(id))
+        .order((resources::created_at, resources::id))
+        .select((
+            resources::id,
+            resources::title,
+            resources::url,
+            resources::licence,
+            communs::slug,
+        ))
+        .load(conn)?;
     Ok(Challenge {
         item,
         problem,
@@ -606,7 +624,20 @@ pub fn read(conn: &mut PgConnection, id: Uuid, viewer: Option<&Actor>) -> AppRes
         impact,
         impact_html,
         organisations: orgs.into_iter().map(organisation_ref).collect(),
-        communs: Vec::new(),
+        communs: communs
+            .into_iter()
+            .map(|(slug, name)| CommunRef { slug, name })
+            .collect(),
+        resources: resources
+            .into_iter()
+            .map(|(id, title, url, licence, commun)| ResourceRef {
+                id,
+                title,
+                url,
+                licence,
+                commun,
+            })
+            .collect(),
     })
 }
 

@@ -178,6 +178,20 @@ pub struct Challenge {
     pub organisations: Vec<OrganisationRef>,
     /// Communs taking it up.
     pub communs: Vec<CommunRef>,
+    /// The resources communs published that answer it.
+    pub resources: Vec<ResourceRef>,
+}
+
+/// A resource answering a challenge (resources come with the communs feature).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResourceRef {
+    pub id: Uuid,
+    pub title: String,
+    #[schema(format = "uri")]
+    pub url: String,
+    pub licence: String,
+    /// The slug of the commun that produced it.
+    pub commun: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

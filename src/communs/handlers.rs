@@ -27,7 +27,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(update_milestone)
         .service(list_resources)
         .service(create_resource)
-        .service(update_resource);
+        .service(update_resource)
+        .service(timeline)
+        .service(take_up)
+        .service(drop_take_up);
 }
 
 /// The licences a resource may name.
@@ -467,4 +470,107 @@ pub async fn update_resource(
     })
     .await?;
     Ok(HttpResponse::Ok().json(r))
+}
+
+/// A commun's public timeline, newest first: milestones, the challenges it took up, its resources.
+#[utoipa::path(
+    operation_id = "getCommunTimeline",
+    tag = "communs",
+    security(()),
+    params(("slug" = String, Path, description = "The commun's slug")),
+    responses(
+        (status = 200, description = "Its timeline", body = Vec<TimelineEntry>),
+        (status = 404, description = "No such commun", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/communs/{slug}/timeline")]
+pub async fn timeline(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let items = db::run(&state.pool, move |conn| service::timeline(conn, &slug)).await?;
+    Ok(HttpResponse::Ok().json(items))
+}
+
+/// Name a commun taking the challenge up (moderators, or the commun's maintainers on a challenge
+/// their organisation pledged to), once it is in progress.
+#[utoipa::path(
+    operation_id = "addChallengeCommun",
+    tag = "communs",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Challenge id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response"),
+    ),
+    request_body = TakeUp,
+    responses(
+        (status = 200, description = "It already took it up", body = TakenUp),
+        (status = 201, description = "Taken up", body = TakenUp,
+         headers(("Location" = String, description = "The challenge"))),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither a moderator nor a maintainer whose organisation pledged", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such challenge", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The challenge is not in progress", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No such commun", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/challenges/{id}/communs")]
+pub async fn take_up(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    key: IdempotencyKey,
+    path: web::Path<Uuid>,
+    body: Json<TakeUp>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    create_as_member(
+        &state,
+        bearer,
+        key,
+        body.into_inner(),
+        move |conn, actor, body| {
+            let (added, taken) = service::take_up(conn, actor, id, &body.commun)?;
+            let created = Created::at(format!("/api/v1/challenges/{id}"), taken);
+            Ok(if added {
+                created
+            } else {
+                created.status(StatusCode::OK)
+            })
+        },
+    )
+    .await
+}
+
+/// The commun no longer takes the challenge up (the same people).
+#[utoipa::path(
+    operation_id = "removeChallengeCommun",
+    tag = "communs",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Challenge id"), DropTakeUp),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither a moderator nor a maintainer whose organisation pledged", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such challenge or commun, or the commun did not take it up", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The challenge is not in progress", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing commun", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/challenges/{id}/communs")]
+pub async fn drop_take_up(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<Uuid>,
+    query: Query<DropTakeUp>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let commun = query.into_inner().commun;
+    db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        service::drop_take_up(conn, &actor, id, &commun)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

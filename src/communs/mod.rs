@@ -35,6 +35,9 @@ pub const FEATURE: Feature = Feature::new("communs", handlers::routes, ApiDoc::o
         handlers::list_resources,
         handlers::create_resource,
         handlers::update_resource,
+        handlers::timeline,
+        handlers::take_up,
+        handlers::drop_take_up,
     ),
     components(schemas(
         service::CommunsExport,
@@ -45,6 +48,9 @@ pub const FEATURE: Feature = Feature::new("communs", handlers::routes, ApiDoc::o
         types::Milestone,
         types::Resource,
         types::Licence,
+        types::TakenUp,
+        types::TimelineKind,
+        types::TimelineEntry,
     )),
     tags((name = "communs", description = "Communs (laureate projects): members, partners, followers, milestones and resources")),
 )]

@@ -991,3 +991,177 @@ pub fn erase(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
         .execute(conn)?;
     Ok(())
 }
+
+// ---- challenges taken up, timeline -----------------------------------------------------------------
+
+/// The communs taking challenge `id` up.
+fn taken_up(conn: &mut PgConnection, id: Uuid) -> AppResult<TakenUp> {
+    use crate::schema::challenge_communs;
+    let rows: Vec<(String, String)> = challenge_communs::table
+        .inner_join(communs::table)
+        .filter(challenge_communs::challenge_id.eq(id))
+        .order(communs::name)
+        .select((communs::slug, communs::name))
+        .load(conn)?;
+    Ok(TakenUp {
+        challenge_id: id,
+        communs: rows
+            .into_iter()
+            .map(|(slug, name)| CommunRef { slug, name })
+            .collect(),
+    })
+}
+
+/// Who may say that `commun` takes challenge `challenge` up: moderators, or a maintainer of the
+/// commun who belongs to an organisation with a live pledge on the challenge. The challenge must
+/// be public and in progress (or solved).
+fn may_take_up(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    challenge: Uuid,
+    commun: Uuid,
+) -> AppResult<()> {
+    use crate::schema::{organisation_members, pledges};
+    actor.require_writer()?;
+    let status: String = challenges::table
+        .find(challenge)
+        .filter(challenges::thread_id.is_not_null())
+        .filter(challenges::hidden_at.is_null())
+        .select(challenges::status)
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    if !actor.is_staff() {
+        let pledged: bool = diesel::select(diesel::dsl::exists(
+            pledges::table
+                .inner_join(
+                    organisation_members::table
+                        .on(organisation_members::organisation_id.eq(pledges::organisation_id)),
+                )
+                .filter(pledges::challenge_id.eq(challenge))
+                .filter(pledges::status.eq_any(["offered", "accepted", "delivered"]))
+                .filter(organisation_members::user_id.eq(actor.id)),
+        ))
+        .get_result(conn)?;
+        if !(pledged && is_maintainer(conn, commun, actor.id)?) {
+            return Err(AppError::Forbidden(
+                "Moderators, or the commun's maintainers on a challenge their organisation pledged \
+                 to, name the communs taking it up."
+                    .into(),
+            ));
+        }
+    }
+    if !matches!(status.as_str(), "in_progress" | "solved") {
+        return Err(AppError::conflict(
+            Some("status"),
+            "A commun takes a challenge up once it is in progress.",
+        ));
+    }
+    Ok(())
+}
+
+/// `commun` takes challenge `id` up; `true` when it was not already.
+pub fn take_up(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    commun_slug: &str,
+) -> AppResult<(bool, TakenUp)> {
+    use crate::schema::challenge_communs;
+    let commun = id_of(conn, commun_slug)
+        .map_err(|_| AppError::validation("commun", "No commun has this slug."))?;
+    may_take_up(conn, actor, id, commun)?;
+    let added = diesel::insert_into(challenge_communs::table)
+        .values((
+            challenge_communs::challenge_id.eq(id),
+            challenge_communs::commun_id.eq(commun),
+            challenge_communs::added_by.eq(actor.id),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok((added == 1, taken_up(conn, id)?))
+}
+
+/// `commun` no longer takes challenge `id` up (404 when it did not).
+pub fn drop_take_up(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    commun_slug: &str,
+) -> AppResult<()> {
+    use crate::schema::challenge_communs;
+    let commun = id_of(conn, commun_slug)?;
+    may_take_up(conn, actor, id, commun)?;
+    let n = diesel::delete(challenge_communs::table.find((id, commun))).execute(conn)?;
+    if n == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// A commun's public timeline, newest first: milestones (reached, else planned), the challenges it
+/// took up, the resources it published.
+pub fn timeline(conn: &mut PgConnection, slug: &str) -> AppResult<Vec<TimelineEntry>> {
+    use crate::schema::challenge_communs;
+    let id = id_of(conn, slug)?;
+    let mut out: Vec<TimelineEntry> = Vec::new();
+    type Dated = (
+        Uuid,
+        String,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        DateTime<Utc>,
+    );
+    let ms: Vec<Dated> = milestones::table
+        .filter(milestones::commun_id.eq(id))
+        .select((
+            milestones::id,
+            milestones::title,
+            milestones::planned_on,
+            milestones::done_on,
+            milestones::created_at,
+        ))
+        .limit(500)
+        .load(conn)?;
+    for (mid, title, planned, done, created) in ms {
+        out.push(TimelineEntry {
+            kind: TimelineKind::Milestone,
+            date: done.or(planned).unwrap_or(created.date_naive()),
+            id: mid,
+            title,
+            state: if done.is_some() { "done" } else { "planned" }.into(),
+        });
+    }
+    let cs: Vec<(Uuid, String, String, DateTime<Utc>)> = challenge_communs::table
+        .inner_join(challenges::table)
+        .filter(challenge_communs::commun_id.eq(id))
+        .filter(challenges::hidden_at.is_null())
+        .select((
+            challenges::id,
+            challenges::title,
+            challenges::status,
+            challenge_communs::created_at,
+        ))
+        .limit(500)
+        .load(conn)?;
+    for (cid, title, status, at) in cs {
+        out.push(TimelineEntry {
+            kind: TimelineKind::Challenge,
+            date: at.date_naive(),
+            id: cid,
+            title,
+            state: status,
+        });
+    }
+    for r in resources_by(conn, |q| q.filter(resources::commun_id.eq(id)))? {
+        out.push(TimelineEntry {
+            kind: TimelineKind::Resource,
+            date: r.created_at.date_naive(),
+            id: r.id,
+            title: r.title,
+            state: r.kind.as_str().into(),
+        });
+    }
+    out.sort_by(|a, b| b.date.cmp(&a.date).then(b.id.cmp(&a.id)));
+    Ok(out)
+}

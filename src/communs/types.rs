@@ -430,3 +430,56 @@ pub struct UpdateResource {
 pub struct Licence {
     pub id: String,
 }
+
+/// Names the commun taking a challenge up.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"commun": "bal-bretagne"}))]
+pub struct TakeUp {
+    /// The commun's slug.
+    #[schema(min_length = 2, max_length = 60)]
+    pub commun: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DropTakeUp {
+    /// The commun's slug.
+    pub commun: String,
+}
+
+/// The communs taking a challenge up.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"challenge_id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f",
+    "communs": [{"slug": "bal-bretagne", "name": "Bases adresses locales de Bretagne"}]}))]
+pub struct TakenUp {
+    pub challenge_id: Uuid,
+    pub communs: Vec<CommunRef>,
+}
+
+/// What a timeline entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    /// A milestone: dated when reached, else when planned.
+    Milestone,
+    /// A challenge the commun took up, dated when it did.
+    Challenge,
+    /// A resource it published.
+    Resource,
+}
+
+/// One event of a commun's public timeline.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"kind": "resource", "date": "2026-12-05", "id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b72",
+    "title": "Adresses de Bretagne (BAL)", "state": "dataset"}))]
+pub struct TimelineEntry {
+    pub kind: TimelineKind,
+    pub date: NaiveDate,
+    /// The milestone's, challenge's or resource's id.
+    pub id: Uuid,
+    pub title: String,
+    /// A milestone's `done` or `planned`, a challenge's status, a resource's kind.
+    pub state: String,
+}

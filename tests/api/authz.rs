@@ -210,6 +210,11 @@ const MATRIX: &[Row] = &[
     // An http address and a licence that is not on the list.
     r("POST",   "/api/v1/communs/{slug}/resources",            [401, 403, 403, 422, 403, 403, 422, 403, 403]),
     r("PATCH",  "/api/v1/resources/{id}",                      [401, 403, 403, 422, 403, 403, 422, 403, 403]),
+    r("GET",    "/api/v1/communs/{slug}/timeline",             [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    // `Ctx::challenge` is only submitted: moderators hear it is not in progress; nobody else may (the
+    // author's organisation pledged to another challenge).
+    r("POST",   "/api/v1/challenges/{id}/communs",             [401, 403, 403, 403, 403, 409, 409, 403, 403]),
+    r("DELETE", "/api/v1/challenges/{id}/communs",             [401, 403, 403, 403, 403, 409, 409, 403, 403]),
     // ---- digests ---------------------------------------------------------------------------------------------------
     // No digest goes to an unverified address (409).
     r("GET",    "/api/v1/me/digest/preview",                   [401, 409, 200, 200, 200, 200, 200, 200, 403]),
@@ -633,6 +638,7 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         ("DELETE", "/api/v1/admin/watched-words") => {
             path.push_str(&format!("?pattern={SECOND_WORD}"))
         }
+        ("DELETE", "/api/v1/challenges/{id}/communs") => path.push_str("?commun=bal-bretagne"),
         ("DELETE", "/api/v1/communs/{slug}/members") => {
             path.push_str("?user_id=00000000-0000-0000-0000-000000000000")
         }
@@ -668,6 +674,7 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
             "url": "http://insecure.example.org/data", "licence": "proprietaire"})
         }
         ("PATCH", "/api/v1/resources/{id}") => json!({"licence": "proprietaire"}),
+        ("POST", "/api/v1/challenges/{id}/communs") => json!({"commun": "bal-bretagne"}),
         ("POST", "/api/v1/subscribers") => {
             json!({"email": "pas une adresse", "frequency": "weekly"})
         }

@@ -459,3 +459,177 @@ async fn milestones_and_resources_need_a_maintainer_an_https_address_and_a_licen
     .await;
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test]
+async fn a_challenge_taken_up_and_solved_with_resources_is_visible_from_both_sides() {
+    use crate::challenges::move_to;
+    let app = TestApp::spawn();
+    let admin = app.admin("admin").await;
+    let maelle = app.member("maelle").await;
+    let dave = app.member("dave").await;
+    let moderator = app.member("moderatrice").await;
+    {
+        use diesel::prelude::*;
+        diesel::sql_query("UPDATE users SET role = 'moderator' WHERE username = 'moderatrice'")
+            .execute(&mut app.conn())
+            .unwrap();
+    }
+    bal(&app, &admin).await;
+    let org = create_org(&app, &maelle, "Ville de Brest").await;
+    let cid = challenge_in(&app, &dave, &moderator, "open").await;
+    let take_path = format!("/api/v1/challenges/{cid}/communs");
+    let take_body = json!({"commun": "bal-bretagne"});
+    // Not in progress yet: refused even to a moderator; a maintainer whose organisation has not
+    // pledged may not either.
+    assert_eq!(
+        problem(
+            send(
+                &app,
+                Method::POST,
+                &take_path,
+                &moderator,
+                take_body.clone()
+            )
+            .await,
+            409
+        )
+        .await["errors"][0]["field"],
+        "status"
+    );
+    let pledge = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/challenges/{cid}/pledges"),
+        &maelle,
+        json!({"organisation_id": id(&org), "kind": "data", "message": "Nos adresses, mises à jour chaque semaine."}),
+    )
+    .await;
+    assert_eq!(pledge.status(), 201, "{}", pledge.text().await.unwrap());
+    assert_eq!(
+        move_to(&app, &moderator, &cid, "in_progress")
+            .await
+            .status(),
+        200
+    );
+    problem(
+        send(&app, Method::POST, &take_path, &dave, take_body.clone()).await,
+        403,
+    )
+    .await;
+    let p = problem(
+        send(
+            &app,
+            Method::POST,
+            &format!("/api/v1/challenges/{cid}/communs"),
+            &maelle,
+            json!({"commun": "nulle-part"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "commun");
+
+    // The maintainer, whose organisation pledged, names the commun taking it up.
+    let resp = send(&app, Method::POST, &take_path, &maelle, take_body.clone()).await;
+    assert_eq!(
+        resp.headers()["location"],
+        format!("/api/v1/challenges/{cid}").as_str()
+    );
+    let (status, taken) = json(resp).await;
+    assert_eq!(
+        (status, taken["communs"][0]["slug"].clone()),
+        (201, json!("bal-bretagne"))
+    );
+    assert_eq!(
+        send(&app, Method::POST, &take_path, &maelle, take_body.clone())
+            .await
+            .status(),
+        200,
+        "already taken up"
+    );
+
+    // A resource answers it; the challenge is solved: both sides show it.
+    let resp = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs/bal-bretagne/resources",
+        &maelle,
+        json!({"kind": "dataset", "title": "Haies du Finistère", "url": "https://www.data.gouv.fr/datasets/haies",
+               "licence": "etalab-2.0", "challenges": [cid]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    let solved = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/challenges/{cid}/transitions"),
+            &moderator,
+        )
+        .json(&json!({"to": "solved", "note": "Les données sont publiées."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(solved.status(), 200, "{}", solved.text().await.unwrap());
+    let (_, c) = json(app.get(&format!("/api/v1/challenges/{cid}")).await).await;
+    assert_eq!(c["status"], "solved");
+    assert_eq!(
+        c["communs"][0]["name"],
+        "Bases adresses locales de Bretagne"
+    );
+    assert_eq!(c["resources"][0]["title"], "Haies du Finistère");
+    assert_eq!(c["resources"][0]["licence"], "etalab-2.0");
+    assert_eq!(c["resources"][0]["commun"], "bal-bretagne");
+    let (_, res) = json(app.get("/api/v1/communs/bal-bretagne/resources").await).await;
+    assert_eq!(res[0]["challenges"], json!([cid]));
+
+    // The commun's timeline: the resource, the challenge and a milestone, newest first.
+    let m = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs/bal-bretagne/milestones",
+        &maelle,
+        json!({"title": "Lancement du projet", "done_on": "2025-01-15"}),
+    )
+    .await;
+    assert_eq!(m.status(), 201);
+    let (status, timeline) = json(app.get("/api/v1/communs/bal-bretagne/timeline").await).await;
+    assert_eq!(status, 200);
+    let kinds: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 3);
+    assert_eq!(kinds[2], "milestone", "the oldest last: {timeline}");
+    assert!(kinds.contains(&"challenge") && kinds.contains(&"resource"));
+    assert!(
+        timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "challenge" && e["state"] == "solved")
+    );
+
+    // Dropped by a moderator; dropping it again is a 404.
+    let path = format!("/api/v1/challenges/{cid}/communs?commun=bal-bretagne");
+    assert_eq!(
+        app.authed(Method::DELETE, &path, &moderator)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    problem(
+        app.authed(Method::DELETE, &path, &moderator)
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    let (_, c) = json(app.get(&format!("/api/v1/challenges/{cid}")).await).await;
+    assert_eq!(c["communs"], json!([]));
+}
