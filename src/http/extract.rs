@@ -159,6 +159,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 };
                 actix_web::Error::from(app)
             })?;
+            // Every body of this API is a JSON object: serde would also read a struct from an array
+            // (`[null, null]`), which is not one.
+            let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+            if first.is_some_and(|b| *b == b'[') {
+                return Err(AppError::BadRequest(
+                    "Invalid JSON body: expected an object, not an array.".into(),
+                )
+                .into());
+            }
             let de = &mut serde_json::Deserializer::from_slice(&bytes);
             let value: T = serde_path_to_error::deserialize(&mut *de).map_err(classify_body)?;
             // Trailing characters after the value are a syntax error.

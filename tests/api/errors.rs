@@ -82,6 +82,9 @@ async fn wrong_types_and_unknown_fields_are_400() {
         400,
     )
     .await;
+    // A body is an object: serde alone would read the struct from an array.
+    let body = problem(app.post_json("/_probe", &json!(["x", 1, null])).await, 400).await;
+    assert!(body["detail"].as_str().unwrap().contains("object"));
 }
 
 /// API.md: a well-typed value that is not allowed — a missing required field, a string outside an
