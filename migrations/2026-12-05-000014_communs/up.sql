@@ -109,3 +109,18 @@ CREATE TABLE resource_challenges (
     PRIMARY KEY (resource_id, challenge_id)
 );
 CREATE INDEX resource_challenges_challenge_id_idx ON resource_challenges (challenge_id);
+
+-- Followers are told of milestones reached and resources published: two kinds of notification,
+-- about a commun.
+ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check;
+ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check CHECK (kind IN (
+    'reply', 'mention', 'watched_reply', 'new_thread', 'accepted_answer',
+    'challenge_status', 'challenge_match', 'pledge',
+    'organisation_admin_handed_over', 'organisation_without_members',
+    'moderation_decision', 'flag_outcome', 'held_approved', 'appeal_outcome',
+    'commun_milestone', 'commun_resource'
+));
+ALTER TABLE notifications DROP CONSTRAINT notifications_target_type_check;
+ALTER TABLE notifications ADD CONSTRAINT notifications_target_type_check CHECK (target_type IN (
+    'thread', 'post', 'challenge', 'organisation', 'user', 'held', 'commun'
+));

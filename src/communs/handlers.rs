@@ -110,7 +110,7 @@ pub async fn create(
     .await
 }
 
-/// A commun, with its maintainers, contributors and partners.
+/// A commun, with its maintainers, contributors and partners (by slug, or by id).
 #[utoipa::path(
     operation_id = "getCommun",
     tag = "communs",

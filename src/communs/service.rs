@@ -124,10 +124,12 @@ fn communs_of(conn: &mut PgConnection, rows: Vec<CommunRow>) -> AppResult<Vec<Co
         .collect())
 }
 
-/// The commun of `slug`: its id (404 when there is none).
+/// The commun of `slug` (or of that id: notifications name communs by id): its id (404 when there
+/// is none).
 pub fn id_of(conn: &mut PgConnection, slug: &str) -> AppResult<Uuid> {
+    let by_id = Uuid::try_parse(slug).unwrap_or(Uuid::nil());
     communs::table
-        .filter(communs::slug.eq(slug))
+        .filter(communs::slug.eq(slug).or(communs::id.eq(by_id)))
         .select(communs::id)
         .first(conn)
         .optional()?
@@ -135,8 +137,9 @@ pub fn id_of(conn: &mut PgConnection, slug: &str) -> AppResult<Uuid> {
 }
 
 pub fn read(conn: &mut PgConnection, slug: &str) -> AppResult<Commun> {
+    let id = id_of(conn, slug)?;
     let row: CommunRow = communs::table
-        .filter(communs::slug.eq(slug))
+        .find(id)
         .select(CommunRow::as_select())
         .first(conn)
         .optional()?
@@ -541,6 +544,38 @@ pub fn subscribe(
     Ok(())
 }
 
+/// Tells the commun's watching followers (never the actor) of `kind` about `title`.
+fn tell_followers(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    commun: Uuid,
+    kind: &str,
+    title: String,
+) -> AppResult<()> {
+    use crate::notifications::service::{Event, notify};
+    use crate::schema::commun_subscriptions;
+    let followers: Vec<Uuid> = commun_subscriptions::table
+        .filter(commun_subscriptions::commun_id.eq(commun))
+        .filter(commun_subscriptions::level.eq("watching"))
+        .select(commun_subscriptions::user_id)
+        .load(conn)?;
+    let name: String = communs::table
+        .find(commun)
+        .select(communs::name)
+        .first(conn)?;
+    let event = Event {
+        kind: kind.into(),
+        actor: actor.id,
+        target_type: "commun".into(),
+        target_id: commun,
+        target_title: format!("{name} — {title}"),
+        post_id: None,
+        thread_id: None,
+    };
+    notify(conn, &event, &followers)?;
+    Ok(())
+}
+
 // ---- milestones ------------------------------------------------------------------------------------
 
 type MilestoneRow = (
@@ -620,20 +655,25 @@ pub fn create_milestone(
     errors.finish()?;
     let description = input.description.clone().unwrap_or_default();
     let mid = Uuid::now_v7();
-    let row: MilestoneRow = diesel::insert_into(milestones::table)
-        .values((
-            milestones::id.eq(mid),
-            milestones::commun_id.eq(id),
-            milestones::title.eq(title.expect("checked").into_inner()),
-            milestones::description_html.eq(crate::markdown::render(&description)),
-            milestones::description.eq(&description),
-            milestones::planned_on.eq(input.planned_on),
-            milestones::done_on.eq(input.done_on),
-            milestones::created_by.eq(actor.id),
-        ))
-        .returning(MILESTONE_COLUMNS)
-        .get_result(conn)?;
-    Ok(milestone(slug, row))
+    crate::db::atomic(conn, |conn| {
+        let row: MilestoneRow = diesel::insert_into(milestones::table)
+            .values((
+                milestones::id.eq(mid),
+                milestones::commun_id.eq(id),
+                milestones::title.eq(title.expect("checked").into_inner()),
+                milestones::description_html.eq(crate::markdown::render(&description)),
+                milestones::description.eq(&description),
+                milestones::planned_on.eq(input.planned_on),
+                milestones::done_on.eq(input.done_on),
+                milestones::created_by.eq(actor.id),
+            ))
+            .returning(MILESTONE_COLUMNS)
+            .get_result(conn)?;
+        if row.5.is_some() {
+            tell_followers(conn, actor, id, "commun_milestone", row.1.clone())?;
+        }
+        Ok(milestone(slug, row))
+    })
 }
 
 pub fn update_milestone(
@@ -644,13 +684,13 @@ pub fn update_milestone(
     input: UpdateMilestone,
 ) -> AppResult<Milestone> {
     let id = id_of(conn, slug)?;
-    let found: Option<Uuid> = milestones::table
+    let was_done: Option<Option<NaiveDate>> = milestones::table
         .find(milestone_id)
         .filter(milestones::commun_id.eq(id))
-        .select(milestones::id)
+        .select(milestones::done_on)
         .first(conn)
         .optional()?;
-    found.ok_or(AppError::NotFound)?;
+    let was_done = was_done.ok_or(AppError::NotFound)?;
     require_maintainer(conn, id, actor)?;
     let mut errors = Errors::new();
     let title = errors.check_opt("title", input.title.as_deref(), Title::parse);
@@ -668,18 +708,24 @@ pub fn update_milestone(
         done_on: Option<Option<NaiveDate>>,
         updated_at: DateTime<Utc>,
     }
-    let row: MilestoneRow = diesel::update(milestones::table.find(milestone_id))
-        .set(&Changes {
-            title: title.map(Title::into_inner),
-            description_html: input.description.as_deref().map(crate::markdown::render),
-            description: input.description,
-            planned_on: input.planned_on,
-            done_on: input.done_on,
-            updated_at: Utc::now(),
-        })
-        .returning(MILESTONE_COLUMNS)
-        .get_result(conn)?;
-    Ok(milestone(slug, row))
+    crate::db::atomic(conn, |conn| {
+        let row: MilestoneRow = diesel::update(milestones::table.find(milestone_id))
+            .set(&Changes {
+                title: title.clone().map(Title::into_inner),
+                description_html: input.description.as_deref().map(crate::markdown::render),
+                description: input.description.clone(),
+                planned_on: input.planned_on,
+                done_on: input.done_on,
+                updated_at: Utc::now(),
+            })
+            .returning(MILESTONE_COLUMNS)
+            .get_result(conn)?;
+        // Reached now (it was not): the followers hear of it.
+        if was_done.is_none() && row.5.is_some() {
+            tell_followers(conn, actor, id, "commun_milestone", row.1.clone())?;
+        }
+        Ok(milestone(slug, row))
+    })
 }
 
 // ---- resources -------------------------------------------------------------------------------------
@@ -853,7 +899,9 @@ pub fn create_resource(
             ))
             .execute(conn)?;
         link_challenges(conn, id, &challenges)?;
-        one_resource(conn, id)
+        let r = one_resource(conn, id)?;
+        tell_followers(conn, actor, commun, "commun_resource", r.title.clone())?;
+        Ok(r)
     })
 }
 

@@ -80,6 +80,10 @@ pub enum NotificationKind {
     HeldApproved,
     /// The outcome of your appeal.
     AppealOutcome,
+    /// A commun you watch reached a milestone.
+    CommunMilestone,
+    /// A commun you watch published a resource.
+    CommunResource,
 }
 
 /// What notifications are about (the same CHECK constraint and test as [`NotificationKind`]).
@@ -93,6 +97,8 @@ pub enum NotificationTargetType {
     User,
     /// A held draft.
     Held,
+    /// A commun (`GET /communs/{slug}` also takes its id).
+    Commun,
 }
 
 /// What a notification is about.

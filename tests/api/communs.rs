@@ -633,3 +633,99 @@ async fn a_challenge_taken_up_and_solved_with_resources_is_visible_from_both_sid
     let (_, c) = json(app.get(&format!("/api/v1/challenges/{cid}")).await).await;
     assert_eq!(c["communs"], json!([]));
 }
+
+#[tokio::test]
+async fn watching_followers_hear_of_milestones_reached_and_resources_published() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin").await;
+    let maelle = app.member("maelle").await;
+    let watcher = app.member("watcher").await;
+    let quiet = app.member("quiet").await;
+    let c = bal(&app, &admin).await;
+    for (who, level) in [(&watcher, "watching"), (&quiet, "muted")] {
+        let resp = send(
+            &app,
+            Method::PUT,
+            "/api/v1/communs/bal-bretagne/subscription",
+            who,
+            json!({"level": level}),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+    }
+    let (_, m) = json(
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/communs/bal-bretagne/milestones",
+            &maelle,
+            json!({"title": "Version 2 publiée"}),
+        )
+        .await,
+    )
+    .await;
+    // Planned only: nothing yet. Reached: the watcher hears of it, once.
+    let path = format!("/api/v1/communs/bal-bretagne/milestones/{}", id(&m));
+    for _ in 0..2 {
+        let resp = send(
+            &app,
+            Method::PATCH,
+            &path,
+            &maelle,
+            json!({"done_on": "2026-12-01"}),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+    }
+    let resp = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs/bal-bretagne/resources",
+        &maelle,
+        json!({"kind": "software", "title": "Éditeur de BAL", "url": "https://git.example.org/bal", "licence": "MIT"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    let (_, n) = json(app.get_as("/api/v1/notifications", &watcher).await).await;
+    let got: Vec<(String, String)> = n["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["kind"].as_str().unwrap().to_string(),
+                i["target"]["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "commun_resource".to_string(),
+                "Bases adresses locales de Bretagne — Éditeur de BAL".to_string()
+            ),
+            (
+                "commun_milestone".to_string(),
+                "Bases adresses locales de Bretagne — Version 2 publiée".to_string()
+            ),
+        ]
+    );
+    assert_eq!(n["items"][0]["target"]["type"], "commun");
+    // The target's id opens the commun.
+    let (status, by_id) = json(
+        app.get(&format!(
+            "/api/v1/communs/{}",
+            n["items"][0]["target"]["id"].as_str().unwrap()
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, by_id["slug"].clone()),
+        (200, json!("bal-bretagne"))
+    );
+    assert_eq!(by_id["id"], c["id"]);
+    let (_, n) = json(app.get_as("/api/v1/notifications", &quiet).await).await;
+    assert_eq!(n["items"].as_array().unwrap().len(), 0, "muted");
+}
