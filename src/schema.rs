@@ -651,6 +651,7 @@ diesel::table! {
         description_html -> Text,
         planned_on -> Nullable<Date>,
         done_on -> Nullable<Date>,
+        reached_at -> Nullable<Timestamptz>,
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,

@@ -67,12 +67,15 @@ CREATE TABLE milestones (
     description_html text NOT NULL DEFAULT '',
     planned_on       date,
     done_on          date,
+    -- When it was marked reached (digests tell followers of milestones reached in their period).
+    reached_at       timestamptz,
     created_by       uuid REFERENCES users (id),
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX milestones_commun_idx ON milestones (commun_id, planned_on, id);
 CREATE INDEX milestones_created_by_idx ON milestones (created_by);
+CREATE INDEX milestones_reached_at_idx ON milestones (reached_at) WHERE reached_at IS NOT NULL;
 
 -- What a commun produced: a typed link with a licence.
 CREATE TABLE resources (
@@ -91,6 +94,7 @@ CREATE TABLE resources (
 );
 CREATE INDEX resources_commun_idx ON resources (commun_id, created_at DESC, id DESC);
 CREATE INDEX resources_created_by_idx ON resources (created_by);
+CREATE INDEX resources_created_at_idx ON resources (created_at);
 
 -- The challenges a commun takes up, and the resources that answered a challenge.
 CREATE TABLE challenge_communs (

@@ -665,6 +665,7 @@ pub fn create_milestone(
                 milestones::description.eq(&description),
                 milestones::planned_on.eq(input.planned_on),
                 milestones::done_on.eq(input.done_on),
+                milestones::reached_at.eq(input.done_on.map(|_| Utc::now())),
                 milestones::created_by.eq(actor.id),
             ))
             .returning(MILESTONE_COLUMNS)
@@ -706,8 +707,15 @@ pub fn update_milestone(
         description_html: Option<String>,
         planned_on: Option<Option<NaiveDate>>,
         done_on: Option<Option<NaiveDate>>,
+        reached_at: Option<Option<DateTime<Utc>>>,
         updated_at: DateTime<Utc>,
     }
+    // Reached now, or not reached any more; a new date for a milestone reached keeps its time.
+    let reached_at = match input.done_on {
+        Some(Some(_)) if was_done.is_none() => Some(Some(Utc::now())),
+        Some(None) => Some(None),
+        _ => None,
+    };
     crate::db::atomic(conn, |conn| {
         let row: MilestoneRow = diesel::update(milestones::table.find(milestone_id))
             .set(&Changes {
@@ -716,6 +724,7 @@ pub fn update_milestone(
                 description: input.description.clone(),
                 planned_on: input.planned_on,
                 done_on: input.done_on,
+                reached_at,
                 updated_at: Utc::now(),
             })
             .returning(MILESTONE_COLUMNS)

@@ -24,6 +24,7 @@ pub const UPDATES_MAX: usize = 10;
 pub const WATCHED_MAX: usize = 10;
 pub const POPULAR_MAX: usize = 5;
 pub const ANNOUNCEMENTS_MAX: usize = 5;
+pub const COMMUNS_MAX: usize = 10;
 /// Excerpts: plain text of the sanitised HTML, at most this many characters.
 pub const EXCERPT_CHARS: usize = 280;
 /// However long ago the previous digest was, a digest looks back at most this far.
@@ -472,6 +473,50 @@ fn muted(
     Ok(rows.into_iter().map(|r| (r.user_id, r.id)).collect())
 }
 
+#[derive(QueryableByName)]
+struct CommunEventRow {
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = Text)]
+    slug: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    what: String,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    url: String,
+    #[diesel(sql_type = Text)]
+    licence: String,
+}
+
+/// Milestones reached and resources published in the period by the communs members follow
+/// (watching or tracking).
+fn commun_events(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> QueryResult<Vec<CommunEventRow>> {
+    diesel::sql_query(
+        "WITH f AS (SELECT s.user_id, s.commun_id FROM commun_subscriptions s \
+                    WHERE s.user_id = ANY($1) AND s.level IN ('watching', 'tracking')) \
+         SELECT f.user_id, c.slug, c.name, 'milestone' AS what, m.title, '' AS url, '' AS licence \
+         FROM f JOIN communs c ON c.id = f.commun_id \
+         JOIN milestones m ON m.commun_id = c.id AND m.reached_at > $2 AND m.reached_at <= $3 \
+         UNION ALL \
+         SELECT f.user_id, c.slug, c.name, 'resource', r.title, r.url, r.licence \
+         FROM f JOIN communs c ON c.id = f.commun_id \
+         JOIN resources r ON r.commun_id = c.id AND r.created_at > $2 AND r.created_at <= $3 \
+         ORDER BY 1, 3, 2, 4, 5",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Timestamptz, _>(since)
+    .bind::<Timestamptz, _>(until)
+    .load(conn)
+}
+
 fn unread(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, i64>> {
     let rows: Vec<CountRow> = diesel::sql_query(
         "SELECT user_id, count(*) AS n FROM notifications \
@@ -540,7 +585,9 @@ pub fn compose(
         let mut update_rows = Vec::new();
         let mut muted_set = HashSet::new();
         let mut unread_map = HashMap::new();
+        let mut commun_rows = Vec::new();
         if !members.is_empty() {
+            commun_rows = commun_events(conn, &members, since, until)?;
             watched_rows.extend(watched(conn, &members_t, since, until, false)?);
             update_rows = updates(conn, &members, since, until)?;
             let threads: Vec<Uuid> = shared
@@ -699,6 +746,29 @@ pub fn compose(
                     excerpt: e.clone(),
                 })
                 .collect();
+            let mut communs: Vec<CommunNews> = Vec::new();
+            for e in commun_rows.iter().filter(|e| e.user_id == id) {
+                if communs.last().is_none_or(|c| c.slug != e.slug) {
+                    communs.push(CommunNews {
+                        slug: e.slug.clone(),
+                        name: e.name.clone(),
+                        url: format!("{front}/communs/{}", e.slug),
+                        milestones: Vec::new(),
+                        resources: Vec::new(),
+                    });
+                }
+                let c = communs.last_mut().expect("just pushed");
+                if e.what == "milestone" {
+                    c.milestones.push(e.title.clone());
+                } else {
+                    c.resources.push(CommunResourceNews {
+                        title: e.title.clone(),
+                        url: e.url.clone(),
+                        licence: e.licence.clone(),
+                    });
+                }
+            }
+            communs.truncate(COMMUNS_MAX);
             let unread_notifications = match t.recipient {
                 Recipient::Member(_) => Some(unread_map.get(&id).copied().unwrap_or(0)),
                 Recipient::Subscriber(_) => None,
@@ -727,6 +797,7 @@ pub fn compose(
                 watched,
                 popular,
                 announcements,
+                communs,
                 unread_notifications,
                 links: DigestLinks {
                     notifications: format!("{front}/notifications"),

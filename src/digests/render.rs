@@ -215,6 +215,9 @@ fn strings(locale: Locale, kind: RecipientKind, weekly: bool) -> serde_json::Val
             "read_more": "Lire",
             "popular": "Les discussions actives",
             "announcements": "Annonces",
+            "communs": "Les communs que vous suivez",
+            "milestone_reached": "Étape franchie",
+            "resource_published": "Nouvelle ressource",
             "one_unread": "1 notification non lue",
             "unread": "notifications non lues",
             "settings": "Gérer mes préférences",
@@ -243,6 +246,9 @@ fn strings(locale: Locale, kind: RecipientKind, weekly: bool) -> serde_json::Val
             "read_more": "Read",
             "popular": "Active discussions",
             "announcements": "Announcements",
+            "communs": "Communs you follow",
+            "milestone_reached": "Milestone reached",
+            "resource_published": "New resource",
             "one_unread": "1 unread notification",
             "unread": "unread notifications",
             "settings": "Manage my preferences",
@@ -289,6 +295,7 @@ pub fn render(d: &Digest) -> anyhow::Result<Rendered> {
         (!d.watched.is_empty(), "watched"),
         (!d.popular.is_empty(), "popular"),
         (!d.announcements.is_empty(), "announcements"),
+        (!d.communs.is_empty(), "communs"),
     ] {
         if present {
             preheader.push(what);

@@ -25,6 +25,9 @@ use crate::mail::Locale;
             "url": "https://palabre.example.org/threads/01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b60#post-5"}}],
     "popular": [],
     "announcements": [],
+    "communs": [{"slug": "bal-bretagne", "name": "Bases adresses locales de Bretagne",
+        "url": "https://palabre.example.org/communs/bal-bretagne", "milestones": ["Version 2 publiée"],
+        "resources": [{"title": "Éditeur de BAL", "url": "https://git.example.org/bal", "licence": "MIT"}]}],
     "unread_notifications": 2,
     "links": {"notifications": "https://palabre.example.org/notifications",
         "settings": "https://palabre.example.org/settings",
@@ -47,6 +50,8 @@ pub struct Digest {
     pub popular: Vec<PopularThread>,
     /// New threads of staff-only categories.
     pub announcements: Vec<Announcement>,
+    /// The communs a member follows: milestones reached and resources published in the period.
+    pub communs: Vec<CommunNews>,
     /// Unread notifications of a member (`null` for email-only subscribers).
     pub unread_notifications: Option<i64>,
     pub links: DigestLinks,
@@ -61,6 +66,7 @@ impl Digest {
             && self.watched.is_empty()
             && self.popular.is_empty()
             && self.announcements.is_empty()
+            && self.communs.is_empty()
     }
 
     /// How many items it lists.
@@ -70,6 +76,7 @@ impl Digest {
             + self.watched.len()
             + self.popular.len()
             + self.announcements.len()
+            + self.communs.len()
     }
 }
 
@@ -170,6 +177,24 @@ pub struct Announcement {
     pub title: String,
     pub url: String,
     pub excerpt: String,
+}
+
+/// What a followed commun did in the period.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CommunNews {
+    pub slug: String,
+    pub name: String,
+    pub url: String,
+    /// Titles of the milestones reached.
+    pub milestones: Vec<String>,
+    pub resources: Vec<CommunResourceNews>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CommunResourceNews {
+    pub title: String,
+    pub url: String,
+    pub licence: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -745,6 +745,65 @@ async fn digests_left_due_are_queued_again_or_given_up_and_an_unsubscribe_after_
     );
 }
 
+#[tokio::test]
+async fn followers_of_a_commun_read_its_milestones_and_resources_in_their_digest() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin").await;
+    set_me(&app, &admin, json!({"digest_frequency": "never"})).await;
+    let maelle = app.member("maelle").await;
+    set_me(&app, &maelle, json!({"digest_frequency": "never"})).await;
+    let alice = daily_member(&app, "alice", "fr").await;
+    let resp = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs",
+        &admin,
+        json!({"slug": "bal-bretagne", "name": "Bases adresses locales", "maintainers": ["maelle"]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    let resp = send(
+        &app,
+        Method::PUT,
+        "/api/v1/communs/bal-bretagne/subscription",
+        &alice,
+        json!({"level": "tracking"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    for (path, body) in [
+        (
+            "/api/v1/communs/bal-bretagne/milestones",
+            json!({"title": "Version 2 publiée", "done_on": "2026-12-01"}),
+        ),
+        (
+            "/api/v1/communs/bal-bretagne/milestones",
+            json!({"title": "Version 3 prévue", "planned_on": "2027-06-01"}),
+        ),
+        (
+            "/api/v1/communs/bal-bretagne/resources",
+            json!({"kind": "software", "title": "Éditeur de BAL", "url": "https://git.example.org/bal", "licence": "mit"}),
+        ),
+    ] {
+        assert_eq!(
+            send(&app, Method::POST, path, &maelle, body).await.status(),
+            201
+        );
+    }
+    assert_eq!(dispatch(&app, next_slot(8)).recipients, 1);
+    let sent = run_and_collect(&app);
+    let a = digest_to(&sent, "alice@example.org");
+    for expected in [
+        "Les communs que vous suivez",
+        "Bases adresses locales",
+        "Étape franchie\u{a0}: Version 2 publiée",
+        "Nouvelle ressource\u{a0}: Éditeur de BAL (MIT) https://git.example.org/bal",
+    ] {
+        assert!(a.text.contains(expected), "{expected:?} in:\n{}", a.text);
+    }
+    assert!(!a.text.contains("Version 3 prévue"), "planned only");
+}
+
 #[derive(QueryableByName)]
 struct IdRow {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -1296,6 +1355,17 @@ fn sample_digest(locale: palabre::mail::Locale) -> palabre::digests::types::Dige
             title: "Ouverture de l'appel à communs 2027".into(),
             url: format!("{front}/threads/{}", uuid(5)),
             excerpt: "Les candidatures ouvrent le 15 janvier.".into(),
+        }],
+        communs: vec![CommunNews {
+            slug: "bal-bretagne".into(),
+            name: "Bases adresses locales de Bretagne".into(),
+            url: format!("{front}/communs/bal-bretagne"),
+            milestones: vec!["Version 2 publiée".into()],
+            resources: vec![CommunResourceNews {
+                title: "Éditeur de BAL".into(),
+                url: "https://git.example.org/bal".into(),
+                licence: "MIT".into(),
+            }],
         }],
         unread_notifications: Some(2),
         links: DigestLinks {

@@ -76,6 +76,10 @@ export function describe(n: Notification): string {
     case "held_approved":
     case "appeal_outcome":
       return `Modération : « ${n.target.title} » (${n.decision_id ?? "—"})`;
+    case "commun_milestone":
+    case "commun_resource":
+      // The target is the commun: GET /communs/{slug} takes its id too.
+      return `Commun : ${n.target.title}`;
     default: {
       const unknown: never = n.kind;
       return unknown;
@@ -296,5 +300,27 @@ export async function mainFlows(): Promise<void> {
   if (stop.data && typeof stop.data !== "string") {
     const lower: ("daily" | "weekly")[] = stop.data.lower_frequencies;
     console.log(stop.data.subscribed, stop.data.email ?? "—", lower);
+  }
+
+  // Communs: the list by territory, a resource with its licence, a challenge taken up.
+  const communs = await api.GET("/api/v1/communs", { params: { query: { territory: "53", status: "active" } } });
+  const commun = communs.data?.items[0];
+  if (commun) {
+    const maintainers: string[] = commun.maintainers.map((m) => m.username);
+    console.log(commun.slug, commun.status, commun.cohort ?? "—", maintainers);
+    const licences = await api.GET("/api/v1/licences");
+    const resource = await api.POST("/api/v1/communs/{slug}/resources", {
+      params: { path: { slug: commun.slug } },
+      body: {
+        kind: "dataset",
+        title: "Adresses de Bretagne",
+        url: "https://www.data.gouv.fr/datasets/bal",
+        licence: licences.data?.[0]?.id ?? "etalab-2.0",
+      },
+      headers: auth,
+    });
+    if (resource.data) console.log(resource.data.commun.slug, resource.data.challenges.length);
+    const timeline = await api.GET("/api/v1/communs/{slug}/timeline", { params: { path: { slug: commun.slug } } });
+    for (const e of timeline.data ?? []) console.log(e.kind, e.date, e.title, e.state);
   }
 }
