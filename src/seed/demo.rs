@@ -411,8 +411,9 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings) -> AppResult<String> {
             posts_created += 1;
         }
         let challenges = super::demo_challenges::seed(conn, settings, &actors)?;
+        let communs = super::demo_communs::seed(conn, &actors)?;
         Ok(format!(
-            "demo content: {} members, {} categories, {} tags, {} threads, {} posts, {challenges} (seeded at {}).\n\
+            "demo content: {} members, {} categories, {} tags, {} threads, {} posts, {challenges}, {communs} (seeded at {}).\n\
              Every member's password: {PASSWORD}\n\
              Members: {}",
             MEMBERS.len(),

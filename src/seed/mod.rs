@@ -6,6 +6,7 @@ pub mod bench_challenges;
 pub mod check;
 pub mod demo;
 pub mod demo_challenges;
+pub mod demo_communs;
 
 use diesel::prelude::*;
 

@@ -442,6 +442,23 @@ fn seed_demo_fills_an_empty_database_once() {
         ),
         0
     );
+    // Communs of the call, with milestones, resources, and a challenge taken up and answered.
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM communs"), 5);
+    assert!(
+        count(
+            &mut conn,
+            "SELECT count(*) FROM milestones WHERE reached_at IS NOT NULL"
+        ) >= 5
+    );
+    assert!(count(&mut conn, "SELECT count(*) FROM resources") >= 6);
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) FROM challenge_communs"),
+        1
+    );
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) FROM resource_challenges"),
+        1
+    );
     // French search works on it.
     assert!(
         count(
