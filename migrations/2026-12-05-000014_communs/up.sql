@@ -24,8 +24,13 @@ CREATE TABLE communs (
     created_by       uuid REFERENCES users (id),
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
+    search           tsvector GENERATED ALWAYS AS (
+                         setweight(to_tsvector('palabre_fr', name), 'A')
+                         || setweight(to_tsvector('palabre_fr', summary), 'B')
+                         || setweight(to_tsvector('palabre_fr', description), 'C')) STORED,
     CONSTRAINT communs_slug_key UNIQUE (slug)
 );
+CREATE INDEX communs_search_idx ON communs USING gin (search);
 CREATE INDEX communs_name_idx ON communs (name, id);
 CREATE INDEX communs_themes_idx ON communs USING gin (themes);
 CREATE INDEX communs_territory_scope_idx ON communs USING gin (territory_scope);
@@ -90,8 +95,12 @@ CREATE TABLE resources (
     description_html text NOT NULL DEFAULT '',
     created_by       uuid REFERENCES users (id),
     created_at       timestamptz NOT NULL DEFAULT now(),
-    updated_at       timestamptz NOT NULL DEFAULT now()
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    search           tsvector GENERATED ALWAYS AS (
+                         setweight(to_tsvector('palabre_fr', title), 'A')
+                         || setweight(to_tsvector('palabre_fr', description), 'B')) STORED
 );
+CREATE INDEX resources_search_idx ON resources USING gin (search);
 CREATE INDEX resources_commun_idx ON resources (commun_id, created_at DESC, id DESC);
 CREATE INDEX resources_created_by_idx ON resources (created_by);
 CREATE INDEX resources_created_at_idx ON resources (created_at);

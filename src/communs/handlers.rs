@@ -28,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(list_resources)
         .service(create_resource)
         .service(update_resource)
+        .service(read_resource)
         .service(timeline)
         .service(take_up)
         .service(drop_take_up);
@@ -573,4 +574,26 @@ pub async fn drop_take_up(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// One resource, with its commun and the challenges it answers.
+#[utoipa::path(
+    operation_id = "getResource",
+    tag = "communs",
+    security(()),
+    params(("id" = Uuid, Path, description = "Resource id")),
+    responses(
+        (status = 200, description = "The resource", body = Resource),
+        (status = 404, description = "No such resource", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/resources/{id}")]
+pub async fn read_resource(
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let r = db::run(&state.pool, move |conn| service::one_resource(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(r))
 }

@@ -35,6 +35,7 @@ pub const FEATURE: Feature = Feature::new("communs", handlers::routes, ApiDoc::o
         handlers::list_resources,
         handlers::create_resource,
         handlers::update_resource,
+        handlers::read_resource,
         handlers::timeline,
         handlers::take_up,
         handlers::drop_take_up,

@@ -827,7 +827,8 @@ pub fn resources_of(conn: &mut PgConnection, slug: &str) -> AppResult<Vec<Resour
     resources_by(conn, |q| q.filter(resources::commun_id.eq(id)))
 }
 
-fn one_resource(conn: &mut PgConnection, id: Uuid) -> AppResult<Resource> {
+/// One resource (404 when there is none).
+pub fn one_resource(conn: &mut PgConnection, id: Uuid) -> AppResult<Resource> {
     resources_by(conn, |q| q.filter(resources::id.eq(id)))?
         .pop()
         .ok_or(AppError::NotFound)

@@ -21,6 +21,10 @@ pub enum SearchType {
     Posts,
     /// Challenges (title, summary and problem; drafts never).
     Challenges,
+    /// Communs (name, summary and description).
+    Communs,
+    /// Resources communs published (title and description).
+    Resources,
 }
 
 /// What a search hit is.
@@ -31,6 +35,10 @@ pub enum HitType {
     Thread,
     Post,
     Challenge,
+    /// `GET /communs/{id}` opens it.
+    Commun,
+    /// `GET /resources/{id}` opens it.
+    Resource,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -80,8 +88,8 @@ struct Row {
     title: String,
     #[diesel(sql_type = Text)]
     snippet: String,
-    #[diesel(sql_type = SqlUuid)]
-    author_id: Uuid,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    author_id: Option<Uuid>,
     #[diesel(sql_type = Timestamptz)]
     created_at: DateTime<Utc>,
     #[diesel(sql_type = Double)]
@@ -221,6 +229,28 @@ fn challenges_sql(q: &str, loose: &str) -> String {
     )
 }
 
+/// Communs; their hits name no author (a commun is its members').
+fn communs_sql(q: &str, loose: &str) -> String {
+    format!(
+        "SELECT 'commun'::text AS kind, c.id, NULL::uuid AS thread_id, c.name AS title, \
+                c.summary || ' ' || c.description AS text, NULL::uuid AS author_id, c.created_at, \
+                (ts_rank(c.search, {q}) * {boost})::float8 AS score \
+         FROM communs c WHERE c.search @@ {loose} AND c.search @@ {q}",
+        boost = BOOST.replace("%s", "c.updated_at"),
+    )
+}
+
+/// Resources; the member who published one is not its author (the commun is).
+fn resources_sql(q: &str, loose: &str) -> String {
+    format!(
+        "SELECT 'resource'::text AS kind, r.id, NULL::uuid AS thread_id, r.title, \
+                r.title || ' ' || r.description AS text, NULL::uuid AS author_id, r.created_at, \
+                (ts_rank(r.search, {q}) * {boost})::float8 AS score \
+         FROM resources r WHERE r.search @@ {loose} AND r.search @@ {q}",
+        boost = BOOST.replace("%s", "r.created_at"),
+    )
+}
+
 pub fn search(conn: &mut PgConnection, q: &SearchQuery) -> AppResult<Page<SearchHit>> {
     let paging = PageQuery {
         limit: q.limit,
@@ -271,6 +301,8 @@ pub fn search(conn: &mut PgConnection, q: &SearchQuery) -> AppResult<Page<Search
         Some(SearchType::Threads) => threads_sql(&lit, &loose, category),
         Some(SearchType::Posts) => posts_sql(&lit, &loose, category),
         Some(SearchType::Challenges) => challenges_sql(&lit, &loose),
+        Some(SearchType::Communs) => communs_sql(&lit, &loose),
+        Some(SearchType::Resources) => resources_sql(&lit, &loose),
         _ => format!(
             "({}) UNION ALL ({})",
             threads_sql(&lit, &loose, category),
@@ -292,13 +324,13 @@ pub fn search(conn: &mut PgConnection, q: &SearchQuery) -> AppResult<Page<Search
         .bind::<SqlUuid, _>(after.map(|a| a.1).unwrap_or_else(Uuid::nil))
         .bind::<BigInt, _>(limit + 1)
         .load(conn)?;
-    let authors = users_by_id(conn, rows.iter().map(|r| r.author_id))?;
+    let authors = users_by_id(conn, rows.iter().filter_map(|r| r.author_id))?;
     Ok(Page::from_rows(
         rows,
         limit,
         |r| (r.score, r.id),
         |r| SearchHit {
-            author: authors.get(&r.author_id).cloned(),
+            author: r.author_id.and_then(|a| authors.get(&a).cloned()),
             kind: r.kind,
             id: r.id,
             thread_id: r.thread_id,

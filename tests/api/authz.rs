@@ -210,6 +210,7 @@ const MATRIX: &[Row] = &[
     // An http address and a licence that is not on the list.
     r("POST",   "/api/v1/communs/{slug}/resources",            [401, 403, 403, 422, 403, 403, 422, 403, 403]),
     r("PATCH",  "/api/v1/resources/{id}",                      [401, 403, 403, 422, 403, 403, 422, 403, 403]),
+    r("GET",    "/api/v1/resources/{id}",                      [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/api/v1/communs/{slug}/timeline",             [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     // `Ctx::challenge` is only submitted: moderators hear it is not in progress; nobody else may (the
     // author's organisation pledged to another challenge).

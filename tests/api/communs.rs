@@ -729,3 +729,56 @@ async fn watching_followers_hear_of_milestones_reached_and_resources_published()
     let (_, n) = json(app.get_as("/api/v1/notifications", &quiet).await).await;
     assert_eq!(n["items"].as_array().unwrap().len(), 0, "muted");
 }
+
+#[tokio::test]
+async fn communs_and_resources_are_found_by_search_in_french() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin").await;
+    let maelle = app.member("maelle").await;
+    bal(&app, &admin).await;
+    let resp = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs/bal-bretagne/resources",
+        &maelle,
+        json!({"kind": "dataset", "title": "Adresses géolocalisées de Brest",
+               "url": "https://www.data.gouv.fr/datasets/bal-brest", "licence": "etalab-2.0",
+               "description": "Les numéros et voies, mis à jour chaque semaine."}),
+    )
+    .await;
+    let (_, res) = json(resp).await;
+    // Accents and inflections: "adresse" finds "adresses", "communes" finds "commune".
+    let (status, hits) = json(
+        app.get("/api/v1/search?q=adresse%20commune&type=communs")
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{hits}");
+    assert_eq!(hits["items"][0]["type"], "commun");
+    assert_eq!(
+        hits["items"][0]["title"],
+        "Bases adresses locales de Bretagne"
+    );
+    assert_eq!(hits["items"][0]["author"], Value::Null);
+    let (_, hits) = json(
+        app.get("/api/v1/search?q=geolocalisees&type=resources")
+            .await,
+    )
+    .await;
+    assert_eq!(hits["items"][0]["type"], "resource");
+    assert_eq!(hits["items"][0]["id"], res["id"]);
+    assert!(
+        hits["items"][0]["snippet_html"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>")
+    );
+    // The hit opens: GET /resources/{id}.
+    let (status, one) = json(app.get(&format!("/api/v1/resources/{}", id(&res))).await).await;
+    assert_eq!(
+        (status, one["commun"]["slug"].clone()),
+        (200, json!("bal-bretagne"))
+    );
+    let (_, none) = json(app.get("/api/v1/search?q=cadastre&type=communs").await).await;
+    assert_eq!(none["items"].as_array().unwrap().len(), 0);
+}

@@ -236,7 +236,7 @@ export async function mainFlows(): Promise<void> {
   // Search, French first.
   const hits = await api.GET("/api/v1/search", { params: { query: { q: "cadastre solaire" } } });
   for (const h of hits.data?.items ?? []) {
-    const kind: "thread" | "post" | "challenge" = h.type;
+    const kind: "thread" | "post" | "challenge" | "commun" | "resource" = h.type;
     // Always sent, `null` when there is none: two states, not three.
     const by: string = h.author === null ? "—" : h.author.username;
     const where: string | null = h.thread_id;
