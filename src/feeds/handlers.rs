@@ -16,7 +16,8 @@ fn atom(body: String) -> HttpResponse {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(latest)
         .service(category_feed)
-        .service(challenges);
+        .service(challenges)
+        .service(commun);
 }
 
 /// The newest threads, as an Atom 1.0 feed.
@@ -73,6 +74,31 @@ pub async fn challenges(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let settings = state.settings.clone();
     let body = db::run(&state.pool, move |conn| {
         service::challenges_feed(conn, &settings)
+    })
+    .await?;
+    Ok(atom(body))
+}
+
+/// A commun's resources and milestones reached, as an Atom 1.0 feed.
+#[utoipa::path(
+    operation_id = "getCommunFeed",
+    tag = "feeds",
+    security(()),
+    params(("slug" = String, Path, description = "The commun's slug")),
+    responses(
+        (status = 200, description = "Atom 1.0 feed", body = String, content_type = "application/atom+xml"),
+        (status = 404, description = "No such commun", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/feeds/communs/{slug}.atom")]
+pub async fn commun(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let settings = state.settings.clone();
+    let body = db::run(&state.pool, move |conn| {
+        service::commun_feed(conn, &settings, &slug)
     })
     .await?;
     Ok(atom(body))

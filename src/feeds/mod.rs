@@ -11,7 +11,12 @@ pub const FEATURE: Feature = Feature::new("feeds", handlers::routes, ApiDoc::ope
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(handlers::latest, handlers::category_feed, handlers::challenges),
+    paths(
+        handlers::latest,
+        handlers::category_feed,
+        handlers::challenges,
+        handlers::commun
+    ),
     tags((name = "feeds", description = "Atom 1.0 feeds"))
 )]
 pub struct ApiDoc;

@@ -244,3 +244,98 @@ pub fn challenges_feed(conn: &mut PgConnection, settings: &Settings) -> AppResul
         entries,
     ))
 }
+
+/// A commun's feed: the resources it published and the milestones it reached, newest first (its
+/// news threads will join them). 404 when there is no such commun.
+pub fn commun_feed(conn: &mut PgConnection, settings: &Settings, slug: &str) -> AppResult<String> {
+    use crate::schema::{communs, milestones, resources};
+    let (commun, name): (Uuid, String) = communs::table
+        .filter(communs::slug.eq(slug))
+        .select((communs::id, communs::name))
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    let front = &settings.frontend_url;
+    let page = format!("{front}/communs/{slug}");
+    let mut dated: Vec<(DateTime<Utc>, Entry)> = Vec::new();
+    type Published = (
+        Uuid,
+        String,
+        String,
+        String,
+        String,
+        DateTime<Utc>,
+        DateTime<Utc>,
+    );
+    let published: Vec<Published> = resources::table
+        .filter(resources::commun_id.eq(commun))
+        .order((resources::created_at.desc(), resources::id.desc()))
+        .limit(ENTRIES)
+        .select((
+            resources::id,
+            resources::title,
+            resources::url,
+            resources::licence,
+            resources::description,
+            resources::created_at,
+            resources::updated_at,
+        ))
+        .load(conn)?;
+    for (id, title, url, licence, description, created, changed) in published {
+        dated.push((
+            created,
+            Entry {
+                title: Text::plain(format!("Nouvelle ressource : {title}")),
+                id: format!("urn:uuid:{id}"),
+                updated: fixed(changed),
+                published: Some(fixed(created)),
+                links: vec![link(url, "alternate", None)],
+                summary: Some(Text::plain(
+                    format!("Licence {licence}. {description}")
+                        .trim()
+                        .to_string(),
+                )),
+                ..Default::default()
+            },
+        ));
+    }
+    let reached: Vec<(Uuid, String, String, DateTime<Utc>)> = milestones::table
+        .filter(milestones::commun_id.eq(commun))
+        .filter(milestones::reached_at.is_not_null())
+        .order((milestones::reached_at.desc(), milestones::id.desc()))
+        .limit(ENTRIES)
+        .select((
+            milestones::id,
+            milestones::title,
+            milestones::description,
+            milestones::reached_at.assume_not_null(),
+        ))
+        .load(conn)?;
+    for (id, title, description, at) in reached {
+        dated.push((
+            at,
+            Entry {
+                title: Text::plain(format!("Étape franchie : {title}")),
+                id: format!("urn:uuid:{id}"),
+                updated: fixed(at),
+                published: Some(fixed(at)),
+                links: vec![link(page.clone(), "alternate", Some("text/html"))],
+                summary: (!description.is_empty()).then(|| Text::plain(description)),
+                ..Default::default()
+            },
+        ));
+    }
+    dated.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    dated.truncate(ENTRIES as usize);
+    let updated = dated
+        .first()
+        .map(|(at, _)| *at)
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    Ok(feed(
+        &format!("palabre — {name}"),
+        format!("{}/api/v1/feeds/communs/{slug}.atom", settings.public_url),
+        page,
+        updated,
+        dated.into_iter().map(|(_, e)| e).collect(),
+    ))
+}

@@ -233,6 +233,7 @@ const MATRIX: &[Row] = &[
     r("GET",    "/api/v1/search",                              [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/api/v1/feeds/latest.atom",                   [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/api/v1/feeds/challenges.atom",               [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    r("GET",    "/api/v1/feeds/communs/{slug}.atom",           [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/api/v1/feeds/categories/{slug}.atom",        [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/healthz",                                    [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/readyz",                                     [200, 200, 200, 200, 200, 200, 200, 200, 200]),
@@ -619,7 +620,9 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
     let slug = match template {
         t if t.starts_with("/api/v1/tags/") => ctx.tag.as_str(),
         t if t.starts_with("/api/v1/themes/") => "biodiversite",
-        t if t.starts_with("/api/v1/communs/") => ctx.commun.as_str(),
+        t if t.starts_with("/api/v1/communs/") || t.starts_with("/api/v1/feeds/communs/") => {
+            ctx.commun.as_str()
+        }
         // Categories, their subscription and feed.
         _ => "general",
     };

@@ -782,3 +782,58 @@ async fn communs_and_resources_are_found_by_search_in_french() {
     let (_, none) = json(app.get("/api/v1/search?q=cadastre&type=communs").await).await;
     assert_eq!(none["items"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn a_communs_atom_feed_reads_in_a_real_parser() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin").await;
+    let maelle = app.member("maelle").await;
+    bal(&app, &admin).await;
+    for (path, body) in [
+        (
+            "/api/v1/communs/bal-bretagne/milestones",
+            json!({"title": "Version 2 publiée", "done_on": "2026-12-01"}),
+        ),
+        (
+            "/api/v1/communs/bal-bretagne/milestones",
+            json!({"title": "Version 3 prévue", "planned_on": "2027-06-01"}),
+        ),
+        (
+            "/api/v1/communs/bal-bretagne/resources",
+            json!({"kind": "software", "title": "Éditeur de BAL & co", "url": "https://git.example.org/bal", "licence": "MIT"}),
+        ),
+    ] {
+        assert_eq!(
+            send(&app, Method::POST, path, &maelle, body).await.status(),
+            201
+        );
+    }
+    let resp = app.get("/api/v1/feeds/communs/bal-bretagne.atom").await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/atom+xml")
+    );
+    let body = resp.bytes().await.unwrap();
+    let feed = feed_rs::parser::parse(&body[..]).expect("a valid Atom feed");
+    assert_eq!(
+        feed.title.unwrap().content,
+        "palabre — Bases adresses locales de Bretagne"
+    );
+    let titles: Vec<String> = feed
+        .entries
+        .iter()
+        .map(|e| e.title.clone().unwrap().content)
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Nouvelle ressource : Éditeur de BAL & co",
+            "Étape franchie : Version 2 publiée"
+        ]
+    );
+    assert_eq!(feed.entries[0].links[0].href, "https://git.example.org/bal");
+    problem(app.get("/api/v1/feeds/communs/nulle-part.atom").await, 404).await;
+}
