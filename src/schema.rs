@@ -699,6 +699,7 @@ diesel::joinable!(resources -> communs (commun_id));
 diesel::joinable!(challenge_communs -> communs (commun_id));
 diesel::joinable!(challenge_communs -> challenges (challenge_id));
 diesel::joinable!(resource_challenges -> resources (resource_id));
+diesel::joinable!(resource_challenges -> challenges (challenge_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     challenge_communs,

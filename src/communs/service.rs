@@ -91,7 +91,7 @@ fn communs_of(conn: &mut PgConnection, rows: Vec<CommunRow>) -> AppResult<Vec<Co
                 partners: partners
                     .iter()
                     .filter(|(c, _, _)| *c == r.id)
-                    .map(|(_, id, name)| OrganisationRef {
+                    .map(|(_, id, name)| CommunPartner {
                         id: *id,
                         name: name.clone(),
                     })
@@ -130,6 +130,7 @@ pub fn id_of(conn: &mut PgConnection, slug: &str) -> AppResult<Uuid> {
     let by_id = Uuid::try_parse(slug).unwrap_or(Uuid::nil());
     communs::table
         .filter(communs::slug.eq(slug).or(communs::id.eq(by_id)))
+        .order(communs::slug.ne(slug))
         .select(communs::id)
         .first(conn)
         .optional()?
@@ -233,6 +234,11 @@ pub fn create(conn: &mut PgConnection, actor: &Actor, input: &CreateCommun) -> A
     actor.require_admin()?;
     let mut errors = Errors::new();
     let slug = errors.check("slug", Slug::parse(&input.slug, 60));
+    errors.ensure(
+        "slug",
+        Uuid::try_parse(&input.slug).is_err(),
+        "A slug is not an id: use words.",
+    );
     let name = errors.check("name", one_line(&input.name, 2, 120));
     errors.check_opt("summary", input.summary.as_deref(), |s| free_text(s, 500));
     errors.check_opt("description", input.description.as_deref(), |s| {
@@ -520,7 +526,7 @@ pub fn remove_member(
     conn.transaction(|conn| {
         lock(conn, id)?;
         let role = role_of(conn, id, member)?.ok_or(AppError::NotFound)?;
-        if role == "maintainer" && !actor.is_admin() {
+        if role == "maintainer" {
             ensure_another_maintainer(conn, id, member)?;
         }
         diesel::delete(commun_members::table.find((id, member))).execute(conn)?;
@@ -623,6 +629,27 @@ fn milestone(slug: &str, r: MilestoneRow) -> Milestone {
     }
 }
 
+/// Milestone dates: a plausible year, and a milestone is not reached in the future.
+fn check_dates(errors: &mut Errors, planned: Option<NaiveDate>, done: Option<NaiveDate>) {
+    use chrono::Datelike;
+    for (field, d) in [("planned_on", planned), ("done_on", done)] {
+        if let Some(d) = d {
+            errors.ensure(
+                field,
+                (2000..=2100).contains(&d.year()),
+                "A date from 2000 to 2100.",
+            );
+        }
+    }
+    if let Some(d) = done {
+        errors.ensure(
+            "done_on",
+            d <= Utc::now().date_naive() + chrono::Duration::days(1),
+            "A milestone is reached on a past date (or today).",
+        );
+    }
+}
+
 /// A commun's milestones, by planned date (undated last).
 pub fn milestones_of(conn: &mut PgConnection, slug: &str) -> AppResult<Vec<Milestone>> {
     let id = id_of(conn, slug)?;
@@ -652,6 +679,7 @@ pub fn create_milestone(
     errors.check_opt("description", input.description.as_deref(), |s| {
         free_text(s, 5000)
     });
+    check_dates(&mut errors, input.planned_on, input.done_on);
     errors.finish()?;
     let description = input.description.clone().unwrap_or_default();
     let mid = Uuid::now_v7();
@@ -698,6 +726,11 @@ pub fn update_milestone(
     errors.check_opt("description", input.description.as_deref(), |s| {
         free_text(s, 5000)
     });
+    check_dates(
+        &mut errors,
+        input.planned_on.flatten(),
+        input.done_on.flatten(),
+    );
     errors.finish()?;
     #[derive(AsChangeset)]
     #[diesel(table_name = milestones)]
@@ -789,7 +822,10 @@ fn resources_by(
         .load(conn)?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
     let links: Vec<(Uuid, Uuid)> = resource_challenges::table
+        .inner_join(challenges::table)
         .filter(resource_challenges::resource_id.eq_any(&ids))
+        .filter(challenges::thread_id.is_not_null())
+        .filter(challenges::hidden_at.is_null())
         .order(resource_challenges::challenge_id)
         .select((
             resource_challenges::resource_id,
@@ -811,7 +847,7 @@ fn resources_by(
             licence: r.4,
             description: r.5,
             description_html: r.6,
-            commun: CommunRef {
+            commun: CommunName {
                 slug: r.7,
                 name: r.8,
             },
@@ -1065,7 +1101,7 @@ fn taken_up(conn: &mut PgConnection, id: Uuid) -> AppResult<TakenUp> {
         challenge_id: id,
         communs: rows
             .into_iter()
-            .map(|(slug, name)| CommunRef { slug, name })
+            .map(|(slug, name)| CommunName { slug, name })
             .collect(),
     })
 }
@@ -1149,7 +1185,12 @@ pub fn drop_take_up(
 ) -> AppResult<()> {
     use crate::schema::challenge_communs;
     let commun = id_of(conn, commun_slug)?;
-    may_take_up(conn, actor, id, commun)?;
+    // Moderators undo a take-up whatever became of the challenge since (hidden, closed).
+    if actor.is_staff() {
+        actor.require_writer()?;
+    } else {
+        may_take_up(conn, actor, id, commun)?;
+    }
     let n = diesel::delete(challenge_communs::table.find((id, commun))).execute(conn)?;
     if n == 0 {
         return Err(AppError::NotFound);

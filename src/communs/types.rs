@@ -57,7 +57,7 @@ impl CommunRole {
 
 /// An organisation, named.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OrganisationRef {
+pub struct CommunPartner {
     pub id: Uuid,
     pub name: String,
 }
@@ -100,7 +100,7 @@ pub struct Commun {
     pub maintainers: Vec<UserPublic>,
     pub contributors: Vec<UserPublic>,
     /// Partner organisations.
-    pub partners: Vec<OrganisationRef>,
+    pub partners: Vec<CommunPartner>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -336,9 +336,9 @@ impl ResourceKind {
     }
 }
 
-/// The commun a resource belongs to, named.
+/// A commun, named.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CommunRef {
+pub struct CommunName {
     pub slug: String,
     pub name: String,
 }
@@ -360,7 +360,7 @@ pub struct Resource {
     pub licence: String,
     pub description: String,
     pub description_html: String,
-    pub commun: CommunRef,
+    pub commun: CommunName,
     /// The challenges it answers.
     pub challenges: Vec<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -455,7 +455,7 @@ pub struct DropTakeUp {
     "communs": [{"slug": "bal-bretagne", "name": "Bases adresses locales de Bretagne"}]}))]
 pub struct TakenUp {
     pub challenge_id: Uuid,
-    pub communs: Vec<CommunRef>,
+    pub communs: Vec<CommunName>,
 }
 
 /// What a timeline entry is.

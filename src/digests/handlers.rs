@@ -227,7 +227,7 @@ pub async fn subscribe(
     security(()),
     request_body = ConfirmRequest,
     responses(
-        (status = 200, description = "Subscription confirmed", body = Subscription),
+        (status = 200, description = "Subscription confirmed", body = DigestSubscription),
         (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Token invalid, used or expired", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this client; see Retry-After", body = Problem, content_type = "application/problem+json",

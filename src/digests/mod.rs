@@ -84,7 +84,7 @@ fn periodic() -> Vec<Periodic> {
         types::RecipientKind,
         types::SubscribeRequest,
         types::SubscribeAccepted,
-        types::Subscription,
+        types::DigestSubscription,
         types::UnsubscribeView,
         types::InterestsInput,
         types::Interests,

@@ -180,7 +180,7 @@ pub fn confirm(
     settings: &Settings,
     client: &ClientInfo,
     token: &str,
-) -> AppResult<Subscription> {
+) -> AppResult<DigestSubscription> {
     conn.transaction(|conn| {
         per_address(conn, settings, client, "subscribe-confirm")?;
         // The member with this address (if any) is locked before the subscription, in the order
@@ -250,7 +250,7 @@ pub fn confirm(
             None => None,
         };
         tracing::info!(to = %mask_email(&row.email), "digest subscription confirmed");
-        Ok(Subscription {
+        Ok(DigestSubscription {
             email: row.email,
             frequency: choices.frequency,
             day: choices.day,

@@ -287,7 +287,7 @@ pub struct ConfirmRequest {
     "locale": "fr", "categories": ["annonces"], "themes": ["mobilite"],
     "territory": {"id": "fr:region:53", "code": "53", "level": "region", "name": "Bretagne"},
     "confirmed_at": "2026-12-05T10:00:00Z"}))]
-pub struct Subscription {
+pub struct DigestSubscription {
     pub email: String,
     pub frequency: Frequency,
     pub day: i16,

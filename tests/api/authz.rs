@@ -215,7 +215,8 @@ const MATRIX: &[Row] = &[
     // `Ctx::challenge` is only submitted: moderators hear it is not in progress; nobody else may (the
     // author's organisation pledged to another challenge).
     r("POST",   "/api/v1/challenges/{id}/communs",             [401, 403, 403, 403, 403, 409, 409, 403, 403]),
-    r("DELETE", "/api/v1/challenges/{id}/communs",             [401, 403, 403, 403, 403, 409, 409, 403, 403]),
+    // Moderators undo a take-up whatever the challenge's status: none here (404).
+    r("DELETE", "/api/v1/challenges/{id}/communs",             [401, 403, 403, 403, 403, 404, 404, 403, 403]),
     // ---- digests ---------------------------------------------------------------------------------------------------
     // No digest goes to an unverified address (409).
     r("GET",    "/api/v1/me/digest/preview",                   [401, 409, 200, 200, 200, 200, 200, 200, 403]),

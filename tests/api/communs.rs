@@ -81,6 +81,10 @@ async fn administrators_create_communs_and_their_maintainers_edit_them_and_their
     for (body, field) in [
         (json!({"slug": "Pas Un Slug", "name": "Un commun"}), "slug"),
         (
+            json!({"slug": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f", "name": "Un commun"}),
+            "slug",
+        ),
+        (
             json!({"slug": "ok-slug", "name": "Un commun", "website": "ftp://x.example"}),
             "website",
         ),
@@ -288,6 +292,21 @@ async fn milestones_and_resources_need_a_maintainer_an_https_address_and_a_licen
     let (status, first) = json(resp).await;
     assert_eq!(status, 201, "{first}");
     problem(m(json!({"title": "x"})).await, 422).await;
+    for (body, field) in [
+        (
+            json!({"title": "Un jour lointain", "planned_on": "-5000-01-01"}),
+            "planned_on",
+        ),
+        (
+            json!({"title": "Atteint demain ?", "done_on": "2099-01-01"}),
+            "done_on",
+        ),
+    ] {
+        assert_eq!(
+            problem(m(body).await, 422).await["errors"][0]["field"],
+            field
+        );
+    }
     problem(
         m(json!({"title": "Une date", "planned_on": "2026-02-30"})).await,
         422,
