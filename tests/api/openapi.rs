@@ -313,3 +313,86 @@ fn examples_are_valid_instances_of_their_schemas() {
     }
     assert!(checked >= 8, "only {checked} schemas have an example");
 }
+
+/// Two types deriving `ToSchema` under one name make one component of the document: the last one
+/// registered silently replaces the other, and every response typed with the first is documented
+/// wrong (communs' partners once replaced challenges' `OrganisationRef`, and the digest subscription
+/// the watch-level `Subscription`). Each schema name stands for one type.
+#[test]
+fn every_schema_name_is_one_type() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut files,
+    );
+    let mut seen: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim();
+            let Some(rest) = t
+                .strip_prefix("pub struct ")
+                .or_else(|| t.strip_prefix("pub enum "))
+            else {
+                continue;
+            };
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            // The attributes above the item, up to the previous blank or code line.
+            let attrs: Vec<&str> = lines[..i]
+                .iter()
+                .rev()
+                .take_while(|l| {
+                    let l = l.trim();
+                    l.starts_with("#[")
+                        || l.starts_with("///")
+                        || l.starts_with("//")
+                        || l.ends_with(',')
+                        || l.ends_with(")]")
+                        || l.ends_with('(')
+                })
+                .copied()
+                .collect();
+            let derives_schema = attrs.iter().any(|a| a.contains("ToSchema"));
+            let renamed = attrs
+                .iter()
+                .any(|a| a.contains("as =") || a.contains("as="));
+            if derives_schema && !renamed {
+                seen.entry(name).or_default().push(
+                    f.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                        .unwrap_or(&f)
+                        .display()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    let twice: Vec<String> = seen
+        .iter()
+        .filter(|(_, at)| at.len() > 1)
+        .map(|(n, at)| format!("{n}: {}", at.join(", ")))
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "schema names used by more than one type:\n  {}",
+        twice.join("\n  ")
+    );
+    assert!(
+        seen.len() > 100,
+        "the scan found the schemas ({})",
+        seen.len()
+    );
+}
