@@ -163,6 +163,7 @@ fn configure(
         cfg.app_data(web::Data::new(state.clone()))
             .app_data(gate(&state))
             .app_data(challenge_hooks(&state))
+            .app_data(category_owners())
             .app_data(web::Data::new(metrics.clone()))
             .app_data(routes.clone())
             .app_data(
@@ -199,6 +200,13 @@ fn gate(state: &AppState) -> web::Data<dyn crate::discussions::gate::Gate> {
             settings: state.settings.clone(),
         });
     web::Data::from(gate)
+}
+
+/// Who maintains what owns a category (a commun's news), provided by communs.
+fn category_owners() -> web::Data<dyn crate::discussions::owners::CategoryOwners> {
+    let owners: Arc<dyn crate::discussions::owners::CategoryOwners> =
+        Arc::new(crate::communs::news::Maintainers);
+    web::Data::from(owners)
 }
 
 /// The lifecycle hook of challenges, provided by moderation.

@@ -157,6 +157,7 @@ diesel::table! {
         thread_count -> Int4,
         post_count -> Int4,
         created_at -> Timestamptz,
+        commun_id -> Nullable<Uuid>,
     }
 }
 
@@ -216,6 +217,8 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         hidden_at -> Nullable<Timestamptz>,
+        wiki -> Bool,
+        revision -> Int4,
     }
 }
 
@@ -226,6 +229,8 @@ diesel::table! {
         editor_id -> Uuid,
         previous_body -> Text,
         created_at -> Timestamptz,
+        number -> Int4,
+        body -> Text,
     }
 }
 

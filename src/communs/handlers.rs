@@ -1,17 +1,19 @@
 //! HTTP handlers of communs: extract, parse, one service call in one database hop, respond.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use uuid::Uuid;
 
 use super::service;
 use super::types::*;
-use crate::accounts::auth::{Actor, Bearer, create_as_member};
+use crate::accounts::auth::{Actor, Bearer, MaybeBearer, create_as_member};
 use crate::db;
+use crate::discussions::gate::Gate;
+use crate::discussions::types::{NewsInput, Thread};
 use crate::error::{AppResult, Problem};
 use crate::http::{AppState, Created, IdempotencyKey, Json, Query};
 use crate::notifications::Subscription;
-use crate::pagination::Page;
+use crate::pagination::{Page, PageQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(licences)
@@ -22,6 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(add_member)
         .service(remove_member)
         .service(subscribe)
+        .service(list_news)
+        .service(publish_news)
         .service(list_milestones)
         .service(create_milestone)
         .service(update_milestone)
@@ -275,6 +279,87 @@ pub async fn subscribe(
     })
     .await?;
     Ok(HttpResponse::Ok().json(Subscription { level }))
+}
+
+/// A commun's news, newest first (pinned news first): threads of kind `news` in its category,
+/// which everyone may reply to.
+#[utoipa::path(
+    operation_id = "listCommunNews",
+    tag = "communs",
+    security((), ("bearer" = [])),
+    params(("slug" = String, Path, description = "The commun's slug"), PageQuery),
+    responses(
+        (status = 200, description = "A page of news threads", body = Page<Thread>,
+         headers(("ETag" = String, description = "Send it back in If-None-Match to get a 304"))),
+        (status = 304, description = "Not modified since the ETag sent"),
+        (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such commun", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/communs/{slug}/news")]
+pub async fn list_news(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    bearer: MaybeBearer,
+    path: web::Path<String>,
+    query: Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let paging = query.into_inner();
+    let page = db::run(&state.pool, move |conn| {
+        let v = Actor::viewer(conn, &bearer)?;
+        super::news::list(conn, &slug, &paging, v.as_ref())
+    })
+    .await?;
+    crate::http::json_with_etag(&req, &page)
+}
+
+/// Publish news of the commun (its maintainers, administrators): a thread of kind `news` in the
+/// commun's category, told to the commun's watching followers. Watched words apply; news is never
+/// held for approval (a `hold` word refuses it).
+#[utoipa::path(
+    operation_id = "createCommunNews",
+    tag = "communs",
+    security(("bearer" = [])),
+    params(
+        ("slug" = String, Path, description = "The commun's slug"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first response"),
+    ),
+    request_body = NewsInput,
+    responses(
+        (status = 201, description = "Published", body = Thread,
+         headers(("Location" = String, description = "The news thread"))),
+        (status = 400, description = "Malformed request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a maintainer of this commun, or silenced", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such commun", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or a watched word", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/communs/{slug}/news")]
+pub async fn publish_news(
+    state: web::Data<AppState>,
+    gate: web::Data<dyn Gate>,
+    bearer: Bearer,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: Json<NewsInput>,
+) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let gate = gate.into_inner();
+    create_as_member(
+        &state,
+        bearer,
+        key,
+        body.into_inner(),
+        move |conn, actor, body| {
+            let t = super::news::publish(conn, actor, &slug, &body, gate.as_ref())?;
+            Ok(Created::at(format!("/api/v1/threads/{}", t.id), t))
+        },
+    )
+    .await
 }
 
 /// A commun's milestones, by planned date (undated last).

@@ -4,6 +4,7 @@
 
 pub mod handlers;
 pub mod licences;
+pub mod news;
 pub mod service;
 pub mod types;
 
@@ -29,6 +30,8 @@ pub const FEATURE: Feature = Feature::new("communs", handlers::routes, ApiDoc::o
         handlers::add_member,
         handlers::remove_member,
         handlers::subscribe,
+        handlers::list_news,
+        handlers::publish_news,
         handlers::list_milestones,
         handlers::create_milestone,
         handlers::update_milestone,

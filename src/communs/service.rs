@@ -17,7 +17,7 @@ use crate::input::{Errors, Slug, Title, free_text, one_line, web_address};
 use crate::notifications::{WatchLevel, upsert_level};
 use crate::pagination::{Page, PageQuery};
 use crate::schema::{
-    challenges, commun_members, commun_partners, communs, milestones, organisations,
+    categories, challenges, commun_members, commun_partners, communs, milestones, organisations,
     resource_challenges, resources, users,
 };
 
@@ -74,6 +74,10 @@ fn communs_of(conn: &mut PgConnection, rows: Vec<CommunRow>) -> AppResult<Vec<Co
             organisations::name,
         ))
         .load(conn)?;
+    let news: Vec<(Option<Uuid>, String)> = categories::table
+        .filter(categories::commun_id.eq_any(&communs))
+        .select((categories::commun_id, categories::slug))
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -117,6 +121,10 @@ fn communs_of(conn: &mut PgConnection, rows: Vec<CommunRow>) -> AppResult<Vec<Co
                 logo_url: r.logo_url,
                 status: CommunStatus::parse(&r.status),
                 cohort: r.cohort,
+                news_category: news
+                    .iter()
+                    .find(|(c, _)| *c == Some(r.id))
+                    .map(|(_, slug)| slug.clone()),
                 created_at: r.created_at,
                 updated_at: r.updated_at,
             }
@@ -162,7 +170,11 @@ pub fn is_maintainer(conn: &mut PgConnection, commun: Uuid, user: Uuid) -> AppRe
 }
 
 /// A commun's maintainers and the site's administrators manage it.
-fn require_maintainer(conn: &mut PgConnection, commun: Uuid, actor: &Actor) -> AppResult<()> {
+pub(super) fn require_maintainer(
+    conn: &mut PgConnection,
+    commun: Uuid,
+    actor: &Actor,
+) -> AppResult<()> {
     actor.require_writer()?;
     if actor.is_admin() || is_maintainer(conn, commun, actor.id)? {
         Ok(())
@@ -320,6 +332,7 @@ pub fn create(conn: &mut PgConnection, actor: &Actor, input: &CreateCommun) -> A
                 ))
                 .execute(conn)?;
         }
+        super::news::create_category(conn, id, &slug, name.as_deref().expect("checked"))?;
         read(conn, &slug)
     })
 }
@@ -409,7 +422,7 @@ pub fn update(
     crate::db::atomic(conn, |conn| {
         diesel::update(communs::table.find(id))
             .set(&Changes {
-                name,
+                name: name.clone(),
                 summary: input.summary.as_deref().map(|s| s.trim().to_string()),
                 description_html: input.description.as_deref().map(crate::markdown::render),
                 description: input.description.clone(),
@@ -427,6 +440,9 @@ pub fn update(
                 updated_at: Utc::now(),
             })
             .execute(conn)?;
+        if let Some(name) = &name {
+            crate::discussions::categories::rename_owned(conn, id, name)?;
+        }
         if let Some(p) = &partners {
             diesel::delete(commun_partners::table.filter(commun_partners::commun_id.eq(id)))
                 .execute(conn)?;
@@ -551,7 +567,7 @@ pub fn subscribe(
 }
 
 /// Tells the commun's watching followers (never the actor) of `kind` about `title`.
-fn tell_followers(
+pub(super) fn tell_followers(
     conn: &mut PgConnection,
     actor: &Actor,
     commun: Uuid,
@@ -1199,7 +1215,7 @@ pub fn drop_take_up(
 }
 
 /// A commun's public timeline, newest first: milestones (reached, else planned), the challenges it
-/// took up, the resources it published.
+/// took up, the resources and the news it published.
 pub fn timeline(conn: &mut PgConnection, slug: &str) -> AppResult<Vec<TimelineEntry>> {
     use crate::schema::challenge_communs;
     let id = id_of(conn, slug)?;
@@ -1259,6 +1275,28 @@ pub fn timeline(conn: &mut PgConnection, slug: &str) -> AppResult<Vec<TimelineEn
             id: r.id,
             title: r.title,
             state: r.kind.as_str().into(),
+        });
+    }
+    let news: Vec<(Uuid, String, DateTime<Utc>)> = crate::schema::threads::table
+        .inner_join(categories::table)
+        .filter(categories::commun_id.eq(id))
+        .filter(crate::schema::threads::kind.eq("news"))
+        .filter(crate::schema::threads::hidden_at.is_null())
+        .order(crate::schema::threads::created_at.desc())
+        .select((
+            crate::schema::threads::id,
+            crate::schema::threads::title,
+            crate::schema::threads::created_at,
+        ))
+        .limit(500)
+        .load(conn)?;
+    for (tid, title, at) in news {
+        out.push(TimelineEntry {
+            kind: TimelineKind::News,
+            date: at.date_naive(),
+            id: tid,
+            title,
+            state: "published".into(),
         });
     }
     out.sort_by(|a, b| b.date.cmp(&a.date).then(b.id.cmp(&a.id)));

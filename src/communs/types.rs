@@ -72,6 +72,7 @@ pub struct CommunPartner {
     "logo_url": null, "themes": [{"slug": "adresses", "name": "Adresses"}],
     "territories": [{"id": "fr:region:53", "code": "53", "level": "region", "name": "Bretagne"}],
     "status": "active", "cohort": 2025, "maintainers": [], "contributors": [], "partners": [],
+    "news_category": "commun-bal-bretagne",
     "created_at": "2026-12-05T10:00:00Z", "updated_at": "2026-12-05T10:00:00Z"
 }))]
 pub struct Commun {
@@ -101,6 +102,8 @@ pub struct Commun {
     pub contributors: Vec<UserPublic>,
     /// Partner organisations.
     pub partners: Vec<CommunPartner>,
+    /// The slug of the category holding its news (`GET /communs/{slug}/news` lists them).
+    pub news_category: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -468,6 +471,8 @@ pub enum TimelineKind {
     Challenge,
     /// A resource it published.
     Resource,
+    /// News it published (the id is the news thread's).
+    News,
 }
 
 /// One event of a commun's public timeline.
@@ -477,9 +482,10 @@ pub enum TimelineKind {
 pub struct TimelineEntry {
     pub kind: TimelineKind,
     pub date: NaiveDate,
-    /// The milestone's, challenge's or resource's id.
+    /// The milestone's, challenge's or resource's id, or the news thread's.
     pub id: Uuid,
     pub title: String,
-    /// A milestone's `done` or `planned`, a challenge's status, a resource's kind.
+    /// A milestone's `done` or `planned`, a challenge's status, a resource's kind, `published` for
+    /// news.
     pub state: String,
 }

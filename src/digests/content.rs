@@ -491,8 +491,8 @@ struct CommunEventRow {
     licence: String,
 }
 
-/// Milestones reached and resources published in the period by the communs members follow
-/// (watching or tracking).
+/// News, milestones reached and resources published in the period by the communs members follow
+/// (watching or tracking). A news row's `url` is its thread's id.
 fn commun_events(
     conn: &mut PgConnection,
     ids: &[Uuid],
@@ -509,6 +509,12 @@ fn commun_events(
          SELECT f.user_id, c.slug, c.name, 'resource', r.title, r.url, r.licence \
          FROM f JOIN communs c ON c.id = f.commun_id \
          JOIN resources r ON r.commun_id = c.id AND r.created_at > $2 AND r.created_at <= $3 \
+         UNION ALL \
+         SELECT f.user_id, c.slug, c.name, 'news', t.title, t.id::text, '' \
+         FROM f JOIN communs c ON c.id = f.commun_id \
+         JOIN categories g ON g.commun_id = c.id \
+         JOIN threads t ON t.category_id = g.id AND t.kind = 'news' AND t.hidden_at IS NULL \
+                       AND t.created_at > $2 AND t.created_at <= $3 \
          ORDER BY 1, 3, 2, 4, 5",
     )
     .bind::<Array<SqlUuid>, _>(ids)
@@ -753,6 +759,7 @@ pub fn compose(
                         slug: e.slug.clone(),
                         name: e.name.clone(),
                         url: format!("{front}/communs/{}", e.slug),
+                        news: Vec::new(),
                         milestones: Vec::new(),
                         resources: Vec::new(),
                     });
@@ -760,6 +767,11 @@ pub fn compose(
                 let c = communs.last_mut().expect("just pushed");
                 if e.what == "milestone" {
                     c.milestones.push(e.title.clone());
+                } else if e.what == "news" {
+                    c.news.push(CommunNewsItem {
+                        title: e.title.clone(),
+                        url: format!("{front}/threads/{}", e.url),
+                    });
                 } else {
                     c.resources.push(CommunResourceNews {
                         title: e.title.clone(),

@@ -26,7 +26,9 @@ use crate::mail::Locale;
     "popular": [],
     "announcements": [],
     "communs": [{"slug": "bal-bretagne", "name": "Bases adresses locales de Bretagne",
-        "url": "https://palabre.example.org/communs/bal-bretagne", "milestones": ["Version 2 publiée"],
+        "url": "https://palabre.example.org/communs/bal-bretagne",
+        "news": [{"title": "Douze communes de plus", "url": "https://palabre.example.org/threads/01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f"}],
+        "milestones": ["Version 2 publiée"],
         "resources": [{"title": "Éditeur de BAL", "url": "https://git.example.org/bal", "licence": "MIT"}]}],
     "unread_notifications": 2,
     "links": {"notifications": "https://palabre.example.org/notifications",
@@ -185,9 +187,18 @@ pub struct CommunNews {
     pub slug: String,
     pub name: String,
     pub url: String,
+    /// The news it published.
+    pub news: Vec<CommunNewsItem>,
     /// Titles of the milestones reached.
     pub milestones: Vec<String>,
     pub resources: Vec<CommunResourceNews>,
+}
+
+/// A news thread of a followed commun.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CommunNewsItem {
+    pub title: String,
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

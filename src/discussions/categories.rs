@@ -21,6 +21,7 @@ type CategoryRow = (
     String,
     i32,
     i32,
+    Option<Uuid>,
 );
 
 fn columns() -> (
@@ -34,6 +35,7 @@ fn columns() -> (
     categories::who_can_start,
     categories::thread_count,
     categories::post_count,
+    categories::commun_id,
 ) {
     (
         categories::id,
@@ -46,6 +48,7 @@ fn columns() -> (
         categories::who_can_start,
         categories::thread_count,
         categories::post_count,
+        categories::commun_id,
     )
 }
 
@@ -66,6 +69,7 @@ pub fn all(conn: &mut PgConnection) -> AppResult<Vec<Category>> {
             who_can_start: WhoCanStart::parse(&r.7),
             thread_count: r.8,
             post_count: r.9,
+            commun_id: r.10,
         })
         .collect();
     all.sort_by_key(category_key);
@@ -129,6 +133,51 @@ fn check_common(
     name
 }
 
+const MAINTAINERS_RULE: &str = "Only a commun's news category has the rule `maintainers`, and it \
+    keeps it: palabre sets it when the commun is created.";
+
+/// Creates a commun's news category (in the caller's transaction): only its maintainers start
+/// threads there, through the commun. A taken slug gets the last 12
+/// digits of the commun's id.
+pub fn create_owned(
+    conn: &mut PgConnection,
+    commun: Uuid,
+    slug: &str,
+    name: &str,
+    description: &str,
+) -> AppResult<Uuid> {
+    let id = Uuid::now_v7();
+    let taken: bool = diesel::select(diesel::dsl::exists(
+        categories::table.filter(categories::slug.eq(slug)),
+    ))
+    .get_result(conn)?;
+    let slug = if taken {
+        format!("{slug}-{}", &commun.simple().to_string()[20..])
+    } else {
+        slug.to_string()
+    };
+    diesel::insert_into(categories::table)
+        .values((
+            categories::id.eq(id),
+            categories::slug.eq(&slug),
+            categories::name.eq(name),
+            categories::description.eq(description),
+            categories::position.eq(1000),
+            categories::who_can_start.eq(WhoCanStart::Maintainers.as_str()),
+            categories::commun_id.eq(commun),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Renames a commun's news category with its commun.
+pub fn rename_owned(conn: &mut PgConnection, commun: Uuid, name: &str) -> AppResult<()> {
+    diesel::update(categories::table.filter(categories::commun_id.eq(commun)))
+        .set(categories::name.eq(name))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Creates a category (administrators).
 pub fn create(
     conn: &mut PgConnection,
@@ -138,6 +187,11 @@ pub fn create(
     actor.require_admin()?;
     let mut errors = Errors::new();
     let slug = errors.check("slug", Slug::parse(&input.slug, 50));
+    errors.ensure(
+        "who_can_start",
+        input.who_can_start != Some(WhoCanStart::Maintainers),
+        MAINTAINERS_RULE,
+    );
     let name = check_common(
         &mut errors,
         Some(&input.name),
@@ -192,11 +246,18 @@ pub fn update(
     input: UpdateCategory,
 ) -> AppResult<Category> {
     actor.require_admin()?;
-    let id: Uuid = categories::table
+    let (id, owner): (Uuid, Option<Uuid>) = categories::table
         .filter(categories::slug.eq(slug))
-        .select(categories::id)
+        .select((categories::id, categories::commun_id))
         .first(conn)?;
     let mut errors = Errors::new();
+    if let Some(rule) = input.who_can_start {
+        errors.ensure(
+            "who_can_start",
+            (rule == WhoCanStart::Maintainers) == owner.is_some(),
+            MAINTAINERS_RULE,
+        );
+    }
     let name = check_common(
         &mut errors,
         input.name.as_deref(),

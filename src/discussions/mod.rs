@@ -4,6 +4,7 @@ pub mod categories;
 pub mod export;
 pub mod gate;
 pub mod handlers;
+pub mod owners;
 pub mod posts;
 pub mod reactions;
 pub mod threads;
@@ -43,6 +44,8 @@ pub const FEATURE: Feature = Feature::new("discussions", handlers::routes, ApiDo
         handlers::posts::edit_post,
         handlers::posts::delete_post,
         handlers::posts::revisions,
+        handlers::posts::revision_diff,
+        handlers::posts::set_wiki,
         handlers::posts::react,
         handlers::posts::unreact,
     ),
@@ -51,6 +54,7 @@ pub const FEATURE: Feature = Feature::new("discussions", handlers::routes, ApiDo
         types::ThreadSort,
         types::WhoCanStart,
         types::ThreadKind,
+        types::NewThreadKind,
         export::DiscussionsExport
     )),
     tags(

@@ -7,6 +7,7 @@ use diesel::sql_types::{Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::gate::{Draft, DraftKind, Gate, Published};
+use super::owners::CategoryOwners;
 use super::threads::{MAX_MENTIONS, check_body, existing_users};
 use super::types::*;
 use super::view::{self, PostRow};
@@ -17,7 +18,7 @@ use crate::db::fixed::fixed;
 use crate::error::{AppError, AppResult};
 use crate::notifications::{self, Event};
 use crate::pagination::{At, Page, PageQuery};
-use crate::schema::{moderation_log, post_revisions, posts, threads};
+use crate::schema::{moderation_log, post_revisions, posts, threads, users};
 
 /// A post's row (404 when unknown).
 pub fn row(conn: &mut PgConnection, id: Uuid) -> AppResult<PostRow> {
@@ -182,6 +183,8 @@ pub fn create_reply(
             deleted_at: None,
             created_at: now,
             hidden_at: None,
+            wiki: false,
+            revision: 1,
         };
         let event = |kind: &str| Event {
             kind: kind.into(),
@@ -266,16 +269,92 @@ fn require_editor(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult
     Ok(row)
 }
 
-/// Edits a post (its author or a moderator); the previous body is kept as a revision. Watched
-/// words apply to the new text; a moderator's edit of another member's post is logged.
+/// Standing that lets a member edit another member's wiki: a verified address for this long…
+pub const WIKI_VERIFIED_DAYS: i64 = 7;
+/// … and this many published posts (neither deleted nor hidden by moderation).
+pub const WIKI_POSTS: i64 = 3;
+
+/// Whether `actor` may edit wikis in `category`: a member in good standing, or a maintainer of
+/// what owns the category (a commun's news).
+fn may_edit_wikis(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    category: Uuid,
+    owners: &dyn CategoryOwners,
+) -> AppResult<bool> {
+    let verified: Option<DateTime<Utc>> = users::table
+        .find(actor.id)
+        .select(users::email_verified_at)
+        .first(conn)?;
+    let long_enough =
+        verified.is_some_and(|at| at <= Utc::now() - chrono::Duration::days(WIKI_VERIFIED_DAYS));
+    if long_enough {
+        let published: Vec<Uuid> = posts::table
+            .filter(posts::author_id.eq(actor.id))
+            .filter(posts::deleted_at.is_null())
+            .filter(posts::hidden_at.is_null())
+            .select(posts::id)
+            .limit(WIKI_POSTS)
+            .load(conn)?;
+        if published.len() as i64 >= WIKI_POSTS {
+            return Ok(true);
+        }
+    }
+    owners.maintains(conn, actor.id, category)
+}
+
+/// The post `actor` is about to edit: theirs, any for a moderator, or a wiki for members in good
+/// standing; never in a thread locked to them.
+fn require_text_editor(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    owners: &dyn CategoryOwners,
+) -> AppResult<PostRow> {
+    actor.require_writer()?;
+    let row = row(conn, id)?;
+    if row.author_id != actor.id && !actor.is_staff() {
+        if !row.wiki || row.hidden_at.is_some() {
+            return Err(AppError::Forbidden(
+                "Only the author or a moderator may change this post.".into(),
+            ));
+        }
+        let category: Uuid = threads::table
+            .find(row.thread_id)
+            .select(threads::category_id)
+            .first(conn)?;
+        if !may_edit_wikis(conn, actor, category, owners)? {
+            return Err(AppError::Forbidden(format!(
+                "A wiki is edited by members in good standing (an address verified for \
+                 {WIKI_VERIFIED_DAYS} days and {WIKI_POSTS} published posts) and, in a commun's \
+                 news, by its maintainers."
+            )));
+        }
+    }
+    super::threads::refuse_if_thread_locked(conn, row.thread_id, actor)?;
+    Ok(row)
+}
+
+/// Edits a post (its author, a moderator, or for a wiki a member in good standing); the edit is
+/// kept as a numbered revision with the whole body. Watched words apply to the new text; a
+/// moderator's edit of another member's post is logged; a wiki's watchers are told of its edits.
+/// With `base`, the edit is refused (409) if the post moved past that revision meanwhile.
 pub fn edit(
     conn: &mut PgConnection,
     actor: &Actor,
     id: Uuid,
-    new_body: &str,
+    input: &UpdatePost,
     gate: &dyn Gate,
+    owners: &dyn CategoryOwners,
 ) -> AppResult<Post> {
-    let row = require_editor(conn, actor, id)?;
+    let new_body = input.body.as_str();
+    if input.revision.is_some_and(|r| r < 1) {
+        return Err(AppError::validation(
+            "revision",
+            "A revision number, from 1.",
+        ));
+    }
+    let row = require_text_editor(conn, actor, id, owners)?;
     if row.deleted_at.is_some() {
         return Err(AppError::conflict(None, "A deleted post cannot be edited."));
     }
@@ -291,7 +370,27 @@ pub fn edit(
     let replaced = verdict.body;
     let new_body = replaced.as_deref().unwrap_or(new_body);
     db::atomic(conn, |conn| {
-        if actor.is_staff() && row.author_id != actor.id && new_body != row.body {
+        // The post's row is locked: concurrent edits take their revision numbers in turn.
+        let (revision, body): (i32, String) = posts::table
+            .find(id)
+            .select((posts::revision, posts::body))
+            .for_update()
+            .first(conn)?;
+        if let Some(base) = input.revision
+            && base != revision
+        {
+            return Err(AppError::conflict(
+                Some("revision"),
+                format!(
+                    "This post was edited since revision {base}: it is at revision {revision}. \
+                     Read it again and apply your change to it."
+                ),
+            ));
+        }
+        if new_body == body {
+            return view(conn, id, Some(actor));
+        }
+        if actor.is_staff() && row.author_id != actor.id {
             diesel::insert_into(moderation_log::table)
                 .values((
                     moderation_log::id.eq(Uuid::now_v7()),
@@ -303,25 +402,67 @@ pub fn edit(
                 ))
                 .execute(conn)?;
         }
-        if new_body != row.body {
-            diesel::insert_into(post_revisions::table)
-                .values((
-                    post_revisions::id.eq(Uuid::now_v7()),
-                    post_revisions::post_id.eq(id),
-                    post_revisions::editor_id.eq(actor.id),
-                    post_revisions::previous_body.eq(&row.body),
-                ))
-                .execute(conn)?;
-            diesel::update(posts::table.find(id))
-                .set((
-                    posts::body.eq(new_body),
-                    posts::body_html.eq(crate::markdown::render(new_body)),
-                    posts::edited_at.eq(Utc::now()),
-                ))
-                .execute(conn)?;
+        let number = revision + 1;
+        diesel::insert_into(post_revisions::table)
+            .values((
+                post_revisions::id.eq(Uuid::now_v7()),
+                post_revisions::post_id.eq(id),
+                post_revisions::editor_id.eq(actor.id),
+                post_revisions::number.eq(number),
+                post_revisions::previous_body.eq(&body),
+                post_revisions::body.eq(new_body),
+            ))
+            .execute(conn)?;
+        diesel::update(posts::table.find(id))
+            .set((
+                posts::body.eq(new_body),
+                posts::body_html.eq(crate::markdown::render(new_body)),
+                posts::edited_at.eq(Utc::now()),
+                posts::revision.eq(number),
+            ))
+            .execute(conn)?;
+        if row.wiki {
+            let (title, category): (String, Uuid) = threads::table
+                .find(row.thread_id)
+                .select((threads::title, threads::category_id))
+                .first(conn)?;
+            let event = Event {
+                kind: "wiki_edit".into(),
+                actor: actor.id,
+                target_type: "thread".into(),
+                target_id: row.thread_id,
+                target_title: title,
+                post_id: None,
+                thread_id: Some(row.thread_id),
+            };
+            notifications::notify_watchers_once(conn, &event, category)?;
         }
         view(conn, id, Some(actor))
     })
+}
+
+/// Makes an opening post a wiki, or gives it back to its author alone (its author or a
+/// moderator).
+pub fn set_wiki(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    enabled: bool,
+) -> AppResult<Post> {
+    let row = require_editor(conn, actor, id)?;
+    if row.number != 1 {
+        return Err(AppError::conflict(
+            None,
+            "Only a thread's opening post can be a wiki; this post is a reply.",
+        ));
+    }
+    if row.deleted_at.is_some() {
+        return Err(AppError::conflict(None, "A deleted post cannot be a wiki."));
+    }
+    diesel::update(posts::table.find(id))
+        .set(posts::wiki.eq(enabled))
+        .execute(conn)?;
+    view(conn, id, Some(actor))
 }
 
 /// Deletes a post, softly: its author, or a moderator with a reason (the author is then owed a
@@ -359,7 +500,15 @@ pub fn delete(
     })
 }
 
-/// A post's edit history, oldest first (previous bodies hidden but for staff once it is deleted).
+/// Whether `viewer` may read the texts of `row`'s past revisions: staff always; others while the
+/// post is neither deleted nor hidden (its author also while hidden).
+fn may_read_texts(row: &PostRow, viewer: Option<&Actor>) -> bool {
+    viewer.is_some_and(|v| v.is_staff())
+        || (row.deleted_at.is_none()
+            && (row.hidden_at.is_none() || viewer.is_some_and(|v| v.id == row.author_id)))
+}
+
+/// A post's edit history, oldest first (bodies hidden but for staff once it is deleted).
 pub fn revisions(
     conn: &mut PgConnection,
     id: Uuid,
@@ -371,17 +520,16 @@ pub fn revisions(
     // Through `view`: a post of a hidden thread is a 404 to those who may not see it.
     view(conn, id, viewer)?;
     let row = row(conn, id)?;
-    let may_read = viewer.is_some_and(|v| v.is_staff())
-        || (row.deleted_at.is_none()
-            && (row.hidden_at.is_none() || viewer.is_some_and(|v| v.id == row.author_id)));
-    let hidden = !may_read;
+    let hidden = !may_read_texts(&row, viewer);
     let mut query = post_revisions::table
         .filter(post_revisions::post_id.eq(id))
         .order((post_revisions::created_at, post_revisions::id))
         .select((
             post_revisions::id,
             post_revisions::editor_id,
+            post_revisions::number,
             post_revisions::previous_body,
+            post_revisions::body,
             post_revisions::created_at,
         ))
         .limit(limit + 1)
@@ -395,16 +543,18 @@ pub fn revisions(
                     .and(post_revisions::id.gt(rev))),
         );
     }
-    let revs: Vec<(Uuid, Uuid, String, DateTime<Utc>)> = query.load(conn)?;
+    let revs: Vec<(Uuid, Uuid, i32, String, String, DateTime<Utc>)> = query.load(conn)?;
     let editors = users_by_id(conn, revs.iter().map(|r| r.1))?;
     let page = Page::from_rows(
         revs,
         limit,
-        |r| (At(r.3), r.0),
-        |(_, e, body, at)| {
+        |r| (At(r.5), r.0),
+        |(_, e, number, previous, body, at)| {
             editors.get(&e).map(|editor| Revision {
+                number,
                 editor: editor.clone(),
-                previous_body: if hidden { String::new() } else { body },
+                previous_body: if hidden { String::new() } else { previous },
+                body: if hidden { String::new() } else { body },
                 created_at: at,
             })
         },
@@ -414,4 +564,86 @@ pub fn revisions(
         items: page.items.into_iter().flatten().collect(),
         next_cursor: page.next_cursor,
     })
+}
+
+/// What revision `number` of a post changed, line by line, against the one before (revision 1
+/// against an empty text). 404 for a revision the post does not have, or whose text `viewer` may
+/// not read.
+pub fn revision_diff(
+    conn: &mut PgConnection,
+    id: Uuid,
+    number: i32,
+    viewer: Option<&Actor>,
+) -> AppResult<RevisionDiff> {
+    view(conn, id, viewer)?;
+    let row = row(conn, id)?;
+    if !may_read_texts(&row, viewer) || number < 1 || number > row.revision {
+        return Err(AppError::NotFound);
+    }
+    let (editor, created_at, body, previous_body) = if number == 1 {
+        // The first text is the body before the first edit, or the body when there was none.
+        let first: Option<String> = post_revisions::table
+            .filter(post_revisions::post_id.eq(id))
+            .filter(post_revisions::number.eq(2))
+            .select(post_revisions::previous_body)
+            .first(conn)
+            .optional()?;
+        (
+            row.author_id,
+            row.created_at,
+            first.unwrap_or(row.body),
+            String::new(),
+        )
+    } else {
+        let (editor, at, body, previous): (Uuid, DateTime<Utc>, String, String) =
+            post_revisions::table
+                .filter(post_revisions::post_id.eq(id))
+                .filter(post_revisions::number.eq(number))
+                .select((
+                    post_revisions::editor_id,
+                    post_revisions::created_at,
+                    post_revisions::body,
+                    post_revisions::previous_body,
+                ))
+                .first(conn)?;
+        (editor, at, body, previous)
+    };
+    let editor = users_by_id(conn, [editor])?
+        .remove(&editor)
+        .ok_or(AppError::NotFound)?;
+    let (changes, unified) = line_diff(&previous_body, &body);
+    Ok(RevisionDiff {
+        post_id: id,
+        number,
+        editor,
+        created_at,
+        body,
+        previous_body,
+        changes,
+        unified,
+    })
+}
+
+/// A line diff (Myers, with a deadline: a pathological pair of 64 KiB bodies falls back to a
+/// coarser but correct diff rather than holding a worker).
+fn line_diff(old: &str, new: &str) -> (Vec<DiffLine>, String) {
+    use similar::{ChangeTag, TextDiff};
+    let diff = TextDiff::configure()
+        .timeout(std::time::Duration::from_millis(200))
+        .diff_lines(old, new);
+    let changes = diff
+        .iter_all_changes()
+        .map(|c| DiffLine {
+            op: match c.tag() {
+                ChangeTag::Equal => DiffOp::Equal,
+                ChangeTag::Delete => DiffOp::Delete,
+                ChangeTag::Insert => DiffOp::Insert,
+            },
+            old_line: c.old_index().map(|i| i as u32 + 1),
+            new_line: c.new_index().map(|i| i as u32 + 1),
+            text: c.value().to_string(),
+        })
+        .collect();
+    let unified = diff.unified_diff().context_radius(3).to_string();
+    (changes, unified)
 }

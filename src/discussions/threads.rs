@@ -124,13 +124,20 @@ pub fn create(
             "Only moderators start threads in this category.".into(),
         ));
     }
+    if who == WhoCanStart::Maintainers {
+        return Err(AppError::Forbidden(
+            "This category holds a commun's news: its maintainers publish them with \
+             POST /communs/{slug}/news."
+                .into(),
+        ));
+    }
     let mut errors = Errors::new();
     let title = errors.check("title", Title::parse(&input.title));
     errors.check("body", check_body(&input.body));
     errors.finish()?;
     let title = title.map(Title::into_inner).unwrap_or_default();
     let tag_ids = super::categories::tag_ids(conn, &input.tags)?;
-    let kind = input.kind.unwrap_or(ThreadKind::Discussion);
+    let kind: ThreadKind = input.kind.unwrap_or(NewThreadKind::Discussion).into();
     let draft = Draft {
         kind: DraftKind::Thread,
         thread_id: None,
@@ -197,6 +204,47 @@ pub fn create_about(
             body,
             tag_ids: &[],
             kind: ThreadKind::Discussion,
+            subject: Some(subject),
+        },
+    )
+}
+
+/// Publishes a commun's news in its category (the feature owning the category checked that
+/// `author` maintains it): a thread of kind `news` about `subject`. Watched words apply as to an
+/// edit — a maintainer's news is never held for approval, and a `hold` word refuses it (422).
+pub fn create_news(
+    conn: &mut PgConnection,
+    author: &Actor,
+    category: Uuid,
+    input: &NewsInput,
+    subject: Subject,
+    gate: &dyn Gate,
+) -> AppResult<Thread> {
+    author.require_writer()?;
+    let mut errors = Errors::new();
+    let title = errors.check("title", Title::parse(&input.title));
+    errors.check("body", check_body(&input.body));
+    errors.finish()?;
+    let title = title.map(Title::into_inner).unwrap_or_default();
+    let draft = Draft {
+        kind: DraftKind::Thread,
+        thread_id: None,
+        title,
+        body: input.body.clone(),
+        input: serde_json::Value::Null,
+    };
+    let verdict = gate.screen_edit(conn, author, &draft)?.checked()?;
+    let title = verdict.title.unwrap_or(draft.title);
+    let body = verdict.body.unwrap_or(draft.body);
+    insert(
+        conn,
+        author,
+        NewThread {
+            category,
+            title: &title,
+            body: &body,
+            tag_ids: &[],
+            kind: ThreadKind::News,
             subject: Some(subject),
         },
     )
@@ -424,6 +472,14 @@ pub fn update(
             if who == WhoCanStart::Staff && !actor.is_staff() {
                 return Err(AppError::Forbidden(
                     "Only moderators move threads into this category.".into(),
+                ));
+            }
+            // A commun's news stay in its category, and nothing else goes there.
+            let news = row.kind == ThreadKind::News.as_str();
+            if cid != row.category_id && (news || who == WhoCanStart::Maintainers) {
+                return Err(AppError::validation(
+                    "category",
+                    "A commun's news stay in its news category, which holds nothing else.",
                 ));
             }
             Some(cid)

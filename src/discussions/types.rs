@@ -14,6 +14,10 @@ use crate::accounts::types::UserPublic;
 pub enum WhoCanStart {
     Everyone,
     Staff,
+    /// The owning commun's maintainers, through `POST /communs/{slug}/news`: the rule of a
+    /// commun's news category, set when the commun is created (administrators cannot give it to
+    /// another category, nor take it from one).
+    Maintainers,
 }
 
 impl WhoCanStart {
@@ -21,13 +25,14 @@ impl WhoCanStart {
         match self {
             Self::Everyone => "everyone",
             Self::Staff => "staff",
+            Self::Maintainers => "maintainers",
         }
     }
     pub fn parse(s: &str) -> Self {
-        if s == "staff" {
-            Self::Staff
-        } else {
-            Self::Everyone
+        match s {
+            "staff" => Self::Staff,
+            "maintainers" => Self::Maintainers,
+            _ => Self::Everyone,
         }
     }
 }
@@ -43,7 +48,8 @@ impl WhoCanStart {
     "parent": null,
     "who_can_start": "everyone",
     "thread_count": 128,
-    "post_count": 1934
+    "post_count": 1934,
+    "commun_id": null
 }))]
 pub struct Category {
     pub id: Uuid,
@@ -58,6 +64,8 @@ pub struct Category {
     pub who_can_start: WhoCanStart,
     pub thread_count: i32,
     pub post_count: i32,
+    /// The commun whose news this category holds (`GET /communs/{slug}` also takes its id).
+    pub commun_id: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -128,6 +136,8 @@ pub struct CreateTag {
 pub enum ThreadKind {
     Discussion,
     Question,
+    /// A commun's news, published by its maintainers (`POST /communs/{slug}/news`).
+    News,
 }
 
 impl ThreadKind {
@@ -135,13 +145,32 @@ impl ThreadKind {
         match self {
             Self::Discussion => "discussion",
             Self::Question => "question",
+            Self::News => "news",
         }
     }
     pub fn parse(s: &str) -> Self {
-        if s == "question" {
-            Self::Question
-        } else {
-            Self::Discussion
+        match s {
+            "question" => Self::Question,
+            "news" => Self::News,
+            _ => Self::Discussion,
+        }
+    }
+}
+
+/// The kinds of thread a member starts with `POST /threads` (news are published by a commun's
+/// maintainers with `POST /communs/{slug}/news`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NewThreadKind {
+    Discussion,
+    Question,
+}
+
+impl From<NewThreadKind> for ThreadKind {
+    fn from(k: NewThreadKind) -> Self {
+        match k {
+            NewThreadKind::Discussion => Self::Discussion,
+            NewThreadKind::Question => Self::Question,
         }
     }
 }
@@ -204,6 +233,8 @@ impl ReactionKind {
     "edited_at": null,
     "deleted": false,
     "hidden": false,
+    "wiki": false,
+    "revision": 1,
     "created_at": "2026-12-01T10:30:00Z"
 }))]
 pub struct Post {
@@ -228,6 +259,12 @@ pub struct Post {
     pub deleted: bool,
     /// Hidden by moderation: its text is shown to its author and moderators only.
     pub hidden: bool,
+    /// A wiki (opening posts only): members in good standing may edit it, not only its author.
+    pub wiki: bool,
+    /// The current revision: 1 until the first edit; `GET /posts/{id}/revisions/{n}/diff` shows
+    /// what revision n changed. Send it back with an edit to refuse overwriting a newer one.
+    #[schema(minimum = 1)]
+    pub revision: i32,
     pub created_at: DateTime<Utc>,
 }
 
@@ -254,7 +291,8 @@ pub struct CategoryRef {
         "body": "Je cherche le potentiel solaire des toitures de Brest métropole, en **données ouvertes**.",
         "body_html": "<p>Je cherche le potentiel solaire des toitures de Brest métropole, en <strong>données ouvertes</strong>.</p>",
         "reply_to": null, "reactions": {"like": 2}, "my_reactions": [], "edited_at": null,
-        "deleted": false, "hidden": false, "created_at": "2026-12-01T09:00:00Z"
+        "deleted": false, "hidden": false, "wiki": false, "revision": 1,
+        "created_at": "2026-12-01T09:00:00Z"
     },
     "reply_count": 3, "participant_count": 3, "reaction_count": 6,
     "last_activity_at": "2026-12-01T10:30:00Z",
@@ -298,6 +336,8 @@ pub struct Thread {
 #[schema(rename_all = "lowercase")]
 pub enum SubjectType {
     Challenge,
+    /// A commun's news (`GET /communs/{slug}` also takes its id).
+    Commun,
 }
 
 /// The resource a thread discusses.
@@ -328,7 +368,22 @@ pub struct CreateThread {
     #[serde(default)]
     #[schema(max_items = 5)]
     pub tags: Vec<String>,
-    pub kind: Option<ThreadKind>,
+    pub kind: Option<NewThreadKind>,
+}
+
+/// `POST /communs/{slug}/news`'s body: a news thread's title and text.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewsInput {
+    #[schema(
+        min_length = 5,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
+    pub title: String,
+    /// Markdown, at most 64 KiB.
+    #[schema(min_length = 1, max_length = 65536)]
+    pub body: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -394,6 +449,73 @@ pub struct CreatePost {
 pub struct UpdatePost {
     #[schema(min_length = 1, max_length = 65536)]
     pub body: String,
+    /// The revision this edit starts from (the post's `revision` when it was read): if someone
+    /// edited the post since, the edit is refused with a 409 instead of overwriting theirs.
+    #[serde(default, deserialize_with = "crate::input::opt_int")]
+    #[schema(minimum = 1)]
+    pub revision: Option<i32>,
+}
+
+/// `POST /posts/{id}/wiki`'s body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WikiSwitch {
+    /// `true` makes the opening post a wiki; `false` gives it back to its author alone.
+    pub enabled: bool,
+}
+
+/// What revision `number` changed, against the revision before it (revision 1, the post as first
+/// published, is shown against an empty text).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "post_id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b70",
+    "number": 2,
+    "editor": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b60", "username": "yann", "display_name": "Yann Kervella", "role": "member", "created_at": "2026-11-30T18:02:00Z"},
+    "created_at": "2026-12-02T08:15:00Z",
+    "body": "Sources :\n- BD TOPO\n- OpenStreetMap\n",
+    "previous_body": "Sources :\n- BD TOPO\n",
+    "changes": [
+        {"op": "equal", "old_line": 1, "new_line": 1, "text": "Sources :\n"},
+        {"op": "equal", "old_line": 2, "new_line": 2, "text": "- BD TOPO\n"},
+        {"op": "insert", "old_line": null, "new_line": 3, "text": "- OpenStreetMap\n"}
+    ],
+    "unified": "@@ -1,2 +1,3 @@\n Sources :\n - BD TOPO\n+- OpenStreetMap\n"
+}))]
+pub struct RevisionDiff {
+    pub post_id: Uuid,
+    #[schema(minimum = 1)]
+    pub number: i32,
+    /// Who wrote this revision (the post's author for revision 1).
+    pub editor: UserPublic,
+    pub created_at: DateTime<Utc>,
+    /// The whole Markdown body of this revision.
+    pub body: String,
+    /// The whole body of the revision before (empty for revision 1).
+    pub previous_body: String,
+    /// Line by line, in order: unchanged, removed and added lines.
+    pub changes: Vec<DiffLine>,
+    /// The same as a unified diff (three lines of context), for tools that read one.
+    pub unified: String,
+}
+
+/// One line of a diff.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiffLine {
+    pub op: DiffOp,
+    /// Its number in the previous revision (absent for an added line).
+    pub old_line: Option<u32>,
+    /// Its number in this revision (absent for a removed line).
+    pub new_line: Option<u32>,
+    /// The line, with its line break when it has one.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffOp {
+    Equal,
+    Delete,
+    Insert,
 }
 
 /// `DELETE /posts/{id}`'s query.
@@ -407,8 +529,14 @@ pub struct DeleteQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Revision {
+    /// 2 for the first edit, then 3, 4, … (revision 1 is the post as first published).
+    #[schema(minimum = 2)]
+    pub number: i32,
     pub editor: UserPublic,
+    /// The whole body before this edit.
     pub previous_body: String,
+    /// The whole body this edit wrote.
+    pub body: String,
     pub created_at: DateTime<Utc>,
 }
 

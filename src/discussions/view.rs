@@ -38,6 +38,8 @@ pub struct PostRow {
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub hidden_at: Option<DateTime<Utc>>,
+    pub wiki: bool,
+    pub revision: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -110,6 +112,8 @@ fn post(r: PostRow, author: UserPublic, my_reactions: Vec<String>, viewer: Viewe
         edited_at: r.edited_at,
         deleted,
         hidden,
+        wiki: r.wiki,
+        revision: r.revision,
         created_at: r.created_at,
     }
 }

@@ -245,8 +245,8 @@ pub fn challenges_feed(conn: &mut PgConnection, settings: &Settings) -> AppResul
     ))
 }
 
-/// A commun's feed: the resources it published and the milestones it reached, newest first (its
-/// news threads will join them). 404 when there is no such commun.
+/// A commun's feed: its news, the resources it published and the milestones it reached, newest
+/// first. 404 when there is no such commun.
 pub fn commun_feed(conn: &mut PgConnection, settings: &Settings, slug: &str) -> AppResult<String> {
     use crate::schema::{communs, milestones, resources};
     let (commun, name): (Uuid, String) = communs::table
@@ -321,6 +321,62 @@ pub fn commun_feed(conn: &mut PgConnection, settings: &Settings, slug: &str) -> 
                 published: Some(fixed(at)),
                 links: vec![link(page.clone(), "alternate", Some("text/html"))],
                 summary: (!description.is_empty()).then(|| Text::plain(description)),
+                ..Default::default()
+            },
+        ));
+    }
+    // Its news: threads of kind `news` in its category, with their opening post.
+    type News = (
+        Uuid,
+        String,
+        Uuid,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        Option<String>,
+    );
+    let news: Vec<News> = threads::table
+        .inner_join(categories::table)
+        .left_join(
+            posts::table.on(posts::thread_id
+                .eq(threads::id)
+                .and(posts::number.eq(1))
+                .and(posts::deleted_at.is_null())
+                .and(posts::hidden_at.is_null())),
+        )
+        .filter(categories::commun_id.eq(commun))
+        .filter(threads::kind.eq("news"))
+        .filter(threads::hidden_at.is_null())
+        .order((threads::created_at.desc(), threads::id.desc()))
+        .limit(ENTRIES)
+        .select((
+            threads::id,
+            threads::title,
+            threads::author_id,
+            threads::created_at,
+            threads::last_activity_at,
+            posts::body_html.nullable(),
+        ))
+        .load(conn)?;
+    let authors = users_by_id(conn, news.iter().map(|n| n.2))?;
+    for (id, title, author_id, created, active, html) in news {
+        dated.push((
+            created,
+            Entry {
+                title: Text::plain(title),
+                id: format!("urn:uuid:{id}"),
+                updated: fixed(active),
+                published: Some(fixed(created)),
+                authors: author(&authors, author_id),
+                links: vec![link(
+                    format!("{front}/threads/{id}"),
+                    "alternate",
+                    Some("text/html"),
+                )],
+                content: Some(Content {
+                    value: Some(html.unwrap_or_default()),
+                    content_type: Some("html".into()),
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
         ));

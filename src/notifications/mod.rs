@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use crate::feature::Feature;
 pub use service::{
     Event, LEVEL_ON_POSTING, NotifyWatchers, enqueue_watchers, notify, notify_new_thread,
-    notify_personal, notify_watchers, upsert_level, watch_thread_by_default,
+    notify_personal, notify_watchers, notify_watchers_once, upsert_level, watch_thread_by_default,
 };
 pub use types::{Subscription, WatchLevel};
 

@@ -166,6 +166,38 @@ pub fn notify_watchers(
     .execute(conn)
 }
 
+/// Notifies the thread's watchers (and its category's, as [`notify_watchers`]) of an event that
+/// may repeat (a wiki's edits): a watcher who has not read the previous one of this kind about
+/// this target gets no other. One statement.
+pub fn notify_watchers_once(
+    conn: &mut PgConnection,
+    event: &Event,
+    category: Uuid,
+) -> QueryResult<usize> {
+    let thread = event.thread_id.unwrap_or(event.target_id);
+    with_event!(
+        diesel::sql_query(
+            "INSERT INTO notifications (id, user_id, kind, actor_id, target_type, target_id, target_title, post_id) \
+             SELECT uuid_generate_v7(), w.user_id, $1, $2, $3, $4, $5, $6 FROM ( \
+                 SELECT user_id FROM thread_subscriptions WHERE thread_id = $7 AND level = 'watching' \
+                 UNION \
+                 SELECT c.user_id FROM category_subscriptions c \
+                 WHERE c.category_id = $8 AND c.level = 'watching' \
+                   AND NOT EXISTS (SELECT 1 FROM thread_subscriptions t \
+                                   WHERE t.user_id = c.user_id AND t.thread_id = $7) \
+             ) w JOIN users u ON u.id = w.user_id AND u.erased_at IS NULL \
+             WHERE w.user_id <> $2 \
+               AND NOT EXISTS (SELECT 1 FROM notifications n \
+                               WHERE n.user_id = w.user_id AND n.kind = $1 \
+                                 AND n.target_id = $4 AND n.read_at IS NULL)",
+        ),
+        event
+    )
+    .bind::<SqlUuid, _>(thread)
+    .bind::<SqlUuid, _>(category)
+    .execute(conn)
+}
+
 /// Tells the watchers of a category of a new thread in it (`new_thread`; its opening post is
 /// `event.post_id`). One statement.
 pub fn notify_new_thread(

@@ -84,6 +84,10 @@ pub enum NotificationKind {
     CommunMilestone,
     /// A commun you watch published a resource.
     CommunResource,
+    /// A commun you watch published news (the target is the news thread).
+    CommunNews,
+    /// A wiki you watch was edited (one until you read it; the target is its thread).
+    WikiEdit,
 }
 
 /// What notifications are about (the same CHECK constraint and test as [`NotificationKind`]).

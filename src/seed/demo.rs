@@ -8,7 +8,7 @@ use crate::accounts::auth::Actor;
 use crate::accounts::models::{NewUser, Role, create_user};
 use crate::config::Settings;
 use crate::discussions::gate::Open;
-use crate::discussions::types::{CreatePost, CreateThread, ReactionKind, ThreadKind};
+use crate::discussions::types::{CreatePost, CreateThread, NewThreadKind, ReactionKind};
 use crate::discussions::{posts::create_reply, reactions};
 use crate::error::AppResult;
 use crate::schema::{categories, tags, threads};
@@ -359,7 +359,7 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings) -> AppResult<String> {
                     title: t.title.into(),
                     body: t.body.into(),
                     tags: t.tags.iter().map(|s| s.to_string()).collect(),
-                    kind: Some(if t.question { ThreadKind::Question } else { ThreadKind::Discussion }),
+                    kind: Some(if t.question { NewThreadKind::Question } else { NewThreadKind::Discussion }),
                 },
                 &Open,
             )?

@@ -13,6 +13,9 @@ use crate::communs::types::{
     AddCommunMember, CommunRole, CommunStatus, CreateCommun, NewMilestone, NewResource,
     ResourceKind, UpdateCommun,
 };
+use crate::discussions::gate::Open;
+use crate::discussions::posts;
+use crate::discussions::types::{CreatePost, NewsInput, UpdatePost};
 use crate::error::AppResult;
 use crate::notifications::WatchLevel;
 use crate::schema::{challenges, organisations};
@@ -209,13 +212,42 @@ const COMMUNS: &[DemoCommun] = &[
     },
 ];
 
+/// News the maintainers publish: (commun, title, body, a reply by, its text).
+const NEWS: &[(&str, &str, &str, usize, &str)] = &[
+    (
+        "panoramax",
+        "Un million de photos sur l'instance bretonne",
+        "L'instance régionale vient de passer le **million de photos** de rue, toutes floutées et \
+         sous CC-BY-SA 4.0. Merci aux contributeurs des tournées vélo du printemps !",
+        YANN,
+        "Bravo ! Les photos des routes du Trégor nous ont servi pour l'inventaire des panneaux.",
+    ),
+    (
+        "bal-bretagne",
+        "Douze communes de plus publient leur base adresse",
+        "Ce trimestre, **douze communes** du Finistère ont publié leur base adresse locale. La \
+         carte de couverture est à jour ; la prochaine session d'accompagnement aura lieu à Quimper.",
+        CAMILLE,
+        "Est-ce que la session de Quimper sera ouverte aux intercommunalités ?",
+    ),
+    (
+        "haies-bocage",
+        "Guide de saisie des haies : à vous de l'améliorer",
+        "Le guide de saisie est désormais un **wiki** : corrigez-le et complétez-le directement.\n\n\
+         1. Tracer la haie au milieu de son emprise.\n\
+         2. Renseigner le type (arbustive, arborée, multistrate).\n",
+        TANGUY,
+        "Faut-il saisir les haies discontinues comme une seule haie ?",
+    ),
+];
+
 fn date(s: &str) -> NaiveDate {
     s.parse().expect("demo dates parse")
 }
 
 pub fn seed(conn: &mut PgConnection, actors: &[Actor]) -> AppResult<String> {
     let username = |i: usize| actors[i].username.clone();
-    let mut counts = (0, 0, 0);
+    let mut counts = (0, 0, 0, 0);
     for c in COMMUNS {
         communs::create(
             conn,
@@ -308,6 +340,53 @@ pub fn seed(conn: &mut PgConnection, actors: &[Actor]) -> AppResult<String> {
         }
         counts.0 += 1;
     }
+    // News, each with a reply; the hedgerow guide is a wiki, improved once by an administrator.
+    for (slug, title, body, replier, reply) in NEWS {
+        let maintainer = COMMUNS
+            .iter()
+            .find(|c| c.slug == *slug)
+            .map(|c| &actors[c.maintainer])
+            .expect("news of a demo commun");
+        let thread = crate::communs::news::publish(
+            conn,
+            maintainer,
+            slug,
+            &NewsInput {
+                title: title.to_string(),
+                body: body.to_string(),
+            },
+            &Open,
+        )?;
+        posts::create_reply(
+            conn,
+            &actors[*replier],
+            thread.id,
+            &CreatePost {
+                body: reply.to_string(),
+                reply_to: None,
+            },
+            &Open,
+        )?
+        .now()?;
+        if *slug == "haies-bocage" {
+            let post = thread.opening_post.id;
+            posts::set_wiki(conn, maintainer, post, true)?;
+            posts::edit(
+                conn,
+                &actors[CAMILLE],
+                post,
+                &UpdatePost {
+                    body: format!(
+                        "{body}3. Noter la date d'observation et la source (terrain, ortho-image).\n"
+                    ),
+                    revision: Some(1),
+                },
+                &Open,
+                &crate::communs::news::Maintainers,
+            )?;
+        }
+        counts.3 += 1;
+    }
     // A challenge in progress (or solved) is taken up by the hedgerow inventory, whose map answers it.
     let taken: Option<(Uuid, String)> = challenges::table
         .filter(challenges::status.eq_any(["in_progress", "solved"]))
@@ -336,7 +415,7 @@ pub fn seed(conn: &mut PgConnection, actors: &[Actor]) -> AppResult<String> {
         story = format!(", one challenge taken up (« {title} »)");
     }
     Ok(format!(
-        "{} communs ({} milestones, {} resources{story})",
-        counts.0, counts.1, counts.2
+        "{} communs ({} milestones, {} resources, {} news{story})",
+        counts.0, counts.1, counts.2, counts.3
     ))
 }

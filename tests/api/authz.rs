@@ -109,6 +109,10 @@ const MATRIX: &[Row] = &[
     r("PUT",    "/api/v1/posts/{id}/reactions/{kind}",         [401, 403, 409, 409, 409, 409, 409, 403, 403]),
     r("DELETE", "/api/v1/posts/{id}/reactions/{kind}",         [401, 403, 409, 409, 409, 409, 409, 403, 403]),
     r("GET",    "/api/v1/posts/{id}/revisions",                [200, 200, 200, 200, 200, 200, 200, 200, 403]),
+    // Revision 1 of the live reply.
+    r("GET",    "/api/v1/posts/{id}/revisions/{n}/diff",       [200, 200, 200, 200, 200, 200, 200, 200, 403]),
+    // The live reply is no opening post: 409 for those who may make a post a wiki.
+    r("POST",   "/api/v1/posts/{id}/wiki",                     [401, 403, 403, 409, 403, 409, 409, 403, 403]),
     // ---- challenges: `Ctx::challenge` (submitted), `Ctx::withdrawn`, by the author -------------------------------
     r("GET",    "/api/v1/challenges",                          [200, 200, 200, 200, 200, 200, 200, 200, 403]),
     // A title too short.
@@ -202,6 +206,9 @@ const MATRIX: &[Row] = &[
     // A member id nobody has: 404 for those who may remove members.
     r("DELETE", "/api/v1/communs/{slug}/members",              [401, 403, 403, 404, 403, 403, 404, 403, 403]),
     r("PUT",    "/api/v1/communs/{slug}/subscription",         [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    r("GET",    "/api/v1/communs/{slug}/news",                 [200, 200, 200, 200, 200, 200, 200, 200, 403]),
+    // A title too short: its maintainers and administrators.
+    r("POST",   "/api/v1/communs/{slug}/news",                 [401, 403, 403, 422, 403, 403, 422, 403, 403]),
     r("GET",    "/api/v1/communs/{slug}/milestones",           [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     // A title too short.
     r("POST",   "/api/v1/communs/{slug}/milestones",           [401, 403, 403, 422, 403, 403, 422, 403, 403]),
@@ -632,6 +639,7 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         .replace("{slug}", slug)
         .replace("{username}", "w_author")
         .replace("{kind}", "like")
+        .replace("{n}", "1")
         .replace("{user_id}", &ctx.target)
         .replace("{token}", "m0193.pas-un-jeton");
     // Required query parameters.
@@ -673,6 +681,8 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         }
         ("PUT", "/api/v1/communs/{slug}/subscription") => json!({"level": "watching"}),
         ("POST", "/api/v1/communs/{slug}/milestones") => json!({"title": "x"}),
+        ("POST", "/api/v1/communs/{slug}/news") => json!({"title": "x", "body": "Des nouvelles."}),
+        ("POST", "/api/v1/posts/{id}/wiki") => json!({"enabled": true}),
         ("PATCH", "/api/v1/communs/{slug}/milestones/{id}") => json!({"title": "x"}),
         ("POST", "/api/v1/communs/{slug}/resources") => {
             json!({"kind": "dataset", "title": "Des données",

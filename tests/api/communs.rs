@@ -821,6 +821,10 @@ async fn a_communs_atom_feed_reads_in_a_real_parser() {
             "/api/v1/communs/bal-bretagne/resources",
             json!({"kind": "software", "title": "Éditeur de BAL & co", "url": "https://git.example.org/bal", "licence": "MIT"}),
         ),
+        (
+            "/api/v1/communs/bal-bretagne/news",
+            json!({"title": "Douze communes de plus", "body": "Elles publient leur **base adresse**."}),
+        ),
     ] {
         assert_eq!(
             send(&app, Method::POST, path, &maelle, body).await.status(),
@@ -849,10 +853,249 @@ async fn a_communs_atom_feed_reads_in_a_real_parser() {
     assert_eq!(
         titles,
         [
+            "Douze communes de plus",
             "Nouvelle ressource : Éditeur de BAL & co",
             "Étape franchie : Version 2 publiée"
         ]
     );
-    assert_eq!(feed.entries[0].links[0].href, "https://git.example.org/bal");
+    // The news entry carries its opening post, its author and its thread's page.
+    let news = &feed.entries[0];
+    assert!(
+        news.content
+            .as_ref()
+            .unwrap()
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("<strong>base adresse</strong>"),
+        "{news:?}"
+    );
+    assert_eq!(news.authors[0].name.as_deref(), Some("maelle Display"));
+    assert!(news.links[0].href.contains("/threads/"), "{news:?}");
+    assert_eq!(feed.entries[1].links[0].href, "https://git.example.org/bal");
     problem(app.get("/api/v1/feeds/communs/nulle-part.atom").await, 404).await;
+}
+
+#[tokio::test]
+async fn maintainers_publish_news_in_the_communs_own_category_and_everyone_replies() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin").await;
+    let maelle = app.member("maelle").await;
+    let yann = app.member("yann").await;
+    let watcher = app.member("watcher").await;
+    let both = app.member("both").await;
+    let c = bal(&app, &admin).await;
+    crate::support::category(&app, &admin, "general", "everyone").await;
+
+    // The commun came with its news category, which only its maintainers publish in.
+    assert_eq!(c["news_category"], "commun-bal-bretagne");
+    let (_, cat) = json(app.get("/api/v1/categories/commun-bal-bretagne").await).await;
+    assert_eq!(
+        (
+            cat["who_can_start"].clone(),
+            cat["commun_id"].clone(),
+            cat["name"].clone()
+        ),
+        (
+            json!("maintainers"),
+            c["id"].clone(),
+            json!("Bases adresses locales de Bretagne")
+        )
+    );
+    // Administrators may neither give the rule to another category nor take it from this one.
+    let refused = send(
+        &app,
+        Method::POST,
+        "/api/v1/categories",
+        &admin,
+        json!({"slug": "a-moi", "name": "À moi", "who_can_start": "maintainers"}),
+    )
+    .await;
+    assert_eq!(
+        problem(refused, 422).await["errors"][0]["field"],
+        "who_can_start"
+    );
+    let refused = send(
+        &app,
+        Method::PATCH,
+        "/api/v1/categories/commun-bal-bretagne",
+        &admin,
+        json!({"who_can_start": "everyone"}),
+    )
+    .await;
+    assert_eq!(
+        problem(refused, 422).await["errors"][0]["field"],
+        "who_can_start"
+    );
+
+    // `watcher` follows the commun; `both` also watches its category (told once).
+    for (who, path) in [
+        (&watcher, "/api/v1/communs/bal-bretagne/subscription"),
+        (&both, "/api/v1/communs/bal-bretagne/subscription"),
+        (&both, "/api/v1/categories/commun-bal-bretagne/subscription"),
+    ] {
+        let resp = send(&app, Method::PUT, path, who, json!({"level": "watching"})).await;
+        assert_eq!(resp.status(), 200);
+    }
+
+    // Neither a member who does not maintain it, nor anyone through POST /threads.
+    let news =
+        json!({"title": "Douze communes de plus", "body": "Elles publient leur **base adresse**."});
+    problem(
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/communs/bal-bretagne/news",
+            &yann,
+            news.clone(),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let resp = app
+        .client
+        .post(app.url("/api/v1/communs/bal-bretagne/news"))
+        .json(&news)
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 401).await;
+    let direct = send(&app, Method::POST, "/api/v1/threads", &maelle,
+        json!({"category": "commun-bal-bretagne", "title": "Par la grande porte", "body": "Bonjour."})).await;
+    problem(direct, 403).await;
+    // A refused title changes nothing.
+    let bad = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs/bal-bretagne/news",
+        &maelle,
+        json!({"title": "ab", "body": "Trop court."}),
+    )
+    .await;
+    assert_eq!(problem(bad, 422).await["errors"][0]["field"], "title");
+    let (_, page) = json(app.get("/api/v1/communs/bal-bretagne/news").await).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 0);
+
+    let resp = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs/bal-bretagne/news",
+        &maelle,
+        news,
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    let t: Value = resp.json().await.unwrap();
+    assert_eq!(location, format!("/api/v1/threads/{}", id(&t)));
+    assert_eq!(
+        (
+            t["kind"].clone(),
+            t["category"]["slug"].clone(),
+            t["subject"].clone()
+        ),
+        (
+            json!("news"),
+            json!("commun-bal-bretagne"),
+            json!({"type": "commun", "id": c["id"]})
+        )
+    );
+    // An administrator publishes too.
+    let resp = send(
+        &app,
+        Method::POST,
+        "/api/v1/communs/bal-bretagne/news",
+        &admin,
+        json!({"title": "Atelier à Quimper", "body": "Le 12 janvier."}),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    // Everyone replies.
+    let r = crate::support::reply(&app, &yann, &t, "Bravo aux communes !", None).await;
+    assert_eq!(r["number"], 2);
+
+    // Listed newest first, on the timeline, found by search.
+    let (_, page) = json(app.get("/api/v1/communs/bal-bretagne/news").await).await;
+    let titles: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Atelier à Quimper", "Douze communes de plus"]);
+    assert_eq!(page["items"][1]["reply_count"], 1);
+    let (_, timeline) = json(app.get("/api/v1/communs/bal-bretagne/timeline").await).await;
+    assert!(
+        timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "news" && e["id"] == t["id"] && e["state"] == "published"),
+        "{timeline}"
+    );
+    let (_, hits) = json(app.get("/api/v1/search?q=commune&type=threads").await).await;
+    assert!(
+        hits["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["thread_id"] == t["id"]),
+        "{hits}"
+    );
+    problem(app.get("/api/v1/communs/nulle-part/news").await, 404).await;
+
+    // Followers are told, once each, through the news thread.
+    for who in [&watcher, &both] {
+        let (_, n) = json(app.get_as("/api/v1/notifications", who).await).await;
+        let about_first: Vec<&Value> = n["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["target"]["id"] == t["id"])
+            .collect();
+        assert_eq!(about_first.len(), 1, "{n}");
+        assert_eq!(about_first[0]["target"]["type"], "thread");
+    }
+    let (_, n) = json(app.get_as("/api/v1/notifications", &watcher).await).await;
+    assert_eq!(n["items"][1]["kind"], "commun_news");
+    assert_eq!(
+        n["items"][1]["target"]["title"],
+        "Bases adresses locales de Bretagne — Douze communes de plus"
+    );
+
+    // News stay in their category, and nothing else moves in.
+    let moved = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/threads/{}", id(&t)),
+        &admin,
+        json!({"category": "general", "reason": "Rangement"}),
+    )
+    .await;
+    assert_eq!(problem(moved, 422).await["errors"][0]["field"], "category");
+    let other =
+        crate::support::thread(&app, &yann, "general", "Une question d'adresse", "Où ?").await;
+    let moved = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/threads/{}", id(&other)),
+        &admin,
+        json!({"category": "commun-bal-bretagne", "reason": "Rangement"}),
+    )
+    .await;
+    assert_eq!(problem(moved, 422).await["errors"][0]["field"], "category");
+
+    // Renaming the commun renames its category.
+    let resp = send(
+        &app,
+        Method::PATCH,
+        "/api/v1/communs/bal-bretagne",
+        &maelle,
+        json!({"name": "BAL de Bretagne"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let (_, cat) = json(app.get("/api/v1/categories/commun-bal-bretagne").await).await;
+    assert_eq!(cat["name"], "BAL de Bretagne");
 }

@@ -746,7 +746,7 @@ async fn digests_left_due_are_queued_again_or_given_up_and_an_unsubscribe_after_
 }
 
 #[tokio::test]
-async fn followers_of_a_commun_read_its_milestones_and_resources_in_their_digest() {
+async fn followers_of_a_commun_read_its_news_milestones_and_resources_in_their_digest() {
     let app = TestApp::spawn();
     let admin = app.admin("admin").await;
     set_me(&app, &admin, json!({"digest_frequency": "never"})).await;
@@ -784,6 +784,10 @@ async fn followers_of_a_commun_read_its_milestones_and_resources_in_their_digest
             "/api/v1/communs/bal-bretagne/resources",
             json!({"kind": "software", "title": "Éditeur de BAL", "url": "https://git.example.org/bal", "licence": "mit"}),
         ),
+        (
+            "/api/v1/communs/bal-bretagne/news",
+            json!({"title": "Douze communes de plus", "body": "Elles publient leur base adresse."}),
+        ),
     ] {
         assert_eq!(
             send(&app, Method::POST, path, &maelle, body).await.status(),
@@ -798,6 +802,7 @@ async fn followers_of_a_commun_read_its_milestones_and_resources_in_their_digest
         "Bases adresses locales",
         "Étape franchie\u{a0}: Version 2 publiée",
         "Nouvelle ressource\u{a0}: Éditeur de BAL (MIT) https://git.example.org/bal",
+        "Actualité\u{a0}: Douze communes de plus http://127.0.0.1:8080/threads/",
     ] {
         assert!(a.text.contains(expected), "{expected:?} in:\n{}", a.text);
     }
@@ -1360,6 +1365,10 @@ fn sample_digest(locale: palabre::mail::Locale) -> palabre::digests::types::Dige
             slug: "bal-bretagne".into(),
             name: "Bases adresses locales de Bretagne".into(),
             url: format!("{front}/communs/bal-bretagne"),
+            news: vec![CommunNewsItem {
+                title: "Douze communes de plus".into(),
+                url: format!("{front}/threads/{}", uuid(6)),
+            }],
             milestones: vec!["Version 2 publiée".into()],
             resources: vec![CommunResourceNews {
                 title: "Éditeur de BAL".into(),

@@ -21,3 +21,4 @@ mod schema;
 mod search_feeds;
 mod seed;
 mod structure;
+mod wiki;

@@ -80,6 +80,11 @@ export function describe(n: Notification): string {
     case "commun_resource":
       // The target is the commun: GET /communs/{slug} takes its id too.
       return `Commun : ${n.target.title}`;
+    case "commun_news":
+      // The target is the news thread.
+      return `Actualité : ${n.target.title}`;
+    case "wiki_edit":
+      return `Wiki modifié : ${n.target.title}`;
     default: {
       const unknown: never = n.kind;
       return unknown;

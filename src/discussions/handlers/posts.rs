@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::accounts::auth::{Actor, Bearer, MaybeBearer, create_as_member};
 use crate::db;
 use crate::discussions::gate::{Gate, HeldDraft};
+use crate::discussions::owners::CategoryOwners;
 use crate::discussions::types::*;
 use crate::discussions::{posts, reactions};
 use crate::error::{AppResult, Problem};
@@ -19,6 +20,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(edit_post)
         .service(delete_post)
         .service(revisions)
+        .service(revision_diff)
+        .service(set_wiki)
         .service(react)
         .service(unreact);
 }
@@ -130,7 +133,10 @@ pub async fn read_post(
     Ok(HttpResponse::Ok().json(post))
 }
 
-/// Edit a post (its author or a moderator); the previous body is kept as a revision.
+/// Edit a post (its author, a moderator, or — for a wiki — a member in good standing: an address
+/// verified for 7 days and 3 published posts, or a maintainer of the commun whose news it is).
+/// Each edit is a numbered revision keeping the whole body; send the `revision` you read to refuse
+/// overwriting someone else's edit made meanwhile (409). Edits of a wiki notify its watchers.
 #[utoipa::path(
     operation_id = "updatePost",
     tag = "discussions",
@@ -140,10 +146,10 @@ pub async fn read_post(
     responses(
         (status = 200, description = "Edited", body = Post),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the author nor a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author nor a moderator (nor, for a wiki, a member in good standing)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The post is deleted", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The post is deleted, or was edited since the `revision` sent", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body or revision", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/posts/{id}")]
@@ -153,13 +159,15 @@ pub async fn edit_post(
     path: web::Path<Uuid>,
     body: Json<UpdatePost>,
     gate: web::Data<dyn Gate>,
+    owners: web::Data<dyn CategoryOwners>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let new_body = body.into_inner().body;
+    let input = body.into_inner();
     let gate = gate.into_inner();
+    let owners = owners.into_inner();
     let post = db::run(&state.pool, move |conn| {
         let actor = Actor::load(conn, &bearer.0)?;
-        posts::edit(conn, &actor, id, &new_body, gate.as_ref())
+        posts::edit(conn, &actor, id, &input, gate.as_ref(), owners.as_ref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(post))
@@ -206,7 +214,7 @@ pub async fn delete_post(
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Post id"), PageQuery),
     responses(
-        (status = 200, description = "A page of revisions: who, when, previous body", body = Page<Revision>),
+        (status = 200, description = "A page of revisions (edits, from number 2): who, when, the body before and after", body = Page<Revision>),
         (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
@@ -228,6 +236,74 @@ pub async fn revisions(
     })
     .await?;
     Ok(HttpResponse::Ok().json(revs))
+}
+
+/// What revision `n` of a post changed, against the revision before it: both whole bodies, the
+/// lines kept, removed and added, and a unified diff. Revision 1 is the post as first published
+/// (shown against an empty text); the post's `revision` is its latest.
+#[utoipa::path(
+    operation_id = "getPostRevisionDiff",
+    tag = "discussions",
+    security((), ("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Post id"),
+        ("n" = i32, Path, minimum = 1, description = "Revision number: 1 (as first published) to the post's `revision`"),
+    ),
+    responses(
+        (status = 200, description = "The revision and its diff", body = RevisionDiff),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post or revision (or its text is hidden from the caller)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/posts/{id}/revisions/{n}/diff")]
+pub async fn revision_diff(
+    state: web::Data<AppState>,
+    bearer: MaybeBearer,
+    path: web::Path<(Uuid, i32)>,
+) -> AppResult<HttpResponse> {
+    let (id, n) = path.into_inner();
+    let diff = db::run(&state.pool, move |conn| {
+        let v = Actor::viewer(conn, &bearer)?;
+        posts::revision_diff(conn, id, n, v.as_ref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(diff))
+}
+
+/// Make a thread's opening post a wiki (`enabled: true`) or give it back to its author alone: its
+/// author or a moderator. Members in good standing (an address verified for 7 days and 3 published
+/// posts) — and in a commun's news, its maintainers — may then edit it.
+#[utoipa::path(
+    operation_id = "setPostWiki",
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id (an opening post)")),
+    request_body = WikiSwitch,
+    responses(
+        (status = 200, description = "The post, with its `wiki` flag", body = Post),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author nor a moderator, or silenced", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A reply (only opening posts are wikis), or a deleted post", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/posts/{id}/wiki")]
+pub async fn set_wiki(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<Uuid>,
+    body: Json<WikiSwitch>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let enabled = body.into_inner().enabled;
+    let post = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        posts::set_wiki(conn, &actor, id, enabled)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(post))
 }
 
 /// React to a post (idempotent: one reaction of each kind per member).
