@@ -1,6 +1,6 @@
 -- A commun's news: each commun owns one category, where only its maintainers start threads, of the
 -- new kind `news` (through POST /communs/{slug}/news).
-ALTER TABLE categories ADD COLUMN commun_id uuid REFERENCES communs (id) ON DELETE CASCADE;
+ALTER TABLE categories ADD COLUMN commun_id uuid REFERENCES communs (id) ON DELETE RESTRICT;
 CREATE UNIQUE INDEX categories_commun_id_key ON categories (commun_id);
 ALTER TABLE categories DROP CONSTRAINT categories_who_can_start_check;
 ALTER TABLE categories ADD CONSTRAINT categories_who_can_start_check

@@ -123,11 +123,17 @@ pub fn publish(
     })
 }
 
-/// Maintainers of a commun may edit the wikis of its news category.
+/// Maintainers of a commun (and only they, besides authors and moderators) edit the wikis of its
+/// news category.
 pub struct Maintainers;
 
 impl CategoryOwners for Maintainers {
-    fn maintains(&self, conn: &mut PgConnection, user: Uuid, category: Uuid) -> AppResult<bool> {
+    fn maintains(
+        &self,
+        conn: &mut PgConnection,
+        user: Uuid,
+        category: Uuid,
+    ) -> AppResult<Option<bool>> {
         let owner: Option<Uuid> = categories::table
             .find(category)
             .select(categories::commun_id)
@@ -135,8 +141,8 @@ impl CategoryOwners for Maintainers {
             .optional()?
             .flatten();
         match owner {
-            Some(commun) => is_maintainer(conn, commun, user),
-            None => Ok(false),
+            Some(commun) => Ok(Some(is_maintainer(conn, commun, user)?)),
+            None => Ok(None),
         }
     }
 }

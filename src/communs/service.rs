@@ -567,7 +567,7 @@ pub fn subscribe(
 }
 
 /// Tells the commun's watching followers (never the actor) of `kind` about `title`.
-pub(super) fn tell_followers(
+fn tell_followers(
     conn: &mut PgConnection,
     actor: &Actor,
     commun: Uuid,

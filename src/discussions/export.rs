@@ -9,7 +9,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::AppResult;
-use crate::schema::{category_subscriptions, post_reactions, posts, thread_subscriptions, threads};
+use crate::schema::{
+    category_subscriptions, post_reactions, post_revisions, posts, thread_subscriptions, threads,
+};
 
 /// Threads, posts (with their Markdown), reactions and watch levels of `user`.
 pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
@@ -60,6 +62,16 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
             category_subscriptions::level,
         ))
         .load(conn)?;
+    let revisions: Vec<(Uuid, i32, String, DateTime<Utc>)> = post_revisions::table
+        .filter(post_revisions::editor_id.eq(user))
+        .order(post_revisions::created_at)
+        .select((
+            post_revisions::post_id,
+            post_revisions::number,
+            post_revisions::body,
+            post_revisions::created_at,
+        ))
+        .load(conn)?;
     let section = DiscussionsExport {
         threads: thread_rows
             .into_iter()
@@ -79,6 +91,15 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
                 created_at: p.4,
                 edited_at: p.5,
                 deleted_at: p.6,
+            })
+            .collect(),
+        revisions: revisions
+            .into_iter()
+            .map(|r| ExportedRevision {
+                post_id: r.0,
+                number: r.1,
+                body: r.2,
+                created_at: r.3,
             })
             .collect(),
         reactions: reactions
@@ -116,6 +137,9 @@ pub struct DiscussionsExport {
     /// Your posts, with their Markdown, deleted ones included.
     #[schema(inline)]
     pub posts: Vec<ExportedPost>,
+    /// The edits you made (of your posts, of wikis, or as a moderator): the whole body each wrote.
+    #[schema(inline)]
+    pub revisions: Vec<ExportedRevision>,
     #[schema(inline)]
     pub reactions: Vec<ExportedReaction>,
     /// Your watch levels on threads.
@@ -143,6 +167,15 @@ pub struct ExportedPost {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedRevision {
+    pub post_id: Uuid,
+    pub number: i32,
+    /// The whole body this edit wrote.
+    pub body: String,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -274,37 +274,36 @@ pub const WIKI_VERIFIED_DAYS: i64 = 7;
 /// … and this many published posts (neither deleted nor hidden by moderation).
 pub const WIKI_POSTS: i64 = 3;
 
-/// Whether `actor` may edit wikis in `category`: a member in good standing, or a maintainer of
-/// what owns the category (a commun's news).
+/// Whether `actor` may edit wikis in `category`: in a category something owns (a commun's news),
+/// its maintainers only; elsewhere, a member in good standing.
 fn may_edit_wikis(
     conn: &mut PgConnection,
     actor: &Actor,
     category: Uuid,
     owners: &dyn CategoryOwners,
 ) -> AppResult<bool> {
+    if let Some(maintains) = owners.maintains(conn, actor.id, category)? {
+        return Ok(maintains);
+    }
     let verified: Option<DateTime<Utc>> = users::table
         .find(actor.id)
         .select(users::email_verified_at)
         .first(conn)?;
-    let long_enough =
-        verified.is_some_and(|at| at <= Utc::now() - chrono::Duration::days(WIKI_VERIFIED_DAYS));
-    if long_enough {
-        let published: Vec<Uuid> = posts::table
-            .filter(posts::author_id.eq(actor.id))
-            .filter(posts::deleted_at.is_null())
-            .filter(posts::hidden_at.is_null())
-            .select(posts::id)
-            .limit(WIKI_POSTS)
-            .load(conn)?;
-        if published.len() as i64 >= WIKI_POSTS {
-            return Ok(true);
-        }
+    if !verified.is_some_and(|at| at <= Utc::now() - chrono::Duration::days(WIKI_VERIFIED_DAYS)) {
+        return Ok(false);
     }
-    owners.maintains(conn, actor.id, category)
+    let published: Vec<Uuid> = posts::table
+        .filter(posts::author_id.eq(actor.id))
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::hidden_at.is_null())
+        .select(posts::id)
+        .limit(WIKI_POSTS)
+        .load(conn)?;
+    Ok(published.len() as i64 >= WIKI_POSTS)
 }
 
 /// The post `actor` is about to edit: theirs, any for a moderator, or a wiki for members in good
-/// standing; never in a thread locked to them.
+/// standing; never in a thread locked to them, nor a wiki of a hidden thread.
 fn require_text_editor(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -314,20 +313,20 @@ fn require_text_editor(
     actor.require_writer()?;
     let row = row(conn, id)?;
     if row.author_id != actor.id && !actor.is_staff() {
-        if !row.wiki || row.hidden_at.is_some() {
+        let (category, thread_hidden): (Uuid, Option<DateTime<Utc>>) = threads::table
+            .find(row.thread_id)
+            .select((threads::category_id, threads::hidden_at))
+            .first(conn)?;
+        if !row.wiki || row.hidden_at.is_some() || thread_hidden.is_some() {
             return Err(AppError::Forbidden(
                 "Only the author or a moderator may change this post.".into(),
             ));
         }
-        let category: Uuid = threads::table
-            .find(row.thread_id)
-            .select(threads::category_id)
-            .first(conn)?;
         if !may_edit_wikis(conn, actor, category, owners)? {
             return Err(AppError::Forbidden(format!(
                 "A wiki is edited by members in good standing (an address verified for \
                  {WIKI_VERIFIED_DAYS} days and {WIKI_POSTS} published posts) and, in a commun's \
-                 news, by its maintainers."
+                 news, by its maintainers only."
             )));
         }
     }
@@ -370,12 +369,34 @@ pub fn edit(
     let replaced = verdict.body;
     let new_body = replaced.as_deref().unwrap_or(new_body);
     db::atomic(conn, |conn| {
-        // The post's row is locked: concurrent edits take their revision numbers in turn.
-        let (revision, body): (i32, String) = posts::table
+        // The post's row is locked: concurrent edits take their revision numbers in turn, and what
+        // allowed this edit (a wiki, not deleted, not hidden) is checked again under the lock.
+        type Locked = (
+            i32,
+            String,
+            bool,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+        );
+        let (revision, body, wiki, deleted, hidden): Locked = posts::table
             .find(id)
-            .select((posts::revision, posts::body))
+            .select((
+                posts::revision,
+                posts::body,
+                posts::wiki,
+                posts::deleted_at,
+                posts::hidden_at,
+            ))
             .for_update()
             .first(conn)?;
+        if deleted.is_some() {
+            return Err(AppError::conflict(None, "A deleted post cannot be edited."));
+        }
+        if row.author_id != actor.id && !actor.is_staff() && (!wiki || hidden.is_some()) {
+            return Err(AppError::Forbidden(
+                "Only the author or a moderator may change this post.".into(),
+            ));
+        }
         if let Some(base) = input.revision
             && base != revision
         {
@@ -390,7 +411,8 @@ pub fn edit(
         if new_body == body {
             return view(conn, id, Some(actor));
         }
-        if actor.is_staff() && row.author_id != actor.id {
+        // A moderator's edit of another member's post is a moderation act; of a wiki, a member's.
+        if actor.is_staff() && row.author_id != actor.id && !wiki {
             diesel::insert_into(moderation_log::table)
                 .values((
                     moderation_log::id.eq(Uuid::now_v7()),
@@ -421,11 +443,13 @@ pub fn edit(
                 posts::revision.eq(number),
             ))
             .execute(conn)?;
-        if row.wiki {
-            let (title, category): (String, Uuid) = threads::table
+        let (title, category, thread_hidden): (String, Uuid, Option<DateTime<Utc>>) =
+            threads::table
                 .find(row.thread_id)
-                .select((threads::title, threads::category_id))
+                .select((threads::title, threads::category_id, threads::hidden_at))
                 .first(conn)?;
+        // A hidden thread's watchers are not told of its wiki's edits (its title would leak).
+        if wiki && thread_hidden.is_none() {
             let event = Event {
                 kind: "wiki_edit".into(),
                 actor: actor.id,
@@ -566,8 +590,8 @@ pub fn revisions(
     })
 }
 
-/// What revision `number` of a post changed, line by line, against the one before (revision 1
-/// against an empty text). 404 for a revision the post does not have, or whose text `viewer` may
+/// Revision `number` of a post and the one before (revision 1 against an empty text), to diff with
+/// [`with_changes`]. 404 for a revision the post does not have, or whose text `viewer` may
 /// not read.
 pub fn revision_diff(
     conn: &mut PgConnection,
@@ -611,7 +635,6 @@ pub fn revision_diff(
     let editor = users_by_id(conn, [editor])?
         .remove(&editor)
         .ok_or(AppError::NotFound)?;
-    let (changes, unified) = line_diff(&previous_body, &body);
     Ok(RevisionDiff {
         post_id: id,
         number,
@@ -619,9 +642,18 @@ pub fn revision_diff(
         created_at,
         body,
         previous_body,
-        changes,
-        unified,
+        changes: Vec::new(),
+        unified: String::new(),
     })
+}
+
+/// Computes the diff of a revision read by [`revision_diff`] (off the database connection: it is
+/// CPU work, up to the diff's deadline).
+pub fn with_changes(mut d: RevisionDiff) -> RevisionDiff {
+    let (changes, unified) = line_diff(&d.previous_body, &d.body);
+    d.changes = changes;
+    d.unified = unified;
+    d
 }
 
 /// A line diff (Myers, with a deadline: a pathological pair of 64 KiB bodies falls back to a

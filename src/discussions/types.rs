@@ -452,7 +452,7 @@ pub struct UpdatePost {
     /// The revision this edit starts from (the post's `revision` when it was read): if someone
     /// edited the post since, the edit is refused with a 409 instead of overwriting theirs.
     #[serde(default, deserialize_with = "crate::input::opt_int")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub revision: Option<i32>,
 }
 

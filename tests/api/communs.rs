@@ -1086,6 +1086,36 @@ async fn maintainers_publish_news_in_the_communs_own_category_and_everyone_repli
     .await;
     assert_eq!(problem(moved, 422).await["errors"][0]["field"], "category");
 
+    // Hidden by moderation, news leave the list, the timeline and the feed.
+    let resp = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/threads/{}/moderation", id(&t)),
+        &admin,
+        json!({"action": "hide", "reason": "Doublon"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let (_, page) = json(app.get("/api/v1/communs/bal-bretagne/news").await).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let (_, timeline) = json(app.get("/api/v1/communs/bal-bretagne/timeline").await).await;
+    assert!(
+        !timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == t["id"]),
+        "{timeline}"
+    );
+    let feed = app
+        .get("/api/v1/feeds/communs/bal-bretagne.atom")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!feed.contains("Douze communes"), "{feed}");
+    assert!(feed.contains("Atelier à Quimper"), "{feed}");
+
     // Renaming the commun renames its category.
     let resp = send(
         &app,

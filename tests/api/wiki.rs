@@ -360,6 +360,17 @@ async fn a_communs_maintainers_edit_the_wikis_of_its_news() {
         (200, json!(2)),
         "{post}"
     );
+    // In a commun's news, standing is not enough: its maintainers only.
+    let veteran = app.member("veteran").await;
+    verified_days_ago(&app, &veteran, 30);
+    for _ in 0..3 {
+        reply(&app, &veteran, &t, "Très utile, merci.", None).await;
+    }
+    problem(
+        edit(&app, &veteran, &first, json!({"body": "1. Autre chose.\n"})).await,
+        403,
+    )
+    .await;
     // Leaving the commun ends it.
     let resp = app
         .authed(

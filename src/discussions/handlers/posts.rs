@@ -268,6 +268,9 @@ pub async fn revision_diff(
         posts::revision_diff(conn, id, n, v.as_ref())
     })
     .await?;
+    let diff = web::block(move || posts::with_changes(diff))
+        .await
+        .map_err(|e| crate::error::AppError::Internal(e.into()))?;
     Ok(HttpResponse::Ok().json(diff))
 }
 
