@@ -36,6 +36,7 @@ pub const FEATURES: &[Feature] = &[
     crate::moderation::FEATURE,
     crate::search::FEATURE,
     crate::feeds::FEATURE,
+    crate::opendata::FEATURE,
     crate::digests::FEATURE,
 ];
 

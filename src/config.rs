@@ -94,6 +94,15 @@ pub struct Settings {
     pub unsubscribe_mailto: String,
     /// `PALABRE_DIGEST_BATCH`: recipients composed by one digest job.
     pub digest_batch: u32,
+    /// `PALABRE_OPEN_DATA_LICENCE`: the licence of the open-data exports (an identifier of
+    /// `src/communs/licences.txt`; default `etalab-2.0`, the Licence Ouverte 2.0).
+    pub open_data_licence: String,
+    /// `PALABRE_OPEN_DATA_LICENCE_URL`: its text (default: known for `etalab-2.0`, `ODbL-1.0`,
+    /// else the SPDX page of the identifier).
+    pub open_data_licence_url: Option<String>,
+    /// `PALABRE_WEBHOOKS_ALLOW_PRIVATE=1`: webhooks may reach loopback, private and link-local
+    /// addresses, over plain `http` too (local development and tests only).
+    pub webhooks_allow_private: bool,
 }
 
 fn cores() -> usize {
@@ -381,6 +390,38 @@ impl Settings {
                 "must be between 1 and 5000",
             ));
         }
+        let open_data_licence =
+            get("PALABRE_OPEN_DATA_LICENCE").unwrap_or_else(|| "etalab-2.0".into());
+        if open_data_licence.len() > 64
+            || !open_data_licence
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.+".contains(c))
+        {
+            return Err(ConfigError::new(
+                "PALABRE_OPEN_DATA_LICENCE",
+                "must be a licence identifier such as `etalab-2.0` or `ODbL-1.0`",
+            ));
+        }
+        let open_data_licence_url = get("PALABRE_OPEN_DATA_LICENCE_URL");
+        if open_data_licence_url
+            .as_deref()
+            .is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+        {
+            return Err(ConfigError::new(
+                "PALABRE_OPEN_DATA_LICENCE_URL",
+                "must be an http(s) address",
+            ));
+        }
+        let webhooks_allow_private = match get("PALABRE_WEBHOOKS_ALLOW_PRIVATE").as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "PALABRE_WEBHOOKS_ALLOW_PRIVATE",
+                    "must be 0 or 1",
+                ));
+            }
+        };
 
         Ok(Settings {
             database_url,
@@ -410,6 +451,9 @@ impl Settings {
             challenges_category,
             unsubscribe_mailto,
             digest_batch,
+            open_data_licence,
+            open_data_licence_url,
+            webhooks_allow_private,
         })
     }
 

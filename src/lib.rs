@@ -24,6 +24,7 @@ pub mod markdown;
 pub mod moderation;
 pub mod notifications;
 pub mod openapi;
+pub mod opendata;
 pub mod ops;
 pub mod organisations;
 pub mod pagination;

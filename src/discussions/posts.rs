@@ -289,7 +289,8 @@ fn may_edit_wikis(
         .find(actor.id)
         .select(users::email_verified_at)
         .first(conn)?;
-    if !verified.is_some_and(|at| at <= Utc::now() - chrono::Duration::days(WIKI_VERIFIED_DAYS)) {
+    let since = Utc::now() - chrono::Duration::days(WIKI_VERIFIED_DAYS);
+    if verified.is_none_or(|at| at > since) {
         return Ok(false);
     }
     let published: Vec<Uuid> = posts::table

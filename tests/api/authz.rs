@@ -242,6 +242,12 @@ const MATRIX: &[Row] = &[
     r("GET",    "/api/v1/feeds/latest.atom",                   [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/api/v1/feeds/challenges.atom",               [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/api/v1/feeds/communs/{slug}.atom",           [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    // ---- open data: public, no credentials read ---------------------------------------------------------------
+    r("GET",    "/api/v1/open-data/challenges.csv",            [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    r("GET",    "/api/v1/open-data/challenges.geojson",        [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    r("GET",    "/api/v1/open-data/communs.csv",               [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    r("GET",    "/api/v1/open-data/resources.csv",             [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    r("GET",    "/api/v1/open-data/catalog.jsonld",            [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/api/v1/feeds/categories/{slug}.atom",        [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/healthz",                                    [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/readyz",                                     [200, 200, 200, 200, 200, 200, 200, 200, 200]),

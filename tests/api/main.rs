@@ -15,6 +15,7 @@ mod layers;
 mod mail;
 mod moderation;
 mod openapi;
+mod opendata;
 mod ops;
 mod organisations;
 mod schema;
