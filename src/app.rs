@@ -37,6 +37,7 @@ pub const FEATURES: &[Feature] = &[
     crate::search::FEATURE,
     crate::feeds::FEATURE,
     crate::opendata::FEATURE,
+    crate::webhooks::FEATURE,
     crate::digests::FEATURE,
 ];
 

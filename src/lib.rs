@@ -34,3 +34,4 @@ pub mod seed;
 pub mod taxonomy;
 pub mod telemetry;
 pub mod throttle;
+pub mod webhooks;

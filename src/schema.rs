@@ -706,7 +706,46 @@ diesel::joinable!(challenge_communs -> challenges (challenge_id));
 diesel::joinable!(resource_challenges -> resources (resource_id));
 diesel::joinable!(resource_challenges -> challenges (challenge_id));
 
+diesel::table! {
+    webhooks (id) {
+        id -> Uuid,
+        url -> Text,
+        events -> Array<Text>,
+        secret -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamptz>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        webhook_id -> Uuid,
+        event_id -> Uuid,
+        event_type -> Text,
+        subject_type -> Nullable<Text>,
+        subject_id -> Nullable<Uuid>,
+        body -> Text,
+        status -> Text,
+        attempts -> Int4,
+        response_code -> Nullable<Int4>,
+        duration_ms -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Timestamptz,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    webhooks,
+    webhook_deliveries,
     challenge_communs,
     commun_members,
     commun_partners,

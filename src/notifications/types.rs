@@ -88,6 +88,9 @@ pub enum NotificationKind {
     CommunNews,
     /// A wiki you watch was edited (one until you read it; the target is its thread).
     WikiEdit,
+    /// (Site admins) a webhook was disabled after a day of failed deliveries (the target is the
+    /// hook: `GET /admin/webhooks/{id}`).
+    WebhookDisabled,
 }
 
 /// What notifications are about (the same CHECK constraint and test as [`NotificationKind`]).
@@ -103,6 +106,8 @@ pub enum NotificationTargetType {
     Held,
     /// A commun (`GET /communs/{slug}` also takes its id).
     Commun,
+    /// A webhook (administrators).
+    Webhook,
 }
 
 /// What a notification is about.

@@ -58,7 +58,9 @@ where
         HttpResponse::Ok()
     };
     resp.insert_header((header::ETAG, etag))
-        .insert_header((header::LINK, link));
+        .insert_header((header::LINK, link))
+        // Shared caches may keep an export five minutes, then revalidate with the ETag.
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"));
     if let Some(m) = version.modified {
         let at = std::time::SystemTime::from(m);
         resp.insert_header((
@@ -86,6 +88,7 @@ where
             ("ETag" = String, description = "Send it back in If-None-Match to get a 304"),
             ("Last-Modified" = String, description = "When the data last changed"),
             ("Link" = String, description = "The licence (`rel=\"license\"`) and the catalogue (`rel=\"describedby\"`)"),
+            ("Cache-Control" = String, description = "`public, max-age=300`"),
          )),
         (status = 304, description = "Not modified since the ETag sent"),
     )
@@ -120,6 +123,7 @@ pub async fn challenges_csv(
             ("ETag" = String, description = "Send it back in If-None-Match to get a 304"),
             ("Last-Modified" = String, description = "When the data last changed"),
             ("Link" = String, description = "The licence (`rel=\"license\"`) and the catalogue (`rel=\"describedby\"`)"),
+            ("Cache-Control" = String, description = "`public, max-age=300`"),
          )),
         (status = 304, description = "Not modified since the ETag sent"),
     )
@@ -153,6 +157,7 @@ pub async fn challenges_geojson(
             ("ETag" = String, description = "Send it back in If-None-Match to get a 304"),
             ("Last-Modified" = String, description = "When the data last changed"),
             ("Link" = String, description = "The licence (`rel=\"license\"`) and the catalogue (`rel=\"describedby\"`)"),
+            ("Cache-Control" = String, description = "`public, max-age=300`"),
          )),
         (status = 304, description = "Not modified since the ETag sent"),
     )
@@ -183,6 +188,7 @@ pub async fn communs_csv(req: HttpRequest, state: web::Data<AppState>) -> AppRes
             ("ETag" = String, description = "Send it back in If-None-Match to get a 304"),
             ("Last-Modified" = String, description = "When the data last changed"),
             ("Link" = String, description = "The licence (`rel=\"license\"`) and the catalogue (`rel=\"describedby\"`)"),
+            ("Cache-Control" = String, description = "`public, max-age=300`"),
          )),
         (status = 304, description = "Not modified since the ETag sent"),
     )

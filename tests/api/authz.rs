@@ -193,6 +193,14 @@ const MATRIX: &[Row] = &[
     r("DELETE", "/api/v1/admin/watched-words",                 [401, 403, 403, 403, 403, 403, 204, 403, 403]),
     // The first half of 2000: no statement.
     r("GET",    "/api/v1/admin/statements",                    [401, 403, 403, 403, 403, 403, 200, 403, 403]),
+    // ---- webhooks: administrators; a plain-http address (422), a hook id nobody has (404) ----------------------
+    r("GET",    "/api/v1/admin/webhooks",                      [401, 403, 403, 403, 403, 403, 200, 403, 403]),
+    r("POST",   "/api/v1/admin/webhooks",                      [401, 403, 403, 403, 403, 403, 422, 403, 403]),
+    r("GET",    "/api/v1/admin/webhooks/{id}",                 [401, 403, 403, 403, 403, 403, 404, 403, 403]),
+    r("PATCH",  "/api/v1/admin/webhooks/{id}",                 [401, 403, 403, 403, 403, 403, 404, 403, 403]),
+    r("DELETE", "/api/v1/admin/webhooks/{id}",                 [401, 403, 403, 403, 403, 403, 404, 403, 403]),
+    r("GET",    "/api/v1/admin/webhooks/{id}/deliveries",      [401, 403, 403, 403, 403, 403, 404, 403, 403]),
+    r("POST",   "/api/v1/admin/webhooks/{id}/test",            [401, 403, 403, 403, 403, 403, 404, 403, 403]),
     // ---- communs: the author maintains `Ctx::commun` -----------------------------------------------------------
     r("GET",    "/api/v1/licences",                            [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     r("GET",    "/api/v1/communs",                             [200, 200, 200, 200, 200, 200, 200, 200, 200]),
@@ -625,6 +633,11 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         t if t.starts_with("/api/v1/moderation/decisions/{id}") => ctx.decision.clone(),
         "/api/v1/users/{id}/moderation" | "/api/v1/admin/users/{id}" => ctx.target.clone(),
         "/api/v1/admin/watched-words/{id}" => ctx.word.clone(),
+        // No hook exists in the world (registering one needs an address that resolves): an id
+        // nobody has, a 404 for administrators.
+        t if t.starts_with("/api/v1/admin/webhooks/{id}") => {
+            "01938a4e-0000-7000-8000-000000000000".to_string()
+        }
         "/api/v1/held/{id}" => ctx.held.clone(),
         "/api/v1/territories/{id}" => "29".into(),
         "/api/v1/communs/{slug}/milestones/{id}" => ctx.milestone.clone(),
@@ -689,6 +702,10 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         ("POST", "/api/v1/communs/{slug}/milestones") => json!({"title": "x"}),
         ("POST", "/api/v1/communs/{slug}/news") => json!({"title": "x", "body": "Des nouvelles."}),
         ("POST", "/api/v1/posts/{id}/wiki") => json!({"enabled": true}),
+        ("POST", "/api/v1/admin/webhooks") => {
+            json!({"url": "http://example.org/hook", "events": ["post.created"]})
+        }
+        ("PATCH", "/api/v1/admin/webhooks/{id}") => json!({"enabled": true}),
         ("PATCH", "/api/v1/communs/{slug}/milestones/{id}") => json!({"title": "x"}),
         ("POST", "/api/v1/communs/{slug}/resources") => {
             json!({"kind": "dataset", "title": "Des données",
@@ -762,6 +779,7 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         ("GET" | "DELETE", _)
         | ("POST", "/api/v1/auth/logout")
         | ("POST", "/api/v1/moderation/queue/{id}/claim")
+        | ("POST", "/api/v1/admin/webhooks/{id}/test")
         | ("PUT", "/api/v1/posts/{id}/reactions/{kind}")
         | ("PUT", "/api/v1/challenges/{id}/support")
         | ("POST", "/api/v1/unsubscribe/{token}") => return Some((path, None)),

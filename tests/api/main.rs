@@ -22,4 +22,5 @@ mod schema;
 mod search_feeds;
 mod seed;
 mod structure;
+mod webhooks;
 mod wiki;

@@ -59,6 +59,7 @@ const VERBS: &[&str] = &[
     "search",
     "preview",
     "unsubscribe",
+    "send",
 ];
 
 #[test]

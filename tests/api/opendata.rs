@@ -179,6 +179,30 @@ async fn challenges_communs_and_resources_as_csv_geojson_and_a_catalogue() {
     let (headers, text) = get_csv(&app, "/api/v1/open-data/challenges.csv").await;
     assert_ne!(headers["etag"].to_str().unwrap(), etag);
     assert_eq!(records(&python_csv(&text))[0]["supports"], "1");
+    assert_eq!(headers["cache-control"], "public, max-age=300");
+    // Hidden by moderation, it leaves the data: a new ETag, and an empty export.
+    let etag = headers["etag"].to_str().unwrap().to_string();
+    {
+        use diesel::prelude::*;
+        diesel::sql_query(format!(
+            "UPDATE challenges SET hidden_at = now() WHERE id = '{}'",
+            id(&public)
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    }
+    let (headers, text) = get_csv(&app, "/api/v1/open-data/challenges.csv").await;
+    assert_ne!(headers["etag"].to_str().unwrap(), etag);
+    assert_eq!(python_csv(&text).len(), 1, "the header only");
+    {
+        use diesel::prelude::*;
+        diesel::sql_query(format!(
+            "UPDATE challenges SET hidden_at = NULL WHERE id = '{}'",
+            id(&public)
+        ))
+        .execute(&mut app.conn())
+        .unwrap();
+    }
 
     // GeoJSON, read by the geojson crate's reader: the point, the properties, the licence.
     let resp = app.get("/api/v1/open-data/challenges.geojson").await;

@@ -85,6 +85,9 @@ export function describe(n: Notification): string {
       return `Actualité : ${n.target.title}`;
     case "wiki_edit":
       return `Wiki modifié : ${n.target.title}`;
+    case "webhook_disabled":
+      // The target is the hook (administrators): GET /admin/webhooks/{id}.
+      return `Webhook désactivé : ${n.target.title}`;
     default: {
       const unknown: never = n.kind;
       return unknown;

@@ -4,6 +4,7 @@
 
 pub mod contract;
 pub mod fixtures;
+pub mod receiver;
 pub mod smtp;
 
 pub use fixtures::{category, category_named, create_org, id, reply, tag, thread};
