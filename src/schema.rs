@@ -715,6 +715,8 @@ diesel::table! {
         enabled -> Bool,
         disabled_reason -> Nullable<Text>,
         failing_since -> Nullable<Timestamptz>,
+        failures -> Int4,
+        retry_after -> Nullable<Timestamptz>,
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,

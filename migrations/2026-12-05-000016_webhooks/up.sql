@@ -10,6 +10,11 @@ CREATE TABLE webhooks (
     disabled_reason text,
     -- The first failure of the current run of failures (a day of them disables the hook).
     failing_since   timestamptz,
+    -- Consecutive failed attempts, and when the next attempt may reach the endpoint: while it is
+    -- failing, one delivery at a time tries it (the others wait), so that a dead endpoint does not
+    -- hold the job workers for a timeout per queued delivery.
+    failures        integer NOT NULL DEFAULT 0,
+    retry_after     timestamptz,
     created_by      uuid REFERENCES users (id) ON DELETE SET NULL,
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now()

@@ -174,9 +174,15 @@ pub fn deliver(
         .find(id)
         .select(webhook_deliveries::event_id)
         .first(conn)?;
-    let (url, secret, enabled): (String, String, bool) = webhooks::table
+    type Hook = (String, String, bool, Option<DateTime<Utc>>);
+    let (url, secret, enabled, retry_after): Hook = webhooks::table
         .find(hook_id)
-        .select((webhooks::url, webhooks::secret, webhooks::enabled))
+        .select((
+            webhooks::url,
+            webhooks::secret,
+            webhooks::enabled,
+            webhooks::retry_after,
+        ))
         .first(conn)?;
     // Finishes the delivery if its attempts are still `attempts` (no other run recorded one).
     let finish = |conn: &mut PgConnection, status: &str, error: Option<&str>| {
@@ -202,6 +208,22 @@ pub fn deliver(
             conn,
             "withheld",
             Some("Hidden or deleted before it was sent."),
+        )?;
+        return Ok(());
+    }
+    // The endpoint is failing and another delivery tried it a moment ago: wait for its next
+    // attempt instead of spending a timeout now (no attempt is counted).
+    if let Some(at) = retry_after.filter(|at| *at > now) {
+        diesel::update(
+            webhook_deliveries::table
+                .find(id)
+                .filter(webhook_deliveries::status.eq("pending")),
+        )
+        .set(webhook_deliveries::next_attempt_at.eq(at))
+        .execute(conn)?;
+        crate::jobs::enqueue(
+            conn,
+            NewJob::of(&DeliverWebhook { delivery_id: id }).run_at(at),
         )?;
         return Ok(());
     }
@@ -249,7 +271,11 @@ pub fn deliver(
                 .execute(conn)?;
             if n == 1 {
                 diesel::update(webhooks::table.find(hook_id))
-                    .set(webhooks::failing_since.eq(None::<DateTime<Utc>>))
+                    .set((
+                        webhooks::failing_since.eq(None::<DateTime<Utc>>),
+                        webhooks::failures.eq(0),
+                        webhooks::retry_after.eq(None::<DateTime<Utc>>),
+                    ))
                     .execute(conn)?;
             }
         }
@@ -272,16 +298,26 @@ pub fn deliver(
                 return Ok(()); // another run recorded this attempt
             }
             // The hook's run of failures starts at its first failure (kept, or set now).
-            let since: DateTime<Utc> = diesel::update(webhooks::table.find(hook_id))
-                .set(
-                    webhooks::failing_since.eq(diesel::dsl::sql::<
-                        diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-                    >("coalesce(failing_since, ")
-                    .bind::<diesel::sql_types::Timestamptz, _>(now)
-                    .sql(")")),
-                )
-                .returning(webhooks::failing_since.assume_not_null())
-                .get_result(conn)?;
+            let (since, failures): (DateTime<Utc>, i32) =
+                diesel::update(webhooks::table.find(hook_id))
+                    .set((
+                        webhooks::failing_since.eq(diesel::dsl::sql::<
+                            diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+                        >(
+                            "coalesce(failing_since, "
+                        )
+                        .bind::<diesel::sql_types::Timestamptz, _>(now)
+                        .sql(")")),
+                        webhooks::failures.eq(webhooks::failures + 1),
+                    ))
+                    .returning((
+                        webhooks::failing_since.assume_not_null(),
+                        webhooks::failures,
+                    ))
+                    .get_result(conn)?;
+            diesel::update(webhooks::table.find(hook_id))
+                .set(webhooks::retry_after.eq(now + backoff(failures)))
+                .execute(conn)?;
             if now - since >= DISABLE_AFTER {
                 disable(conn, hook_id, &url, &error, now)?;
             } else if given_up {

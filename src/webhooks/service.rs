@@ -174,6 +174,8 @@ pub fn update(
                     .set((
                         webhooks::disabled_reason.eq(None::<String>),
                         webhooks::failing_since.eq(None::<DateTime<Utc>>),
+                        webhooks::failures.eq(0),
+                        webhooks::retry_after.eq(None::<DateTime<Utc>>),
                     ))
                     .execute(conn)?;
             }

@@ -279,12 +279,27 @@ async fn a_hook_failing_for_a_day_is_disabled_and_administrators_are_told() {
         }
     };
     publish("Haies du Finistère").await;
+    publish("Haies des Côtes-d'Armor").await;
     let d = deliveries(&app, &admin, &hook).await;
-    let delivery: uuid::Uuid = d[0]["id"].as_str().unwrap().parse().unwrap();
+    let delivery: uuid::Uuid = d[1]["id"].as_str().unwrap().parse().unwrap();
+    let other: uuid::Uuid = d[0]["id"].as_str().unwrap().parse().unwrap();
     let mut conn = app.conn();
     let t0 = Utc::now();
+    palabre::webhooks::deliver::deliver(&mut conn, &app.settings, delivery, t0).unwrap();
+    assert_eq!(receiver.received().len(), 1);
+    // The endpoint just failed: the other delivery waits for the hook's next attempt instead of
+    // spending a timeout on it.
+    palabre::webhooks::deliver::deliver(&mut conn, &app.settings, other, t0 + Duration::seconds(1))
+        .unwrap();
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "one attempt at a time on a failing endpoint"
+    );
+    let d = deliveries(&app, &admin, &hook).await;
+    assert_eq!(d[0]["attempts"], 0);
     // Failing for 23 hours: still enabled, still retried.
-    for hours in [0, 6, 12, 23] {
+    for hours in [6, 12, 23] {
         palabre::webhooks::deliver::deliver(
             &mut conn,
             &app.settings,
@@ -321,7 +336,7 @@ async fn a_hook_failing_for_a_day_is_disabled_and_administrators_are_told() {
     );
     let d = deliveries(&app, &admin, &hook).await;
     assert_eq!(
-        (d[0]["status"].clone(), d[0]["attempts"].clone()),
+        (d[1]["status"].clone(), d[1]["attempts"].clone()),
         (json!("failed"), json!(5))
     );
     let (_, n) = json(app.get_as("/api/v1/notifications", &admin).await).await;
@@ -332,7 +347,11 @@ async fn a_hook_failing_for_a_day_is_disabled_and_administrators_are_told() {
     );
     // No more deliveries: new events do not queue for it, the test action is refused.
     publish("Haies du Morbihan").await;
-    assert_eq!(deliveries(&app, &admin, &hook).await.len(), 1);
+    assert_eq!(
+        d[0]["status"], "failed",
+        "the waiting delivery is given up with its hook"
+    );
+    assert_eq!(deliveries(&app, &admin, &hook).await.len(), 2);
     let resp = app
         .authed(
             Method::POST,
