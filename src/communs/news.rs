@@ -12,9 +12,8 @@ use crate::discussions::owners::CategoryOwners;
 use crate::discussions::threads::Subject;
 use crate::discussions::types::{NewsInput, Thread, ThreadListQuery, ThreadSort};
 use crate::error::AppResult;
-use crate::notifications::service::{Event, notify};
 use crate::pagination::{Page, PageQuery};
-use crate::schema::{categories, commun_subscriptions, communs};
+use crate::schema::{categories, communs};
 
 /// Creates the news category of a new commun, in its transaction.
 pub fn create_category(
@@ -102,23 +101,14 @@ pub fn publish(
             Subject { kind: "commun", id },
             gate,
         )?;
-        let followers: Vec<Uuid> = commun_subscriptions::table
-            .filter(commun_subscriptions::commun_id.eq(id))
-            .filter(commun_subscriptions::level.eq("watching"))
-            .select(commun_subscriptions::user_id)
-            .load(conn)?;
-        let name: String = communs::table.find(id).select(communs::name).first(conn)?;
-        // Through the opening post: who heard of it as a watcher of the category is not told twice.
-        let event = Event {
-            kind: "commun_news".into(),
-            actor: actor.id,
-            target_type: "thread".into(),
-            target_id: thread.id,
-            target_title: format!("{name} — {}", thread.title),
-            post_id: Some(thread.opening_post.id),
-            thread_id: Some(thread.id),
-        };
-        notify(conn, &event, &followers)?;
+        super::service::tell_followers(
+            conn,
+            actor,
+            id,
+            "commun_news",
+            thread.title.clone(),
+            Some((thread.id, thread.opening_post.id)),
+        )?;
         Ok(thread)
     })
 }

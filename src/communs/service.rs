@@ -566,13 +566,16 @@ pub fn subscribe(
     Ok(())
 }
 
-/// Tells the commun's watching followers (never the actor) of `kind` about `title`.
-fn tell_followers(
+/// Tells the commun's watching followers (never the actor) of `kind` about `title`: the target is
+/// the commun, or `news` — a news thread and its opening post (who already heard of that post, as a
+/// watcher of the category, is not told twice).
+pub(super) fn tell_followers(
     conn: &mut PgConnection,
     actor: &Actor,
     commun: Uuid,
     kind: &str,
     title: String,
+    news: Option<(Uuid, Uuid)>,
 ) -> AppResult<()> {
     use crate::notifications::service::{Event, notify};
     use crate::schema::commun_subscriptions;
@@ -588,11 +591,11 @@ fn tell_followers(
     let event = Event {
         kind: kind.into(),
         actor: actor.id,
-        target_type: "commun".into(),
-        target_id: commun,
+        target_type: if news.is_some() { "thread" } else { "commun" }.into(),
+        target_id: news.map_or(commun, |n| n.0),
         target_title: format!("{name} — {title}"),
-        post_id: None,
-        thread_id: None,
+        post_id: news.map(|n| n.1),
+        thread_id: news.map(|n| n.0),
     };
     notify(conn, &event, &followers)?;
     Ok(())
@@ -715,7 +718,7 @@ pub fn create_milestone(
             .returning(MILESTONE_COLUMNS)
             .get_result(conn)?;
         if row.5.is_some() {
-            tell_followers(conn, actor, id, "commun_milestone", row.1.clone())?;
+            tell_followers(conn, actor, id, "commun_milestone", row.1.clone(), None)?;
         }
         Ok(milestone(slug, row))
     })
@@ -780,7 +783,7 @@ pub fn update_milestone(
             .get_result(conn)?;
         // Reached now (it was not): the followers hear of it.
         if was_done.is_none() && row.5.is_some() {
-            tell_followers(conn, actor, id, "commun_milestone", row.1.clone())?;
+            tell_followers(conn, actor, id, "commun_milestone", row.1.clone(), None)?;
         }
         Ok(milestone(slug, row))
     })
@@ -962,7 +965,14 @@ pub fn create_resource(
             .execute(conn)?;
         link_challenges(conn, id, &challenges)?;
         let r = one_resource(conn, id)?;
-        tell_followers(conn, actor, commun, "commun_resource", r.title.clone())?;
+        tell_followers(
+            conn,
+            actor,
+            commun,
+            "commun_resource",
+            r.title.clone(),
+            None,
+        )?;
         Ok(r)
     })
 }

@@ -47,11 +47,7 @@ where
         "<{}>; rel=\"license\", <{}/api/v1/open-data/catalog.jsonld>; rel=\"describedby\"",
         licence.url, state.settings.public_url
     );
-    let matches = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let matches = crate::http::conditional::not_modified(req, &etag);
     let mut resp = if matches {
         HttpResponse::NotModified()
     } else {

@@ -127,6 +127,7 @@ fn still_public(
 
 type Due = (
     Uuid,
+    Uuid,
     Option<String>,
     Option<Uuid>,
     String,
@@ -150,6 +151,7 @@ pub fn deliver(
         .filter(webhook_deliveries::status.eq("pending"))
         .select((
             webhook_deliveries::webhook_id,
+            webhook_deliveries::event_id,
             webhook_deliveries::subject_type,
             webhook_deliveries::subject_id,
             webhook_deliveries::body,
@@ -159,7 +161,8 @@ pub fn deliver(
         ))
         .first(conn)
         .optional()?;
-    let Some((hook_id, subject_type, subject_id, body, attempts, next, created)) = due else {
+    let Some((hook_id, event_id, subject_type, subject_id, body, attempts, next, created)) = due
+    else {
         return Ok(());
     };
     if next > now {
@@ -170,10 +173,6 @@ pub fn deliver(
         )?;
         return Ok(());
     }
-    let event_id: Uuid = webhook_deliveries::table
-        .find(id)
-        .select(webhook_deliveries::event_id)
-        .first(conn)?;
     type Hook = (String, String, bool, Option<DateTime<Utc>>);
     let (url, secret, enabled, retry_after): Hook = webhooks::table
         .find(hook_id)
@@ -231,11 +230,9 @@ pub fn deliver(
     let event = event_id.to_string();
     let signature = super::net::sign(&secret, &event, timestamp, &body);
     let started = Instant::now();
-    let allowed = if settings.webhooks_allow_private {
-        Ok(())
-    } else {
-        super::net::check_url(&url, false)
-    };
+    // The address was checked when registered; the client's resolver checks where it points now
+    // (no second lookup here), and the scheme is checked again in case the setting changed since.
+    let allowed = super::net::check_scheme(&url, settings.webhooks_allow_private);
     let result: Result<u16, (Option<u16>, String)> = match allowed {
         Err(e) => Err((None, e)),
         Ok(()) => match super::net::agent(settings.webhooks_allow_private)

@@ -73,6 +73,15 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The scheme rule alone: `https`, or `http` too when private addresses are allowed.
+pub fn check_scheme(url: &str, allow_private: bool) -> Result<(), String> {
+    if url.starts_with("https://") || (allow_private && url.starts_with("http://")) {
+        Ok(())
+    } else {
+        Err("An https:// address.".into())
+    }
+}
+
 /// Resolves `host:port` to its public addresses only; an error when it has none, or when any of
 /// them is not public (a name that also points inside is refused as a whole).
 pub fn resolve_public(addr: &str) -> std::io::Result<Vec<SocketAddr>> {

@@ -230,6 +230,51 @@ type DeliveryRow = (
     String,
 );
 
+const DELIVERY_COLUMNS: (
+    webhook_deliveries::id,
+    webhook_deliveries::event_id,
+    webhook_deliveries::event_type,
+    webhook_deliveries::status,
+    webhook_deliveries::attempts,
+    webhook_deliveries::response_code,
+    webhook_deliveries::duration_ms,
+    webhook_deliveries::last_error,
+    webhook_deliveries::next_attempt_at,
+    webhook_deliveries::created_at,
+    webhook_deliveries::finished_at,
+    webhook_deliveries::body,
+) = (
+    webhook_deliveries::id,
+    webhook_deliveries::event_id,
+    webhook_deliveries::event_type,
+    webhook_deliveries::status,
+    webhook_deliveries::attempts,
+    webhook_deliveries::response_code,
+    webhook_deliveries::duration_ms,
+    webhook_deliveries::last_error,
+    webhook_deliveries::next_attempt_at,
+    webhook_deliveries::created_at,
+    webhook_deliveries::finished_at,
+    webhook_deliveries::body,
+);
+
+fn delivery_of(r: DeliveryRow) -> Delivery {
+    Delivery {
+        id: r.0,
+        event_id: r.1,
+        event_type: r.2,
+        status: DeliveryStatus::parse(&r.3),
+        attempts: r.4,
+        response_code: r.5,
+        duration_ms: r.6,
+        last_error: r.7,
+        next_attempt_at: r.8,
+        created_at: r.9,
+        finished_at: r.10,
+        body: r.11,
+    }
+}
+
 /// A hook's deliveries, newest first.
 pub fn deliveries(
     conn: &mut PgConnection,
@@ -246,40 +291,9 @@ pub fn deliveries(
         .filter(webhook_deliveries::id.lt(after.unwrap_or(Uuid::max())))
         .order(webhook_deliveries::id.desc())
         .limit(limit + 1)
-        .select((
-            webhook_deliveries::id,
-            webhook_deliveries::event_id,
-            webhook_deliveries::event_type,
-            webhook_deliveries::status,
-            webhook_deliveries::attempts,
-            webhook_deliveries::response_code,
-            webhook_deliveries::duration_ms,
-            webhook_deliveries::last_error,
-            webhook_deliveries::next_attempt_at,
-            webhook_deliveries::created_at,
-            webhook_deliveries::finished_at,
-            webhook_deliveries::body,
-        ))
+        .select(DELIVERY_COLUMNS)
         .load(conn)?;
-    Ok(Page::from_rows(
-        rows,
-        limit,
-        |r| r.0,
-        |r| Delivery {
-            id: r.0,
-            event_id: r.1,
-            event_type: r.2,
-            status: DeliveryStatus::parse(&r.3),
-            attempts: r.4,
-            response_code: r.5,
-            duration_ms: r.6,
-            last_error: r.7,
-            next_attempt_at: r.8,
-            created_at: r.9,
-            finished_at: r.10,
-            body: r.11,
-        },
-    ))
+    Ok(Page::from_rows(rows, limit, |r| r.0, delivery_of))
 }
 
 /// Queues a `webhook.test` event for one hook (delivered by the job queue, like any other).
@@ -320,14 +334,9 @@ pub fn test(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> AppResult<Deliv
         )?;
         Ok::<_, AppError>(())
     })?;
-    let page = deliveries(
-        conn,
-        actor,
-        id,
-        &PageQuery {
-            limit: Some(1),
-            cursor: None,
-        },
-    )?;
-    page.items.into_iter().next().ok_or(AppError::NotFound)
+    let row: DeliveryRow = webhook_deliveries::table
+        .find(delivery)
+        .select(DELIVERY_COLUMNS)
+        .first(conn)?;
+    Ok(delivery_of(row))
 }
