@@ -58,6 +58,13 @@ pub fn render(source: &str) -> String {
     }
 }
 
+/// Tags that [`plain_text`] removes without separating words (the migration of excerpts lists
+/// the same).
+const INLINE_TAGS: [&str; 18] = [
+    "a", "abbr", "b", "code", "del", "em", "i", "ins", "kbd", "mark", "q", "s", "small", "span",
+    "strong", "sub", "sup", "u",
+];
+
 /// The text of sanitised HTML (as [`render`] makes it), on one line: tags become spaces, and the
 /// character references the sanitiser writes are read back. For excerpts: never raw Markdown.
 pub fn plain_text(html: &str) -> String {
@@ -65,7 +72,17 @@ pub fn plain_text(html: &str) -> String {
     let mut rest = html;
     while let Some(open) = rest.find('<') {
         text.push_str(&rest[..open]);
-        text.push(' ');
+        let tag = &rest[open + 1..];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        // Inline markup joins its text to what surrounds it ("_court_." is "court."); any other
+        // tag separates words.
+        if !INLINE_TAGS.contains(&name.to_ascii_lowercase().as_str()) {
+            text.push(' ');
+        }
         match rest[open..].find('>') {
             Some(close) => rest = &rest[open + close + 1..],
             None => {
@@ -93,6 +110,17 @@ pub fn excerpt(text: &str, max: usize) -> String {
         let cut: String = one_line.chars().take(max).collect();
         format!("{cut}…")
     }
+}
+
+/// A thread list item's excerpt: the plain text of sanitised HTML, at most `max` characters in all,
+/// cut with `…` when longer (the migration that filled the excerpts of older threads does the same).
+pub fn summary(html: &str, max: usize) -> String {
+    let text = plain_text(html);
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
 }
 
 /// `@username` mentions in sanitised HTML (as [`render`] makes it): in its text, outside `code`
@@ -172,6 +200,20 @@ pub fn mentions(html: &str, max: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn summary_is_at_most_its_length() {
+        let long = format!("<p>{}</p>", "é".repeat(300));
+        let s = summary(&long, 240);
+        assert_eq!(s.chars().count(), 240);
+        assert!(s.ends_with('…'));
+        assert_eq!(
+            summary("<p>Court &amp; <em>net</em></p>", 240),
+            "Court & net"
+        );
+        let spaced = format!("<p>{} fin</p>", "a".repeat(238));
+        assert_eq!(summary(&spaced, 240), format!("{}…", "a".repeat(238)));
+    }
+
     #[test]
     fn plain_text_of_rendered_markdown() {
         let html = super::render("# Titre\n\nUn **gras** & <b>x</b> `a<b`\n\n- un\n- deux");

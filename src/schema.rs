@@ -193,6 +193,8 @@ diesel::table! {
         hidden_at -> Nullable<Timestamptz>,
         archived_at -> Nullable<Timestamptz>,
         slow_mode_seconds -> Int4,
+        excerpt -> Text,
+        opening_shown -> Bool,
     }
 }
 
@@ -248,6 +250,15 @@ diesel::table! {
         user_id -> Uuid,
         thread_id -> Uuid,
         level -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    thread_reads (user_id, thread_id) {
+        user_id -> Uuid,
+        thread_id -> Uuid,
+        post_number -> Int4,
         updated_at -> Timestamptz,
     }
 }
@@ -524,6 +535,7 @@ diesel::joinable!(thread_tags -> tags (tag_id));
 diesel::joinable!(post_revisions -> posts (post_id));
 diesel::joinable!(post_reactions -> posts (post_id));
 diesel::joinable!(thread_subscriptions -> threads (thread_id));
+diesel::joinable!(thread_reads -> threads (thread_id));
 diesel::joinable!(category_subscriptions -> categories (category_id));
 
 diesel::joinable!(sessions -> users (user_id));
@@ -784,6 +796,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_revisions,
     posts,
     tags,
+    thread_reads,
     thread_subscriptions,
     thread_tags,
     threads,

@@ -9,7 +9,7 @@ use super::types::*;
 use crate::accounts::auth::{Actor, Bearer, MaybeBearer, create_as_member};
 use crate::db;
 use crate::discussions::gate::Gate;
-use crate::discussions::types::{NewsInput, Thread};
+use crate::discussions::types::{NewsInput, Thread, ThreadListItem};
 use crate::error::{AppResult, Problem};
 use crate::http::{AppState, Created, IdempotencyKey, Json, Query};
 use crate::notifications::Subscription;
@@ -289,7 +289,7 @@ pub async fn subscribe(
     security((), ("bearer" = [])),
     params(("slug" = String, Path, description = "The commun's slug"), PageQuery),
     responses(
-        (status = 200, description = "A page of news threads", body = Page<Thread>,
+        (status = 200, description = "A page of news threads", body = Page<ThreadListItem>,
          headers(("ETag" = String, description = "Send it back in If-None-Match to get a 304"))),
         (status = 304, description = "Not modified since the ETag sent"),
         (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),

@@ -10,7 +10,7 @@ use crate::accounts::auth::Actor;
 use crate::discussions::gate::Gate;
 use crate::discussions::owners::CategoryOwners;
 use crate::discussions::threads::Subject;
-use crate::discussions::types::{NewsInput, Thread, ThreadListQuery, ThreadSort};
+use crate::discussions::types::{NewsInput, Thread, ThreadListItem, ThreadListQuery, ThreadSort};
 use crate::error::AppResult;
 use crate::pagination::{Page, PageQuery};
 use crate::schema::{categories, communs};
@@ -59,7 +59,7 @@ pub fn list(
     slug: &str,
     paging: &PageQuery,
     viewer: Option<&Actor>,
-) -> AppResult<Page<Thread>> {
+) -> AppResult<Page<ThreadListItem>> {
     let id = id_of(conn, slug)?;
     let category: Option<String> = categories::table
         .filter(categories::commun_id.eq(id))

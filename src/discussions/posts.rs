@@ -168,7 +168,19 @@ pub fn create_reply(
         .bind::<SqlUuid, _>(thread)
         .sql(", ")
         .bind::<Text, _>(notifications::LEVEL_ON_POSTING.as_str())
-        .sql(" FROM t ON CONFLICT DO NOTHING) SELECT title, category_id, number FROM t")
+        // The author has read what they answer: their read position moves to their post.
+        .sql(
+            " FROM t ON CONFLICT DO NOTHING), \
+             r AS (INSERT INTO thread_reads (user_id, thread_id, post_number) SELECT ",
+        )
+        .bind::<SqlUuid, _>(actor.id)
+        .sql(", ")
+        .bind::<SqlUuid, _>(thread)
+        .sql(
+            ", t.number FROM t ON CONFLICT (user_id, thread_id) DO UPDATE \
+             SET post_number = GREATEST(thread_reads.post_number, EXCLUDED.post_number), \
+             updated_at = now()) SELECT title, category_id, number FROM t",
+        )
         .get_result(conn)?;
         let row = PostRow {
             id,
@@ -436,10 +448,20 @@ pub fn edit(
                 post_revisions::body.eq(new_body),
             ))
             .execute(conn)?;
+        let new_html = crate::markdown::render(new_body);
+        if row.number == 1 {
+            // Lists show the opening post's excerpt, kept with the thread.
+            diesel::update(threads::table.find(row.thread_id))
+                .set(threads::excerpt.eq(crate::markdown::summary(
+                    &new_html,
+                    super::threads::EXCERPT_CHARS,
+                )))
+                .execute(conn)?;
+        }
         diesel::update(posts::table.find(id))
             .set((
                 posts::body.eq(new_body),
-                posts::body_html.eq(crate::markdown::render(new_body)),
+                posts::body_html.eq(new_html),
                 posts::edited_at.eq(Utc::now()),
                 posts::revision.eq(number),
             ))

@@ -23,6 +23,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_MENTIONS: usize = 10;
 /// How long an author may retitle, move or retag their thread.
 pub const EDIT_WINDOW_HOURS: i64 = 24;
+/// The longest excerpt of an opening post in thread lists, in characters.
+pub const EXCERPT_CHARS: usize = 240;
 
 /// A post body: Markdown, not blank, at most [`MAX_BODY_BYTES`].
 pub fn check_body(body: &str) -> Result<(), String> {
@@ -85,15 +87,7 @@ pub fn read_only() -> diesel::dsl::Or<threads::locked, diesel::dsl::IsNotNull<th
 
 /// A thread with its opening post, as `viewer` sees it.
 pub fn view(conn: &mut PgConnection, id: Uuid, viewer: Option<&Actor>) -> AppResult<Thread> {
-    let select = view::ThreadSelect {
-        id: Some(id),
-        limit: 1,
-        ..Default::default()
-    };
-    view::load_threads(conn, &select, viewer)?
-        .pop()
-        .map(|item| item.thread)
-        .ok_or(AppError::NotFound)
+    view::load_thread(conn, id, viewer)?.ok_or(AppError::NotFound)
 }
 
 /// Existing, active members among `names` (any case).
@@ -287,6 +281,7 @@ fn insert(conn: &mut PgConnection, actor: &Actor, t: NewThread) -> AppResult<Thr
                 threads::created_at.eq(now),
                 threads::subject_type.eq(subject.map(|s| s.kind)),
                 threads::subject_id.eq(subject.map(|s| s.id)),
+                threads::excerpt.eq(crate::markdown::summary(&body_html, EXCERPT_CHARS)),
             ))
             .execute(conn)?;
         diesel::insert_into(posts::table)
@@ -311,6 +306,7 @@ fn insert(conn: &mut PgConnection, actor: &Actor, t: NewThread) -> AppResult<Thr
             .set(users::thread_count.eq(users::thread_count + 1))
             .execute(conn)?;
         notifications::watch_thread_by_default(conn, actor.id, id)?;
+        notifications::read_up_to(conn, actor.id, id, 1)?;
         let mentioned = existing_users(conn, &crate::markdown::mentions(&body_html, MAX_MENTIONS))?;
         let event = |kind: &str| Event {
             kind: kind.into(),
@@ -333,7 +329,7 @@ pub fn list(
     conn: &mut PgConnection,
     q: &ThreadListQuery,
     viewer: Option<&Actor>,
-) -> AppResult<Page<Thread>> {
+) -> AppResult<Page<ThreadListItem>> {
     let paging = PageQuery {
         limit: q.limit,
         cursor: q.cursor.clone(),
@@ -381,7 +377,6 @@ pub fn list(
         },
     };
     let select = view::ThreadSelect {
-        id: None,
         category,
         tag: q.tag.clone(),
         author,

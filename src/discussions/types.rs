@@ -283,33 +283,31 @@ pub struct CategoryRef {
     "tags": [{"slug": "energie", "name": "Énergie"}],
     "kind": "question",
     "author": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b61", "username": "maelle", "display_name": "Maëlle Le Goff", "role": "member", "created_at": "2026-11-29T09:14:00Z"},
-    "opening_post": {
-        "id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b70",
-        "thread_id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f",
-        "number": 1,
-        "author": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b61", "username": "maelle", "display_name": "Maëlle Le Goff", "role": "member", "created_at": "2026-11-29T09:14:00Z"},
-        "body": "Je cherche le potentiel solaire des toitures de Brest métropole, en **données ouvertes**.",
-        "body_html": "<p>Je cherche le potentiel solaire des toitures de Brest métropole, en <strong>données ouvertes</strong>.</p>",
-        "reply_to": null, "reactions": {"like": 2}, "my_reactions": [], "edited_at": null,
-        "deleted": false, "hidden": false, "wiki": false, "revision": 1,
-        "created_at": "2026-12-01T09:00:00Z"
-    },
+    "excerpt": "Je cherche le potentiel solaire des toitures de Brest métropole, en données ouvertes.",
     "reply_count": 3, "participant_count": 3, "reaction_count": 6,
     "last_activity_at": "2026-12-01T10:30:00Z",
     "last_poster": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b60", "username": "yann", "display_name": "Yann Kervella", "role": "member", "created_at": "2026-11-30T18:02:00Z"},
     "pinned": false, "locked": false, "archived": false, "hidden": false, "slow_mode_seconds": 0,
     "created_at": "2026-12-01T09:00:00Z",
     "accepted_answer": "01938a4f-1d20-7b11-a3c4-5e6f70819203",
-    "subject": null
+    "subject": null,
+    "unread_count": 2
 }))]
-pub struct Thread {
+/// A thread as lists show it (thread lists, a commun's news): an excerpt instead of the opening
+/// post. `GET /threads/{id}` adds the whole opening post ([`Thread`]).
+pub struct ThreadListItem {
     pub id: Uuid,
     pub title: String,
     pub category: CategoryRef,
     pub tags: Vec<Tag>,
     pub kind: ThreadKind,
     pub author: UserPublic,
-    pub opening_post: Post,
+    /// The opening post's text, plain (no markup), at most 240 characters: cut with `…` when
+    /// longer. Empty when the opening post is deleted or hidden by moderation (but for staff).
+    #[schema(max_length = 240)]
+    pub excerpt: String,
+    /// Posts numbered so far, the opening post excepted (deleted and hidden replies included:
+    /// numbers are never reused).
     pub reply_count: i32,
     pub participant_count: i32,
     pub reaction_count: i32,
@@ -328,6 +326,55 @@ pub struct Thread {
     pub created_at: DateTime<Utc>,
     /// What the thread discusses, when another resource owns it (a challenge's thread).
     pub subject: Option<ThreadSubject>,
+    /// For the caller, on a thread they watch or track (its own level, or else its category's):
+    /// the posts after the highest one they have read (`PUT /threads/{id}/read`), their own posts
+    /// counting as read. `null` for anonymous readers and on other threads.
+    #[schema(minimum = 0)]
+    pub unread_count: Option<i32>,
+}
+
+/// A thread as `GET /threads/{id}` shows it: a list item and the whole opening post.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f",
+    "title": "Où trouver le cadastre solaire de Brest ?",
+    "category": {"id": "01938a4e-0000-7000-8000-00000000c001", "slug": "donnees-ouvertes", "name": "Données ouvertes"},
+    "tags": [{"slug": "energie", "name": "Énergie"}],
+    "kind": "question",
+    "author": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b61", "username": "maelle", "display_name": "Maëlle Le Goff", "role": "member", "created_at": "2026-11-29T09:14:00Z"},
+    "excerpt": "Je cherche le potentiel solaire des toitures de Brest métropole, en données ouvertes.",
+    "opening_post": {
+        "id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b70",
+        "thread_id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f",
+        "number": 1,
+        "author": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b61", "username": "maelle", "display_name": "Maëlle Le Goff", "role": "member", "created_at": "2026-11-29T09:14:00Z"},
+        "body": "Je cherche le potentiel solaire des toitures de Brest métropole, en **données ouvertes**.",
+        "body_html": "<p>Je cherche le potentiel solaire des toitures de Brest métropole, en <strong>données ouvertes</strong>.</p>",
+        "reply_to": null, "reactions": {"like": 2}, "my_reactions": [], "edited_at": null,
+        "deleted": false, "hidden": false, "wiki": false, "revision": 1,
+        "created_at": "2026-12-01T09:00:00Z"
+    },
+    "reply_count": 3, "participant_count": 3, "reaction_count": 6,
+    "last_activity_at": "2026-12-01T10:30:00Z",
+    "last_poster": {"id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b60", "username": "yann", "display_name": "Yann Kervella", "role": "member", "created_at": "2026-11-30T18:02:00Z"},
+    "pinned": false, "locked": false, "archived": false, "hidden": false, "slow_mode_seconds": 0,
+    "created_at": "2026-12-01T09:00:00Z",
+    "accepted_answer": "01938a4f-1d20-7b11-a3c4-5e6f70819203",
+    "subject": null,
+    "unread_count": null
+}))]
+pub struct Thread {
+    #[serde(flatten)]
+    pub item: ThreadListItem,
+    pub opening_post: Post,
+}
+
+impl std::ops::Deref for Thread {
+    type Target = ThreadListItem;
+
+    fn deref(&self) -> &ThreadListItem {
+        &self.item
+    }
 }
 
 /// What kind of resource a thread discusses (the features that own threads add theirs).

@@ -11,7 +11,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use super::types::{CategoryRef, Post, Tag, Thread, ThreadKind, ThreadSort, ThreadSubject};
+use super::types::{
+    CategoryRef, Post, Tag, Thread, ThreadKind, ThreadListItem, ThreadSort, ThreadSubject,
+};
 use crate::accounts::auth::Actor;
 use crate::accounts::types::UserPublic;
 use crate::accounts::view::{USER_COLUMNS, UserCols, user};
@@ -65,6 +67,8 @@ pub struct ThreadRow {
     pub hidden_at: Option<DateTime<Utc>>,
     pub archived_at: Option<DateTime<Utc>>,
     pub slow_mode_seconds: i32,
+    pub excerpt: String,
+    pub opening_shown: bool,
 }
 
 diesel::alias!(users as last_posters: LastPosters);
@@ -81,6 +85,32 @@ macro_rules! my_reactions {
             )
             .bind::<Nullable<SqlUuid>, _>($viewer)
             .sql(" ORDER BY r.kind) END")
+    };
+}
+
+/// The caller's unread posts in a thread they watch or track (its level on the thread, or else its
+/// category's), to put in a select clause: NULL for anonymous readers and on other threads. Every
+/// number after the member's read position counts (numbers are `reply_count + 1` at most).
+macro_rules! unread_count {
+    ($viewer:expr) => {
+        fixed::<Nullable<Integer>>("CASE WHEN ")
+            .bind::<Nullable<SqlUuid>, _>($viewer)
+            .sql(
+                "::uuid IS NULL THEN NULL ELSE (SELECT GREATEST(threads.reply_count + 1 - \
+                 COALESCE((SELECT r.post_number FROM thread_reads r WHERE r.user_id = ",
+            )
+            .bind::<Nullable<SqlUuid>, _>($viewer)
+            .sql(
+                " AND r.thread_id = threads.id), 0), 0) WHERE COALESCE((SELECT s.level \
+                 FROM thread_subscriptions s WHERE s.user_id = ",
+            )
+            .bind::<Nullable<SqlUuid>, _>($viewer)
+            .sql(
+                " AND s.thread_id = threads.id), (SELECT c.level FROM category_subscriptions c \
+                 WHERE c.user_id = ",
+            )
+            .bind::<Nullable<SqlUuid>, _>($viewer)
+            .sql(" AND c.category_id = threads.category_id)) IN ('watching', 'tracking')) END")
     };
 }
 
@@ -208,7 +238,6 @@ pub enum ThreadCursor {
 /// Which threads to load; filters are ANDed.
 #[derive(Default)]
 pub struct ThreadSelect {
-    pub id: Option<Uuid>,
     pub category: Option<Uuid>,
     pub tag: Option<String>,
     pub author: Option<Uuid>,
@@ -218,33 +247,32 @@ pub struct ThreadSelect {
     pub limit: i64,
 }
 
-/// A thread with its sort keys, to make the next cursor from.
+/// A thread list item with its sort keys, to make the next cursor from.
 pub struct ThreadItem {
-    pub thread: Thread,
+    pub thread: ThreadListItem,
     pub score: i32,
 }
 
-/// Threads with their category, tags, author, last poster, opening post and the viewer's reactions
-/// on it, in one statement; a member's muted threads and categories are left out of lists.
+/// The tags of `threads.id`, as an array of (slug, name), to put in a select clause.
+fn tag_list() -> crate::db::fixed::Fixed<Array<Record<(Text, Text)>>> {
+    fixed::<Array<Record<(Text, Text)>>>(
+        "ARRAY(SELECT ROW(g.slug, g.name) FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id \
+         WHERE tt.thread_id = threads.id ORDER BY g.slug)",
+    )
+}
+
+/// A page of thread list items with their category, tags, author, last poster and the caller's
+/// unread count, in one statement; no post is read (the excerpt is the thread's). A member's muted
+/// threads and categories are left out.
 pub fn load_threads(
     conn: &mut PgConnection,
     s: &ThreadSelect,
     viewer: Option<&Actor>,
 ) -> AppResult<Vec<ThreadItem>> {
     let viewer_id = viewer.map(|v| v.id);
-    let tag_list = fixed::<Array<Record<(Text, Text)>>>(
-        "ARRAY(SELECT ROW(g.slug, g.name) FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id \
-         WHERE tt.thread_id = threads.id ORDER BY g.slug)",
-    );
     let mut q = threads::table
         .inner_join(categories::table)
         .inner_join(users::table.on(users::id.eq(threads::author_id)))
-        // A constant, not a bind parameter: the generic plan then knows it is one row a thread.
-        .inner_join(
-            posts::table.on(posts::thread_id
-                .eq(threads::id)
-                .and(fixed::<Bool>("posts.number = 1"))),
-        )
         .left_join(
             last_posters.on(threads::last_poster_id.eq(last_posters.field(users::id).nullable())),
         )
@@ -253,14 +281,10 @@ pub fn load_threads(
             (categories::slug, categories::name),
             USER_COLUMNS,
             last_posters.fields(USER_COLUMNS).nullable(),
-            PostRow::as_select(),
-            tag_list,
-            my_reactions!(viewer_id),
+            tag_list(),
+            unread_count!(viewer_id),
         ))
         .into_boxed();
-    if let Some(id) = s.id {
-        q = q.filter(threads::id.eq(id));
-    }
     if let Some(category) = s.category {
         q = q.filter(threads::category_id.eq(category));
     }
@@ -278,19 +302,16 @@ pub fn load_threads(
     // Hidden threads are out of lists but for staff; read by id, their author sees them too. One
     // shape for every reader, so that each list is one prepared statement.
     let staff = viewer.is_some_and(Actor::is_staff);
-    let author = if s.id.is_some() { viewer_id } else { None };
     q = q.filter(
         fixed::<Bool>("(threads.hidden_at IS NULL OR ")
             .bind::<Bool, _>(staff)
-            .sql(" OR threads.author_id = ")
-            .bind::<Nullable<SqlUuid>, _>(author)
             .sql(")"),
     );
     // Archived threads leave the site-wide lists; their category's list keeps them.
-    if s.id.is_none() && s.category.is_none() {
+    if s.category.is_none() {
         q = q.filter(fixed::<Bool>("threads.archived_at IS NULL"));
     }
-    if let (Some(v), None) = (viewer, s.id) {
+    if let Some(v) = viewer {
         // Muted threads and categories are left out of the member's lists.
         // 'muted' is a literal, not a parameter, so that the generic plan can use the partial
         // index of muted threads (a parameter made it read all the member's subscriptions).
@@ -357,12 +378,6 @@ pub fn load_threads(
                 .sql(")"),
         ),
     };
-    if s.id.is_some() {
-        // One thread: no ORDER BY nor LIMIT, which made the generic plan walk the sort index
-        // looking for the id instead of using the primary key.
-        let rows: Vec<ThreadRowJoined> = q.load(conn)?;
-        return Ok(thread_items(rows, viewer));
-    }
     // A category's list puts its pinned threads first (its indexes lead with `pinned`).
     q = match (s.sort, s.category.is_some()) {
         (ThreadSort::Latest, false) => q.order((threads::created_at.desc(), threads::id.desc())),
@@ -386,11 +401,85 @@ pub fn load_threads(
             threads::id.desc(),
         )),
     };
-    let rows: Vec<ThreadRowJoined> = q.limit(s.limit.max(1)).load(conn)?;
-    Ok(thread_items(rows, viewer))
+    let rows: Vec<ListRow> = q.limit(s.limit.max(1)).load(conn)?;
+    let v = Viewer::of(viewer);
+    Ok(rows
+        .into_iter()
+        .map(|(r, cat, author, last, tags, unread)| {
+            let score = r.score;
+            let thread = list_item(r, cat, user(author), last, tags, unread, v);
+            ThreadItem { thread, score }
+        })
+        .collect())
 }
 
-/// A thread row with what [`load_threads`] joins to it.
+/// A list row: the thread and what [`load_threads`] joins to it.
+type ListRow = (
+    ThreadRow,
+    (String, String),
+    UserCols,
+    Option<UserCols>,
+    Vec<(String, String)>,
+    Option<i32>,
+);
+
+/// One thread with its opening post, as `viewer` sees it: hidden threads are seen by staff and
+/// their author only. One statement.
+pub fn load_thread(
+    conn: &mut PgConnection,
+    id: Uuid,
+    viewer: Option<&Actor>,
+) -> AppResult<Option<Thread>> {
+    let viewer_id = viewer.map(|v| v.id);
+    let staff = viewer.is_some_and(Actor::is_staff);
+    // No ORDER BY nor LIMIT: the generic plan then uses the primary key.
+    let row: Option<ThreadRowJoined> = threads::table
+        .inner_join(categories::table)
+        .inner_join(users::table.on(users::id.eq(threads::author_id)))
+        // A constant, not a bind parameter: the generic plan then knows it is one row a thread.
+        .inner_join(
+            posts::table.on(posts::thread_id
+                .eq(threads::id)
+                .and(fixed::<Bool>("posts.number = 1"))),
+        )
+        .left_join(
+            last_posters.on(threads::last_poster_id.eq(last_posters.field(users::id).nullable())),
+        )
+        .select((
+            ThreadRow::as_select(),
+            (categories::slug, categories::name),
+            USER_COLUMNS,
+            last_posters.fields(USER_COLUMNS).nullable(),
+            PostRow::as_select(),
+            tag_list(),
+            my_reactions!(viewer_id),
+            unread_count!(viewer_id),
+        ))
+        .filter(threads::id.eq(id))
+        .filter(
+            fixed::<Bool>("(threads.hidden_at IS NULL OR ")
+                .bind::<Bool, _>(staff)
+                .sql(" OR threads.author_id = ")
+                .bind::<Nullable<SqlUuid>, _>(viewer_id)
+                .sql(")"),
+        )
+        .get_result(conn)
+        .optional()?;
+    let v = Viewer::of(viewer);
+    Ok(
+        row.map(|(r, cat, author, last, opening, tags, mine, unread)| {
+            let author = user(author);
+            // The opening post is written by the thread's author, in the same transaction.
+            let opening_post = post(opening, author.clone(), mine, v);
+            Thread {
+                item: list_item(r, cat, author, last, tags, unread, v),
+                opening_post,
+            }
+        }),
+    )
+}
+
+/// A thread row with what [`load_thread`] joins to it.
 type ThreadRowJoined = (
     ThreadRow,
     (String, String),
@@ -399,50 +488,54 @@ type ThreadRowJoined = (
     PostRow,
     Vec<(String, String)>,
     Vec<String>,
+    Option<i32>,
 );
 
-fn thread_items(rows: Vec<ThreadRowJoined>, viewer: Option<&Actor>) -> Vec<ThreadItem> {
-    let v = Viewer::of(viewer);
-    rows.into_iter()
-        .map(|(r, (slug, name), author, last, opening, tags, mine)| {
-            let author = user(author);
-            // The opening post is written by the thread's author, in the same transaction.
-            let opening_post = post(opening, author.clone(), mine, v);
-            ThreadItem {
-                score: r.score,
-                thread: Thread {
-                    id: r.id,
-                    title: r.title,
-                    category: CategoryRef {
-                        id: r.category_id,
-                        slug,
-                        name,
-                    },
-                    tags: tags
-                        .into_iter()
-                        .map(|(slug, name)| Tag { slug, name })
-                        .collect(),
-                    kind: ThreadKind::parse(&r.kind),
-                    author,
-                    opening_post,
-                    reply_count: r.reply_count,
-                    participant_count: r.participant_count,
-                    reaction_count: r.reaction_count,
-                    last_activity_at: r.last_activity_at,
-                    last_poster: last.map(user),
-                    pinned: r.pinned,
-                    locked: r.locked,
-                    archived: r.archived_at.is_some(),
-                    hidden: r.hidden_at.is_some(),
-                    slow_mode_seconds: r.slow_mode_seconds,
-                    accepted_answer: r.accepted_post_id,
-                    created_at: r.created_at,
-                    subject: r
-                        .subject_type
-                        .zip(r.subject_id)
-                        .map(|(kind, id)| ThreadSubject { kind, id }),
-                },
-            }
-        })
-        .collect()
+fn list_item(
+    r: ThreadRow,
+    (slug, name): (String, String),
+    author: UserPublic,
+    last: Option<UserCols>,
+    tags: Vec<(String, String)>,
+    unread_count: Option<i32>,
+    v: Viewer,
+) -> ThreadListItem {
+    ThreadListItem {
+        id: r.id,
+        title: r.title,
+        category: CategoryRef {
+            id: r.category_id,
+            slug,
+            name,
+        },
+        tags: tags
+            .into_iter()
+            .map(|(slug, name)| Tag { slug, name })
+            .collect(),
+        kind: ThreadKind::parse(&r.kind),
+        author,
+        // The opening post deleted or hidden: no excerpt of it, but for staff.
+        excerpt: if r.opening_shown || v.staff {
+            r.excerpt
+        } else {
+            String::new()
+        },
+        reply_count: r.reply_count,
+        participant_count: r.participant_count,
+        reaction_count: r.reaction_count,
+        last_activity_at: r.last_activity_at,
+        last_poster: last.map(user),
+        pinned: r.pinned,
+        locked: r.locked,
+        archived: r.archived_at.is_some(),
+        hidden: r.hidden_at.is_some(),
+        slow_mode_seconds: r.slow_mode_seconds,
+        accepted_answer: r.accepted_post_id,
+        created_at: r.created_at,
+        subject: r
+            .subject_type
+            .zip(r.subject_id)
+            .map(|(kind, id)| ThreadSubject { kind, id }),
+        unread_count,
+    }
 }

@@ -1,6 +1,6 @@
 //! Atom 1.0 feeds (atom_syndication): latest threads, per category, challenges.
 
-use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
+use atom_syndication::{Entry, Feed, Link, Person, Text};
 use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -11,7 +11,7 @@ use crate::accounts::view::users_by_id;
 use crate::config::Settings;
 use crate::discussions::view::ThreadRow;
 use crate::error::{AppError, AppResult};
-use crate::schema::{categories, challenges, posts, threads};
+use crate::schema::{categories, challenges, threads};
 
 /// Entries per feed.
 const ENTRIES: i64 = 30;
@@ -94,13 +94,6 @@ pub fn thread_feed(
         .order((threads::created_at.desc(), threads::id.desc()))
         .limit(ENTRIES)
         .load(conn)?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let bodies: Vec<(Uuid, String, Option<DateTime<Utc>>)> = posts::table
-        .filter(posts::thread_id.eq_any(&ids))
-        .filter(posts::number.eq(1))
-        .filter(posts::hidden_at.is_null())
-        .select((posts::thread_id, posts::body_html, posts::deleted_at))
-        .load(conn)?;
     let authors = users_by_id(conn, rows.iter().map(|r| r.author_id))?;
     let front = &settings.frontend_url;
     let title = match &category {
@@ -116,11 +109,13 @@ pub fn thread_feed(
     let entries = rows
         .into_iter()
         .map(|r| {
-            let html = bodies
-                .iter()
-                .find(|b| b.0 == r.id && b.2.is_none())
-                .map(|b| b.1.clone())
-                .unwrap_or_default();
+            // The opening post's excerpt, kept with the thread: feeds, like lists, carry no
+            // whole opening post (none when it is deleted or hidden).
+            let excerpt = if r.opening_shown {
+                r.excerpt
+            } else {
+                String::new()
+            };
             Entry {
                 title: Text::plain(r.title),
                 id: format!("urn:uuid:{}", r.id),
@@ -132,11 +127,7 @@ pub fn thread_feed(
                     "alternate",
                     Some("text/html"),
                 )],
-                content: Some(Content {
-                    value: Some(html),
-                    content_type: Some("html".into()),
-                    ..Default::default()
-                }),
+                summary: (!excerpt.is_empty()).then(|| Text::plain(excerpt)),
                 ..Default::default()
             }
         })
@@ -325,24 +316,18 @@ pub fn commun_feed(conn: &mut PgConnection, settings: &Settings, slug: &str) -> 
             },
         ));
     }
-    // Its news: threads of kind `news` in its category, with their opening post.
+    // Its news: threads of kind `news` in its category, with their opening post's excerpt.
     type News = (
         Uuid,
         String,
         Uuid,
         DateTime<Utc>,
         DateTime<Utc>,
-        Option<String>,
+        String,
+        bool,
     );
     let news: Vec<News> = threads::table
         .inner_join(categories::table)
-        .left_join(
-            posts::table.on(posts::thread_id
-                .eq(threads::id)
-                .and(posts::number.eq(1))
-                .and(posts::deleted_at.is_null())
-                .and(posts::hidden_at.is_null())),
-        )
         .filter(categories::commun_id.eq(commun))
         .filter(threads::kind.eq("news"))
         .filter(threads::hidden_at.is_null())
@@ -354,11 +339,13 @@ pub fn commun_feed(conn: &mut PgConnection, settings: &Settings, slug: &str) -> 
             threads::author_id,
             threads::created_at,
             threads::last_activity_at,
-            posts::body_html.nullable(),
+            threads::excerpt,
+            threads::opening_shown,
         ))
         .load(conn)?;
     let authors = users_by_id(conn, news.iter().map(|n| n.2))?;
-    for (id, title, author_id, created, active, html) in news {
+    for (id, title, author_id, created, active, excerpt, shown) in news {
+        let excerpt = if shown { excerpt } else { String::new() };
         dated.push((
             created,
             Entry {
@@ -372,11 +359,7 @@ pub fn commun_feed(conn: &mut PgConnection, settings: &Settings, slug: &str) -> 
                     "alternate",
                     Some("text/html"),
                 )],
-                content: Some(Content {
-                    value: Some(html.unwrap_or_default()),
-                    content_type: Some("html".into()),
-                    ..Default::default()
-                }),
+                summary: (!excerpt.is_empty()).then(|| Text::plain(excerpt)),
                 ..Default::default()
             },
         ));

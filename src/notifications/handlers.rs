@@ -15,7 +15,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
         .service(mark_read)
         .service(subscribe_thread)
-        .service(subscribe_category);
+        .service(subscribe_category)
+        .service(read_thread);
+}
+
+/// Record how far the caller has read a thread: the highest post number they have seen. Cheap (one
+/// statement) and monotonic, so that the frontend may send it batched and out of order.
+#[utoipa::path(
+    operation_id = "markThreadRead",
+    tag = "notifications",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Thread id")),
+    request_body = ReadInput,
+    responses(
+        (status = 200, description = "The read position now stored", body = ReadPosition),
+        (status = 400, description = "Malformed JSON, a wrong type or an unknown field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such thread (or hidden from the caller)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`post_number` below 1 or past the thread's last post", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/threads/{id}/read")]
+pub async fn read_thread(
+    state: web::Data<AppState>,
+    bearer: Bearer,
+    path: web::Path<Uuid>,
+    body: Json<ReadInput>,
+) -> AppResult<HttpResponse> {
+    let thread = path.into_inner();
+    let number = PostNumber::parse(body.into_inner().post_number)?;
+    let position = db::run(&state.pool, move |conn| {
+        let actor = Actor::load(conn, &bearer.0)?;
+        service::mark_thread_read(conn, &actor, thread, number)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(position))
 }
 
 /// The caller's notifications, newest first, with the unread count.

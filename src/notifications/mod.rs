@@ -10,7 +10,8 @@ use utoipa::OpenApi;
 use crate::feature::Feature;
 pub use service::{
     Event, LEVEL_ON_POSTING, NotifyWatchers, enqueue_watchers, notify, notify_new_thread,
-    notify_personal, notify_watchers, notify_watchers_once, upsert_level, watch_thread_by_default,
+    notify_personal, notify_watchers, notify_watchers_once, read_up_to, upsert_level,
+    watch_thread_by_default,
 };
 pub use types::{Subscription, WatchLevel};
 
@@ -30,6 +31,7 @@ pub const FEATURE: Feature = Feature::new("notifications", handlers::routes, Api
         handlers::mark_read,
         handlers::subscribe_thread,
         handlers::subscribe_category,
+        handlers::read_thread,
     ),
     components(schemas(service::NotificationsExport)),
     tags((name = "notifications", description = "Watch levels and notifications")),

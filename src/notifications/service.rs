@@ -17,7 +17,9 @@ use crate::db::fixed::fixed;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{Job, NewJob, Registry};
 use crate::pagination::{At, Page, PageQuery};
-use crate::schema::{categories, notifications, thread_subscriptions, threads, users};
+use crate::schema::{
+    categories, notifications, thread_reads, thread_subscriptions, threads, users,
+};
 
 /// Binds an [`Event`]'s fields, as `$1` to `$6` (kind, actor, target type, id and title, post), to
 /// a fan-out statement.
@@ -52,6 +54,85 @@ pub fn watch_thread_by_default(
         .on_conflict_do_nothing()
         .execute(conn)?;
     Ok(())
+}
+
+/// Moves `user`'s read position in `thread` up to `number` (never back), in the caller's
+/// transaction: a thread's author has read its opening post. Replies do the same inside their one
+/// statement (`discussions::posts`).
+pub fn read_up_to(
+    conn: &mut PgConnection,
+    user: Uuid,
+    thread: Uuid,
+    number: i32,
+) -> QueryResult<()> {
+    diesel::insert_into(thread_reads::table)
+        .values((
+            thread_reads::user_id.eq(user),
+            thread_reads::thread_id.eq(thread),
+            thread_reads::post_number.eq(number),
+        ))
+        .on_conflict((thread_reads::user_id, thread_reads::thread_id))
+        .do_update()
+        .set((
+            thread_reads::post_number.eq(diesel::dsl::sql::<diesel::sql_types::Integer>(
+                "GREATEST(thread_reads.post_number, EXCLUDED.post_number)",
+            )),
+            thread_reads::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// `PUT /threads/{id}/read`: the caller has read `thread` up to post `number`. One statement: the
+/// position only moves forward (an older, late request changes nothing); a number past the thread's
+/// last post is refused (422 `post_number`) and changes nothing; a thread the caller may not see is
+/// a 404.
+pub fn mark_thread_read(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    thread: Uuid,
+    number: PostNumber,
+) -> AppResult<ReadPosition> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        last: i32,
+        #[diesel(sql_type = Nullable<diesel::sql_types::Integer>)]
+        stored: Option<i32>,
+    }
+    let row: Option<Row> = diesel::sql_query(
+        "WITH t AS (SELECT id, reply_count + 1 AS last FROM threads WHERE id = $2 \
+                    AND (hidden_at IS NULL OR $4 OR author_id = $1)), \
+              w AS (INSERT INTO thread_reads (user_id, thread_id, post_number) \
+                    SELECT $1, t.id, $3 FROM t WHERE $3 <= t.last \
+                    ON CONFLICT (user_id, thread_id) DO UPDATE \
+                    SET post_number = EXCLUDED.post_number, updated_at = now() \
+                    WHERE thread_reads.post_number < EXCLUDED.post_number \
+                    RETURNING post_number) \
+         SELECT t.last, COALESCE((SELECT post_number FROM w), \
+                (SELECT post_number FROM thread_reads WHERE user_id = $1 AND thread_id = $2)) \
+                AS stored \
+         FROM t",
+    )
+    .bind::<SqlUuid, _>(actor.id)
+    .bind::<SqlUuid, _>(thread)
+    .bind::<diesel::sql_types::Integer, _>(number.get())
+    .bind::<Bool, _>(actor.is_staff())
+    .get_result(conn)
+    .optional()?;
+    let row = row.ok_or(AppError::NotFound)?;
+    if number.get() > row.last {
+        return Err(AppError::validation(
+            "post_number",
+            format!("This thread's last post is number {}.", row.last),
+        ));
+    }
+    let post_number = row.stored.unwrap_or(number.get());
+    Ok(ReadPosition {
+        thread_id: thread,
+        post_number,
+        last_post_number: row.last,
+    })
 }
 
 /// What a notification fan-out is about.
@@ -438,7 +519,24 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
             notifications::read_at,
         ))
         .load(conn)?;
+    let reads: Vec<(Uuid, i32, DateTime<Utc>)> = thread_reads::table
+        .filter(thread_reads::user_id.eq(user))
+        .order(thread_reads::updated_at)
+        .select((
+            thread_reads::thread_id,
+            thread_reads::post_number,
+            thread_reads::updated_at,
+        ))
+        .load(conn)?;
     crate::feature::section(NotificationsExport {
+        read_positions: reads
+            .into_iter()
+            .map(|(thread_id, post_number, at)| ExportedReadPosition {
+                thread_id,
+                post_number,
+                at,
+            })
+            .collect(),
         notifications: notes
             .into_iter()
             .map(|n| ExportedNotification {
@@ -460,6 +558,16 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
 pub struct NotificationsExport {
     #[schema(inline)]
     pub notifications: Vec<ExportedNotification>,
+    /// How far you have read each thread you opened.
+    #[schema(inline)]
+    pub read_positions: Vec<ExportedReadPosition>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedReadPosition {
+    pub thread_id: Uuid,
+    pub post_number: i32,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -471,9 +579,10 @@ pub struct ExportedNotification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-/// Removes a member's notifications (erasure).
+/// Removes a member's notifications and read positions (erasure).
 pub fn erase(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
     diesel::delete(notifications::table.filter(notifications::user_id.eq(user))).execute(conn)?;
+    diesel::delete(thread_reads::table.filter(thread_reads::user_id.eq(user))).execute(conn)?;
     Ok(())
 }
 

@@ -47,6 +47,49 @@ pub struct Subscription {
     pub level: WatchLevel,
 }
 
+/// `PUT /threads/{id}/read`'s body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadInput {
+    /// The highest post number the caller has now read (1 is the opening post). A lower number
+    /// than the one stored changes nothing: the position never moves back.
+    #[schema(minimum = 1, example = 12)]
+    pub post_number: i32,
+}
+
+/// A post number, from 1.
+#[derive(Debug, Clone, Copy)]
+pub struct PostNumber(i32);
+
+impl PostNumber {
+    pub fn parse(n: i32) -> Result<Self, crate::error::AppError> {
+        if n < 1 {
+            return Err(crate::error::AppError::validation(
+                "post_number",
+                "Post numbers start at 1.",
+            ));
+        }
+        Ok(Self(n))
+    }
+
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+/// The caller's read position in a thread.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"thread_id": "01938a4e-7c1a-7d2e-9b3f-2a6c1e0d4b5f", "post_number": 12, "last_post_number": 15}))]
+pub struct ReadPosition {
+    pub thread_id: Uuid,
+    /// The highest post number read (the one sent, or a higher one stored before).
+    #[schema(minimum = 1)]
+    pub post_number: i32,
+    /// The thread's last post number: posts after `post_number` are unread.
+    #[schema(minimum = 1)]
+    pub last_post_number: i32,
+}
+
 /// The kinds of notification. The column holds plain text; a CHECK constraint holds it to this
 /// list, and a test compares the two, so a kind a feature adds is added here too.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]

@@ -95,6 +95,7 @@ const MATRIX: &[Row] = &[
     // `seconds: -1` (the reason is optional).
     r("PUT",    "/api/v1/threads/{id}/slow-mode",              [401, 403, 403, 403, 403, 422, 422, 403, 403]),
     r("PUT",    "/api/v1/threads/{id}/subscription",           [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    r("PUT",    "/api/v1/threads/{id}/read",                   [401, 200, 200, 200, 200, 200, 200, 200, 403]),
     // ---- posts: `Ctx::reply` (live) and `Ctx::deleted`, both the author's ----------------------------------------
     r("GET",    "/api/v1/posts/{id}",                          [200, 200, 200, 200, 200, 200, 200, 200, 403]),
     // A blank body.
@@ -723,6 +724,7 @@ fn concrete(w: &World, ctx: &Ctx, method: &str, template: &str) -> Option<(Strin
         }
         ("POST", "/api/v1/categories") => json!({"slug": "Pas Un Slug", "name": "Refusée"}),
         ("PATCH", "/api/v1/categories/{slug}") => json!({"color": "rouge"}),
+        ("PUT", "/api/v1/threads/{id}/read") => json!({"post_number": 1}),
         ("PUT", "/api/v1/categories/{slug}/subscription")
         | ("PUT", "/api/v1/threads/{id}/subscription")
         | ("PUT", "/api/v1/challenges/{id}/subscription") => json!({"level": "tracking"}),

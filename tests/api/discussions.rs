@@ -989,7 +989,8 @@ async fn reads_cost_one_statement_whatever_their_size() {
         assert_eq!(items.len(), limit);
         assert_eq!(items[0]["tags"][0]["slug"], "lidar", "{page}");
         assert_eq!(items[0]["category"]["slug"], "forets");
-        assert_eq!(items[0]["opening_post"]["body"], "corps");
+        assert_eq!(items[0]["excerpt"], "corps");
+        assert!(items[0].get("opening_post").is_none(), "{page}");
         assert_eq!(anonymous, 1, "thread list of {limit}, anonymous");
         let (member, _) = cost(format!("/api/v1/threads?limit={limit}"), true).await;
         assert_eq!(member, 2, "thread list of {limit}, as a member");
@@ -1129,11 +1130,6 @@ async fn hot_reads_are_prepared_once_per_connection() {
         limit: 21,
         ..Default::default()
     };
-    let one = ThreadSelect {
-        id: Some(thread_id),
-        limit: 1,
-        ..Default::default()
-    };
     let replies = PostSelect::Replies {
         thread: thread_id,
         after: 1,
@@ -1141,7 +1137,7 @@ async fn hot_reads_are_prepared_once_per_connection() {
     };
     for _ in 0..3 {
         assert_eq!(view::load_threads(&mut conn, &list, None).unwrap().len(), 1);
-        assert_eq!(view::load_threads(&mut conn, &one, None).unwrap().len(), 1);
+        assert!(view::load_thread(&mut conn, thread_id, None).unwrap().is_some());
         assert_eq!(
             view::load_posts(&mut conn, &replies, None).unwrap().len(),
             1

@@ -144,9 +144,10 @@ fn fields_always_sent_are_required_even_when_null() {
     let doc = doc();
     let schemas = &doc["components"]["schemas"];
     for (schema, field) in [
-        ("Page_Thread", "next_cursor"),
+        ("Page_ThreadListItem", "next_cursor"),
         ("Post", "edited_at"),
-        ("Thread", "last_poster"),
+        ("ThreadListItem", "last_poster"),
+        ("ThreadListItem", "unread_count"),
         ("Notification", "actor"),
         // Reached only through a page: sent all the same.
         ("SearchHit", "author"),

@@ -27,7 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     security((), ("bearer" = [])),
     params(ThreadListQuery),
     responses(
-        (status = 200, description = "A page of threads", body = Page<Thread>,
+        (status = 200, description = "A page of threads", body = Page<ThreadListItem>,
          headers(("ETag" = String, description = "Send it back in If-None-Match"))),
         (status = 304, description = "Not modified since the ETag sent"),
         (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
