@@ -286,6 +286,13 @@ impl Application {
                     .default_service(web::to(fallback))
             })?;
         }
+        if let Some(url) = &state.listen_url {
+            crate::db::listen::spawn(
+                url.clone(),
+                crate::http::cache::CHANNEL,
+                state.cache.clone(),
+            );
+        }
         let configure = configure(state, metrics, routes);
         builder = server::listen(builder, "palabre-api", listener, move || {
             App::new()
@@ -296,6 +303,7 @@ impl Application {
                     !settings.cors_origins.is_empty(),
                     cors(&settings),
                 ))
+                .wrap(from_fn(crate::http::cache::cache_control))
                 .wrap(from_fn(telemetry::request_middleware))
         })?;
         Ok(Self {

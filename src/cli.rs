@@ -364,7 +364,8 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 tracing::info!(mail = %mailer.describe(), threads = settings.job_workers, "in-process worker started");
                 worker_for(&pool, &settings, &mailer).spawn(settings.job_workers, Some(crate::app::scheduler()))
             });
-            let state = crate::app::state(pool.clone(), settings.clone())?;
+            let state =
+                crate::app::state(pool.clone(), settings.clone())?.with_read_cache(&database.url);
             let result = actix_web::rt::System::new().block_on(async move {
                 let shutdown = ShutdownSignal::listen()?;
                 let app = Application::build(state)?;

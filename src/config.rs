@@ -103,6 +103,17 @@ pub struct Settings {
     /// `PALABRE_WEBHOOKS_ALLOW_PRIVATE=1`: webhooks may reach loopback, private and link-local
     /// addresses, over plain `http` too (local development and tests only).
     pub webhooks_allow_private: bool,
+    /// `PALABRE_READ_CACHE` (`on`, `off`): hot anonymous reads from memory, invalidated by
+    /// `LISTEN`/`NOTIFY` (`http::cache`).
+    pub read_cache: bool,
+    /// `PALABRE_READ_CACHE_MB`: the bodies it may hold (default 64).
+    pub read_cache_mb: u64,
+    /// `PALABRE_LISTEN_DATABASE_URL`: the direct connection the read cache listens on (default:
+    /// the database's URL; set it when `DATABASE_URL` goes through a transaction-mode pooler).
+    pub listen_database_url: Option<Secret>,
+    /// `PALABRE_SHARED_CACHE_SECONDS`: the `s-maxage` of anonymous reads, how long a reverse proxy
+    /// or CDN may serve them before revalidating (default 5; 0: revalidate every time).
+    pub shared_cache_seconds: u32,
 }
 
 fn cores() -> usize {
@@ -412,6 +423,42 @@ impl Settings {
                 "must be an http(s) address",
             ));
         }
+        let read_cache = match get("PALABRE_READ_CACHE").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => return Err(ConfigError::new("PALABRE_READ_CACHE", "must be on or off")),
+        };
+        let read_cache_mb: u64 =
+            parse("PALABRE_READ_CACHE_MB", get("PALABRE_READ_CACHE_MB"), 64u64)?;
+        if !(1..=65536).contains(&read_cache_mb) {
+            return Err(ConfigError::new(
+                "PALABRE_READ_CACHE_MB",
+                "must be between 1 and 65536",
+            ));
+        }
+        let listen_database_url = match get("PALABRE_LISTEN_DATABASE_URL") {
+            None => None,
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Some(Secret::new(url))
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "PALABRE_LISTEN_DATABASE_URL",
+                    "must be a postgres:// or postgresql:// URL",
+                ));
+            }
+        };
+        let shared_cache_seconds: u32 = parse(
+            "PALABRE_SHARED_CACHE_SECONDS",
+            get("PALABRE_SHARED_CACHE_SECONDS"),
+            5u32,
+        )?;
+        if shared_cache_seconds > 86_400 {
+            return Err(ConfigError::new(
+                "PALABRE_SHARED_CACHE_SECONDS",
+                "must be at most 86400",
+            ));
+        }
         let webhooks_allow_private = match get("PALABRE_WEBHOOKS_ALLOW_PRIVATE").as_deref() {
             None | Some("0") => false,
             Some("1") => true,
@@ -454,6 +501,10 @@ impl Settings {
             open_data_licence,
             open_data_licence_url,
             webhooks_allow_private,
+            read_cache,
+            read_cache_mb,
+            listen_database_url,
+            shared_cache_seconds,
         })
     }
 
@@ -467,6 +518,8 @@ impl Settings {
         s.jwt_secret = Some(Secret::new("test-secret-test-secret-test-secret-0123"));
         s.db_pool_size = 4;
         s.http_workers = 1;
+        // The suite reads its own writes at once; the cache's tests turn it on.
+        s.read_cache = false;
         s
     }
 

@@ -86,6 +86,22 @@ pub async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) ->
         .db_pool
         .with_label_values(&["in_use"])
         .set((pool_state.connections - pool_state.idle_connections) as i64);
+    {
+        use std::sync::atomic::Ordering::Relaxed;
+        let c = &state.cache;
+        for (name, value) in [
+            ("hits", c.hits.load(Relaxed)),
+            ("misses", c.misses.load(Relaxed)),
+            ("invalidations", c.invalidations.load(Relaxed)),
+            ("connects", c.connects.load(Relaxed)),
+            ("live", u64::from(c.usable())),
+        ] {
+            metrics
+                .read_cache
+                .with_label_values(&[name])
+                .set(value as i64);
+        }
+    }
     let pool = state.pool.clone();
     // The job counts need the database; when it is down the last known values stay.
     let counts = web::block(move || -> AppResult<(i64, i64)> {

@@ -58,6 +58,8 @@ pub struct Metrics {
     pub latency: HistogramVec,
     pub db_pool: IntGaugeVec,
     pub jobs: IntGaugeVec,
+    /// The read cache's counters (`http::cache`), copied at each scrape.
+    pub read_cache: IntGaugeVec,
 }
 
 impl Metrics {
@@ -98,13 +100,23 @@ impl Metrics {
         registry.register(Box::new(requests.clone())).unwrap();
         registry.register(Box::new(latency.clone())).unwrap();
         registry.register(Box::new(db_pool.clone())).unwrap();
+        let read_cache = IntGaugeVec::new(
+            Opts::new(
+                "palabre_read_cache",
+                "Read cache: hits, misses, invalidations received, listener connects, live (1/0)",
+            ),
+            &["counter"],
+        )
+        .unwrap();
         registry.register(Box::new(jobs.clone())).unwrap();
+        registry.register(Box::new(read_cache.clone())).unwrap();
         Self {
             registry,
             requests,
             latency,
             db_pool,
             jobs,
+            read_cache,
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod fixed;
+pub mod listen;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;

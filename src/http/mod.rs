@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every feature (core: it names no feature): the application state, access
 //! tokens, conditional reads (`ETag`), idempotent creates (`Idempotency-Key`).
 
+pub mod cache;
 pub mod conditional;
 pub mod extract;
 pub mod idempotency;
@@ -31,6 +32,10 @@ pub struct AppState {
     /// Sees every response as it leaves (the test suite checks each one against the OpenAPI
     /// document); `None` in `serve`.
     pub observer: Option<crate::telemetry::ResponseObserver>,
+    /// Hot anonymous reads from memory (`http::cache`); disabled unless [`AppState::with_read_cache`].
+    pub cache: Arc<cache::ReadCache>,
+    /// Where the cache's listener connects (set with the cache).
+    pub listen_url: Option<String>,
 }
 
 impl AppState {
@@ -48,7 +53,23 @@ impl AppState {
             jwt,
             features,
             observer: None,
+            cache: Arc::new(cache::ReadCache::disabled()),
+            listen_url: None,
         })
+    }
+
+    /// Turns the read cache on when the settings ask (`PALABRE_READ_CACHE`): its listener
+    /// connects to `PALABRE_LISTEN_DATABASE_URL`, else to `database_url`, once the server runs.
+    pub fn with_read_cache(mut self, database_url: &str) -> Self {
+        if self.settings.read_cache {
+            let bytes = self.settings.read_cache_mb * 1024 * 1024;
+            self.cache = Arc::new(cache::ReadCache::new(true, bytes));
+            self.listen_url = Some(match &self.settings.listen_database_url {
+                Some(url) => url.expose().to_string(),
+                None => database_url.to_string(),
+            });
+        }
+        self
     }
 }
 

@@ -1137,7 +1137,11 @@ async fn hot_reads_are_prepared_once_per_connection() {
     };
     for _ in 0..3 {
         assert_eq!(view::load_threads(&mut conn, &list, None).unwrap().len(), 1);
-        assert!(view::load_thread(&mut conn, thread_id, None).unwrap().is_some());
+        assert!(
+            view::load_thread(&mut conn, thread_id, None)
+                .unwrap()
+                .is_some()
+        );
         assert_eq!(
             view::load_posts(&mut conn, &replies, None).unwrap().len(),
             1

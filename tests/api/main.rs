@@ -18,6 +18,7 @@ mod openapi;
 mod opendata;
 mod ops;
 mod organisations;
+mod read_cache;
 mod read_path;
 mod schema;
 mod search_feeds;

@@ -1,12 +1,13 @@
 //! HTTP handlers of categories and tags.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::accounts::auth::{Actor, Bearer, create_as_member};
 use crate::db;
 use crate::discussions::categories;
 use crate::discussions::types::*;
 use crate::error::{AppResult, Problem};
+use crate::http::cache::{self, Key};
 use crate::http::{AppState, Created, IdempotencyKey, Json, Query};
 use crate::pagination::{Page, PageQuery};
 
@@ -27,16 +28,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     security(()),
     params(PageQuery),
     responses(
-        (status = 200, description = "A page of categories", body = Page<Category>),
+        (status = 200, description = "A page of categories", body = Page<Category>,
+         headers(("ETag" = String, description = "Send it back in If-None-Match"),
+                 ("X-Cache" = String, description = "`hit` or `miss`: whether the first page came from the read cache"),
+                 ("Cache-Control" = String, description = "`public, max-age=0, s-maxage=N, must-revalidate`"))),
+        (status = 304, description = "Not modified since the ETag sent"),
         (status = 400, description = "Malformed query", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/categories")]
-pub async fn list(state: web::Data<AppState>, query: Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let paging = query.into_inner();
-    let page = db::run(&state.pool, move |conn| categories::page(conn, &paging)).await?;
-    Ok(HttpResponse::Ok().json(page))
+    let load = |paging: PageQuery| {
+        let pool = state.pool.clone();
+        async move { db::run(&pool, move |conn| categories::page(conn, &paging)).await }
+    };
+    if paging.cursor.is_some() {
+        return crate::http::json_with_etag(&req, &load(paging).await?);
+    }
+    // The first page is the same for everyone: through the read cache.
+    let key = Key::List(format!("categories?limit={:?}", paging.limit));
+    cache::read(&state.cache, &req, key, || load(paging)).await
 }
 
 /// Create a category (administrators).

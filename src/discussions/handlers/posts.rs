@@ -1,6 +1,6 @@
 //! HTTP handlers of posts: replies, reads, edits, deletion, revisions, reactions.
 
-use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use uuid::Uuid;
 
 use crate::accounts::auth::{Actor, Bearer, MaybeBearer, create_as_member};
@@ -10,6 +10,7 @@ use crate::discussions::owners::CategoryOwners;
 use crate::discussions::types::*;
 use crate::discussions::{posts, reactions};
 use crate::error::{AppResult, Problem};
+use crate::http::cache::{self, Key};
 use crate::http::{AppState, IdempotencyKey, Json, Query};
 use crate::pagination::{Page, PageQuery};
 
@@ -33,7 +34,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Thread id"), PageQuery),
     responses(
-        (status = 200, description = "A page of replies", body = Page<Post>),
+        (status = 200, description = "A page of replies", body = Page<Post>,
+         headers(("ETag" = String, description = "Send it back in If-None-Match"),
+                 ("X-Cache" = String, description = "`hit` or `miss` (anonymous first pages of the default size): whether it came from the read cache"),
+                 ("Cache-Control" = String, description = "Anonymous: `public, max-age=0, s-maxage=N, must-revalidate`; with a token: `private, no-cache`"))),
+        (status = 304, description = "Not modified since the ETag sent"),
         (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such thread", body = Problem, content_type = "application/problem+json"),
@@ -42,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 )]
 #[get("/threads/{id}/posts")]
 pub async fn list_posts(
+    req: HttpRequest,
     state: web::Data<AppState>,
     bearer: MaybeBearer,
     path: web::Path<Uuid>,
@@ -49,12 +55,23 @@ pub async fn list_posts(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let paging = query.into_inner();
-    let page = db::run(&state.pool, move |conn| {
-        let v = Actor::viewer(conn, &bearer)?;
-        posts::replies(conn, id, &paging, v.as_ref())
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(page))
+    let cacheable = bearer.0.is_none() && paging.cursor.is_none() && paging.limit.is_none();
+    let cache = state.cache.clone();
+    let load = move || {
+        let pool = state.pool.clone();
+        async move {
+            db::run(&pool, move |conn| {
+                let v = Actor::viewer(conn, &bearer)?;
+                posts::replies(conn, id, &paging, v.as_ref())
+            })
+            .await
+        }
+    };
+    if cacheable {
+        // The first page of the default size, anonymous: through the read cache.
+        return cache::read(&cache, &req, Key::Replies(id), load).await;
+    }
+    crate::http::json_with_etag(&req, &load().await?)
 }
 
 /// Reply to a thread. `@username` mentions notify (existing members, at most 10). Send an

@@ -9,6 +9,7 @@ use crate::discussions::gate::{Gate, HeldDraft, Published};
 use crate::discussions::threads;
 use crate::discussions::types::*;
 use crate::error::{AppResult, Problem};
+use crate::http::cache::{self, Key};
 use crate::http::{self, AppState, Created, IdempotencyKey, Json, Query};
 use crate::pagination::Page;
 
@@ -28,7 +29,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     params(ThreadListQuery),
     responses(
         (status = 200, description = "A page of threads", body = Page<ThreadListItem>,
-         headers(("ETag" = String, description = "Send it back in If-None-Match"))),
+         headers(("ETag" = String, description = "Send it back in If-None-Match"),
+                 ("X-Cache" = String, description = "`hit` or `miss` (anonymous first pages): whether it came from the read cache"),
+                 ("Cache-Control" = String, description = "Anonymous: `public, max-age=0, s-maxage=N, must-revalidate`; with a token: `private, no-cache`"))),
         (status = 304, description = "Not modified since the ETag sent"),
         (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
@@ -43,12 +46,25 @@ pub async fn list(
     query: Query<ThreadListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
-    let page = db::run(&state.pool, move |conn| {
-        let v = Actor::viewer(conn, &bearer)?;
-        threads::list(conn, &q, v.as_ref())
-    })
-    .await?;
-    http::json_with_etag(&req, &page)
+    let key = (bearer.0.is_none() && q.cursor.is_none()).then(|| {
+        Key::List(format!(
+            "threads?category={:?}&tag={:?}&author={:?}&sort={:?}&limit={:?}",
+            q.category, q.tag, q.author, q.sort, q.limit
+        ))
+    });
+    let cache = state.cache.clone();
+    let load = move || async move {
+        db::run(&state.pool, move |conn| {
+            let v = Actor::viewer(conn, &bearer)?;
+            threads::list(conn, &q, v.as_ref())
+        })
+        .await
+    };
+    match key {
+        // An anonymous first page: through the read cache.
+        Some(key) => cache::read(&cache, &req, key, load).await,
+        None => http::json_with_etag(&req, &load().await?),
+    }
 }
 
 /// Start a thread (its body is the opening post). Send an `Idempotency-Key` to make retries safe.
@@ -111,7 +127,10 @@ pub fn created<T>(
     security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Thread id")),
     responses(
-        (status = 200, description = "The thread", body = Thread, headers(("ETag" = String, description = "Send it back in If-None-Match"))),
+        (status = 200, description = "The thread", body = Thread,
+         headers(("ETag" = String, description = "Send it back in If-None-Match"),
+                 ("X-Cache" = String, description = "`hit` or `miss` (anonymous reads): whether it came from the read cache"),
+                 ("Cache-Control" = String, description = "Anonymous: `public, max-age=0, s-maxage=N, must-revalidate`; with a token: `private, no-cache`"))),
         (status = 304, description = "Not modified since the ETag sent"),
         (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Account suspended", body = Problem, content_type = "application/problem+json"),
@@ -126,12 +145,19 @@ pub async fn read(
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let thread = db::run(&state.pool, move |conn| {
-        let v = Actor::viewer(conn, &bearer)?;
-        threads::view(conn, id, v.as_ref())
-    })
-    .await?;
-    http::json_with_etag(&req, &thread)
+    let anonymous = bearer.0.is_none();
+    let cache = state.cache.clone();
+    let load = move || async move {
+        db::run(&state.pool, move |conn| {
+            let v = Actor::viewer(conn, &bearer)?;
+            threads::view(conn, id, v.as_ref())
+        })
+        .await
+    };
+    if anonymous {
+        return cache::read(&cache, &req, Key::Thread(id), load).await;
+    }
+    http::json_with_etag(&req, &load().await?)
 }
 
 /// Retitle, move or retag a thread: its author within 24 hours, or a moderator.

@@ -254,7 +254,9 @@ impl TestApp {
         )
         .unwrap();
         let mailer = Mailer::memory();
-        let mut state = palabre::app::state(pool.clone(), settings.clone()).unwrap();
+        let mut state = palabre::app::state(pool.clone(), settings.clone())
+            .unwrap()
+            .with_read_cache(&db.url);
         let violations = contract::Violations::default();
         let seen = violations.clone();
         state.observer = Some(std::sync::Arc::new(move |o| contract::check(o, &seen)));

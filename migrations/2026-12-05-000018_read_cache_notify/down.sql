@@ -1,0 +1,11 @@
+DROP TRIGGER users_deleted_read_cache ON users;
+DROP TRIGGER users_read_cache ON users;
+DROP TRIGGER tags_read_cache ON tags;
+DROP TRIGGER categories_read_cache ON categories;
+DROP TRIGGER thread_tags_read_cache ON thread_tags;
+DROP TRIGGER posts_read_cache ON posts;
+DROP TRIGGER threads_read_cache ON threads;
+DROP FUNCTION palabre_cache_all();
+DROP FUNCTION palabre_cache_category();
+DROP FUNCTION palabre_cache_thread_of();
+DROP FUNCTION palabre_cache_thread();
