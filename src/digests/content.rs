@@ -523,14 +523,24 @@ fn commun_events(
     .load(conn)
 }
 
+/// Each member's unread notifications: stored ones and derived watched replies, as the
+/// notifications list counts them.
 fn unread(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, i64>> {
-    let rows: Vec<CountRow> = diesel::sql_query(
-        "SELECT user_id, count(*) AS n FROM notifications \
-         WHERE user_id = ANY($1) AND read_at IS NULL GROUP BY user_id",
-    )
-    .bind::<Array<SqlUuid>, _>(ids)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.user_id, r.n)).collect())
+    let sql = format!(
+        "SELECT m.id AS user_id, \
+                (SELECT count(*) FROM notifications n WHERE n.user_id = m.id AND n.read_at IS NULL) \
+                + {} AS n \
+         FROM unnest($1::uuid[]) AS m(id)",
+        crate::notifications::derived::unread_count_sql("m.id")
+    );
+    let rows: Vec<CountRow> = diesel::sql_query(sql)
+        .bind::<Array<SqlUuid>, _>(ids)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.n > 0)
+        .map(|r| (r.user_id, r.n))
+        .collect())
 }
 
 // ---- composing -----------------------------------------------------------------------------------

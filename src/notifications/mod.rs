@@ -1,6 +1,7 @@
 //! Notifications: watch levels on threads and categories, the fan-out helpers every feature writes
 //! through, and the member's notification list.
 
+pub mod derived;
 pub mod handlers;
 pub mod service;
 pub mod types;
@@ -9,9 +10,8 @@ use utoipa::OpenApi;
 
 use crate::feature::Feature;
 pub use service::{
-    Event, LEVEL_ON_POSTING, NotifyWatchers, enqueue_watchers, notify, notify_new_thread,
-    notify_personal, notify_watchers, notify_watchers_once, read_up_to, upsert_level,
-    watch_thread_by_default,
+    Event, LEVEL_ON_POSTING, NotifyWatchers, notify, notify_new_thread, notify_personal,
+    notify_watchers, notify_watchers_once, read_up_to, upsert_level, watch_thread_by_default,
 };
 pub use types::{Subscription, WatchLevel};
 

@@ -15,7 +15,7 @@ use crate::accounts::auth::Actor;
 use crate::accounts::view::{USER_COLUMNS, UserCols, user};
 use crate::db::fixed::fixed;
 use crate::error::{AppError, AppResult};
-use crate::jobs::{Job, NewJob, Registry};
+use crate::jobs::{Job, Registry};
 use crate::pagination::{At, Page, PageQuery};
 use crate::schema::{
     categories, notifications, thread_reads, thread_subscriptions, threads, users,
@@ -182,7 +182,8 @@ pub fn notify(
     Ok(rows.into_iter().map(|r| r.user_id).collect())
 }
 
-/// The watchers' fan-out of a new post (a job: a hot thread can have thousands of watchers).
+/// The watchers' fan-out of a new post, as a job. Replies no longer queue it (watched replies are
+/// derived: `derived`); the kind stays registered for the jobs queued before that change.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct NotifyWatchers {
     #[serde(flatten)]
@@ -193,20 +194,6 @@ pub struct NotifyWatchers {
 
 impl Job for NotifyWatchers {
     const KIND: &'static str = "notify_watchers";
-}
-
-/// Enqueues the watchers' fan-out of a post, on the caller's connection (so with the post). Writing
-/// their notifications in the reply's transaction held the thread's row lock for the whole fan-out
-/// (replies at 0.07x TPC-B in bench/run).
-pub fn enqueue_watchers(conn: &mut PgConnection, event: &Event, category: Uuid) -> QueryResult<()> {
-    crate::jobs::enqueue(
-        conn,
-        NewJob::of(&NotifyWatchers {
-            event: event.clone(),
-            category,
-        }),
-    )?;
-    Ok(())
 }
 
 pub fn register_jobs(registry: &mut Registry) {
@@ -301,12 +288,14 @@ pub fn notify_new_thread(
     .execute(conn)
 }
 
+/// Unread notifications: stored ones and derived watched replies.
 fn unread_count(conn: &mut PgConnection, user: Uuid) -> QueryResult<i64> {
-    notifications::table
+    let stored: i64 = notifications::table
         .filter(notifications::user_id.eq(user))
         .filter(notifications::read_at.is_null())
         .count()
-        .get_result(conn)
+        .get_result(conn)?;
+    Ok(stored + super::derived::unread_count(conn, user)?)
 }
 
 type NotificationRow = (
@@ -371,15 +360,26 @@ pub fn list(
         .order((notifications::created_at.desc(), notifications::id.desc()))
         .limit(limit + 1)
         .load(conn)?;
-    let unread_count = match rows.first() {
+    let stored_unread = match rows.first() {
         Some(r) => r.2,
-        None => unread_count(conn, actor.id)?,
+        None => notifications::table
+            .filter(notifications::user_id.eq(actor.id))
+            .filter(notifications::read_at.is_null())
+            .count()
+            .get_result(conn)?,
     };
-    let Page { items, next_cursor } = Page::from_rows(
-        rows,
-        limit,
-        |r| (At(r.0.8), r.0.0),
-        |(r, who, _)| Notification {
+    // Watched replies are derived (`derived`): the newest of both, merged.
+    let derived = super::derived::page(
+        conn,
+        actor.id,
+        after.map(|(at, id)| (at.0, id)),
+        limit + 1,
+        unread_only,
+    )?;
+    let unread_count = stored_unread + super::derived::unread_count(conn, actor.id)?;
+    let mut merged: Vec<Notification> = rows
+        .into_iter()
+        .map(|(r, who, _)| Notification {
             id: r.0,
             kind: r.1,
             actor: who.map(user),
@@ -392,8 +392,26 @@ pub fn list(
             decision_id: r.7,
             created_at: r.8,
             read: r.9.is_some(),
-        },
-    );
+        })
+        .chain(derived.into_iter().map(|d| Notification {
+            id: d.post_id,
+            kind: "watched_reply".into(),
+            actor: Some(d.actor),
+            target: Target {
+                kind: "thread".into(),
+                id: d.thread_id,
+                title: d.title,
+            },
+            post_id: Some(d.post_id),
+            decision_id: None,
+            created_at: d.created_at,
+            read: d.read,
+        }))
+        .collect();
+    merged.sort_by_key(|n| std::cmp::Reverse((n.created_at, n.id)));
+    merged.truncate((limit + 1) as usize);
+    let Page { items, next_cursor } =
+        Page::from_rows(merged, limit, |n| (At(n.created_at), n.id), |n| n);
     Ok(NotificationPage {
         items,
         next_cursor,
@@ -418,11 +436,14 @@ pub fn mark_read(
             diesel::update(unread)
                 .set(notifications::read_at.eq(Utc::now()))
                 .execute(conn)?;
+            super::derived::mark_all_read(conn, actor.id)?;
         }
         (Some(ids), _) => {
-            diesel::update(unread.filter(notifications::id.eq_any(ids)))
+            diesel::update(unread.filter(notifications::id.eq_any(&ids)))
                 .set(notifications::read_at.eq(Utc::now()))
                 .execute(conn)?;
+            // A derived watched reply's id is its post's.
+            super::derived::mark_read(conn, actor.id, &ids)?;
         }
         _ => {
             return Err(AppError::validation(
@@ -467,7 +488,9 @@ pub fn set_thread_level(
     upsert_level(
         conn,
         "INSERT INTO thread_subscriptions (user_id, thread_id, level) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id, thread_id) DO UPDATE SET level = EXCLUDED.level, updated_at = now()",
+         ON CONFLICT (user_id, thread_id) DO UPDATE SET level = EXCLUDED.level, \
+         updated_at = CASE WHEN thread_subscriptions.level = EXCLUDED.level \
+                           THEN thread_subscriptions.updated_at ELSE now() END",
         actor.id,
         thread,
         level,
@@ -489,7 +512,9 @@ pub fn set_category_level(
     upsert_level(
         conn,
         "INSERT INTO category_subscriptions (user_id, category_id, level) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id, category_id) DO UPDATE SET level = EXCLUDED.level, updated_at = now()",
+         ON CONFLICT (user_id, category_id) DO UPDATE SET level = EXCLUDED.level, \
+         updated_at = CASE WHEN category_subscriptions.level = EXCLUDED.level \
+                           THEN category_subscriptions.updated_at ELSE now() END",
         actor.id,
         category,
         level,
@@ -583,6 +608,7 @@ pub struct ExportedNotification {
 pub fn erase(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
     diesel::delete(notifications::table.filter(notifications::user_id.eq(user))).execute(conn)?;
     diesel::delete(thread_reads::table.filter(thread_reads::user_id.eq(user))).execute(conn)?;
+    super::derived::erase(conn, user)?;
     Ok(())
 }
 

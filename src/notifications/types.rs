@@ -99,7 +99,8 @@ pub enum NotificationKind {
     Reply,
     /// You were mentioned (`@username`).
     Mention,
-    /// A reply in a thread or category you watch.
+    /// A reply in a thread or category you watch (derived when listed, not stored: its id is the
+    /// post's).
     WatchedReply,
     /// A new thread in a category you watch.
     NewThread,
@@ -175,10 +176,14 @@ pub struct Target {
     "decision_id": null
 }))]
 pub struct Notification {
+    /// Send it to `POST /notifications/read`. A `watched_reply` is derived from the thread rather
+    /// than stored: its id is its post's (`post_id`).
     pub id: Uuid,
     #[schema(value_type = NotificationKind)]
     pub kind: String,
     pub created_at: DateTime<Utc>,
+    /// A `watched_reply` is also read once the caller has read the thread up to its post
+    /// (`PUT /threads/{id}/read`).
     pub read: bool,
     pub actor: Option<UserPublic>,
     pub target: Target,
@@ -211,6 +216,7 @@ pub struct NotificationQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarkRead {
+    /// Notification ids (a `watched_reply`'s is its post's); unknown ones are ignored.
     #[schema(max_items = 100)]
     pub ids: Option<Vec<Uuid>>,
     pub all: Option<bool>,

@@ -369,3 +369,261 @@ async fn unread_counts_show_on_watched_and_tracked_threads_only() {
     .n;
     assert_eq!(left, 0);
 }
+
+/// The kinds, post ids and read flags of `who`'s notifications (`query`: e.g. `?unread=true`).
+async fn notes(app: &TestApp, who: &Value, query: &str) -> Value {
+    let (status, page) = json(
+        app.get_as(&format!("/api/v1/notifications{query}"), who)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    page
+}
+
+fn watched(page: &Value) -> Vec<(String, bool)> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "watched_reply")
+        .map(|n| {
+            (
+                n["post_id"].as_str().unwrap().to_string(),
+                n["read"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn watched_replies_are_derived_from_watch_levels_and_read_state() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_dw").await;
+    let anne = app.member("anne_dw").await;
+    let bob = app.member("bob_dw").await;
+    category(&app, &admin, "forets", "everyone").await;
+    let t = thread(&app, &anne, "forets", "Relevés de haies", "Qui relève ?").await;
+    let tid = id(&t).to_string();
+
+    // Bob replies three times; one answers Anne directly. No job runs: nothing is fanned out.
+    let r1 = reply(&app, &bob, &t, "un", None).await;
+    let r2 = reply(&app, &bob, &t, "deux", Some(&t["opening_post"])).await;
+    let r3 = reply(&app, &bob, &t, "trois", None).await;
+    let page = notes(&app, &anne, "").await;
+    // Newest first; the direct reply is a `reply`, never also a watched reply.
+    assert_eq!(
+        watched(&page),
+        [(id(&r3).to_string(), false), (id(&r1).to_string(), false)]
+    );
+    let kinds: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["watched_reply", "reply", "watched_reply"]);
+    assert_eq!(page["items"][1]["post_id"], r2["id"]);
+    assert_eq!(page["items"][0]["id"], r3["id"], "identified by its post");
+    assert_eq!(page["items"][0]["actor"]["username"], "bob_dw");
+    assert_eq!(
+        page["items"][0]["target"],
+        json!({"type": "thread", "id": tid, "title": "Relevés de haies"})
+    );
+    assert_eq!(page["unread_count"], 3);
+    // Pages of one walk the merged list in order, each item once.
+    let mut walked = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let p = notes(&app, &anne, &format!("?limit=1{cursor}")).await;
+        walked.extend(
+            p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["id"].clone()),
+        );
+        match p["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    let all: Vec<Value> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].clone())
+        .collect();
+    assert_eq!(walked, all);
+
+    // Reading the thread up to post 2 reads the first watched reply.
+    let (status, _) = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/threads/{tid}/read"),
+        &anne,
+        json!({"post_number": 2}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let page = notes(&app, &anne, "").await;
+    assert_eq!(
+        watched(&page),
+        [(id(&r3).to_string(), false), (id(&r1).to_string(), true)]
+    );
+    assert_eq!(page["unread_count"], 2);
+    assert_eq!(watched(&notes(&app, &anne, "?unread=true").await).len(), 1);
+    // Marked read by id, like any notification.
+    let (status, left) = send(
+        &app,
+        Method::POST,
+        "/api/v1/notifications/read",
+        &anne,
+        json!({"ids": [r3["id"]]}),
+    )
+    .await;
+    assert_eq!((status, &left["unread_count"]), (200, &json!(1)));
+    assert!(watched(&notes(&app, &anne, "?unread=true").await).is_empty());
+    // Marked all read; a later reply is new again.
+    send(
+        &app,
+        Method::POST,
+        "/api/v1/notifications/read",
+        &anne,
+        json!({"all": true}),
+    )
+    .await;
+    let r4 = reply(&app, &bob, &t, "quatre", None).await;
+    let page = notes(&app, &anne, "?unread=true").await;
+    assert_eq!(watched(&page), [(id(&r4).to_string(), false)]);
+    assert_eq!(page["unread_count"], 1);
+
+    // A hidden or deleted post is no notification; a hidden thread neither.
+    let moderator_act = |path: String, action: &'static str| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            let (status, body) = send(
+                app,
+                Method::POST,
+                &path,
+                &admin,
+                json!({"action": action, "reason": "Hors sujet"}),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+        }
+    };
+    moderator_act(format!("/api/v1/posts/{}/moderation", id(&r4)), "hide").await;
+    assert_eq!(notes(&app, &anne, "").await["unread_count"], 0);
+    assert!(
+        !watched(&notes(&app, &anne, "").await)
+            .iter()
+            .any(|(p, _)| p == id(&r4))
+    );
+    moderator_act(format!("/api/v1/posts/{}/moderation", id(&r4)), "unhide").await;
+    assert_eq!(notes(&app, &anne, "").await["unread_count"], 1);
+    moderator_act(format!("/api/v1/threads/{tid}/moderation"), "hide").await;
+    assert!(watched(&notes(&app, &anne, "").await).is_empty());
+}
+
+#[tokio::test]
+async fn category_watchers_keep_what_came_before_a_thread_level_and_replies_cost_the_same() {
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_cw").await;
+    let anne = app.member("anne_cw").await;
+    let bob = app.member("bob_cw").await;
+    let dana = app.member("dana_cw").await;
+    category(&app, &admin, "forets", "everyone").await;
+    let t = thread(&app, &anne, "forets", "Chênes remarquables", "Inventaire.").await;
+    let tid = id(&t).to_string();
+    let level = |who: &Value, path: String, level: &'static str| {
+        let who = who.clone();
+        let app = &app;
+        async move {
+            let (status, _) = send(app, Method::PUT, &path, &who, json!({"level": level})).await;
+            assert_eq!(status, 200);
+        }
+    };
+    // Dana watches the category after the thread was written: replies from then on notify her.
+    level(
+        &dana,
+        "/api/v1/categories/forets/subscription".into(),
+        "watching",
+    )
+    .await;
+    let r1 = reply(&app, &bob, &t, "un", None).await;
+    assert_eq!(
+        watched(&notes(&app, &dana, "").await),
+        [(id(&r1).to_string(), false)]
+    );
+    // The same level set again moves nothing.
+    level(
+        &dana,
+        "/api/v1/categories/forets/subscription".into(),
+        "watching",
+    )
+    .await;
+    assert_eq!(watched(&notes(&app, &dana, "").await).len(), 1);
+    // Muting the thread: nothing more from it, and what came before stays.
+    level(
+        &dana,
+        format!("/api/v1/threads/{tid}/subscription"),
+        "muted",
+    )
+    .await;
+    reply(&app, &bob, &t, "deux", None).await;
+    assert_eq!(
+        watched(&notes(&app, &dana, "").await),
+        [(id(&r1).to_string(), false)]
+    );
+
+    // A reply writes the same statements whatever the number of watchers, and no notification
+    // row for them.
+    let statements = |app: &TestApp| app.statements.get();
+    let count = |app: &TestApp, table: &str| -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::prelude::*;
+        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .get_result::<N>(&mut app.conn())
+            .unwrap()
+            .n
+    };
+    let count_rows = |app: &TestApp| count(app, "notifications");
+    let before = (statements(&app), count_rows(&app));
+    reply(&app, &bob, &t, "trois", None).await;
+    let one_watcher = (statements(&app) - before.0, count_rows(&app) - before.1);
+    for i in 0..30 {
+        let w = app.member(&format!("watcher_cw{i}")).await;
+        level(
+            &w,
+            format!("/api/v1/threads/{tid}/subscription"),
+            "watching",
+        )
+        .await;
+    }
+    let before = (statements(&app), count_rows(&app));
+    let last = reply(&app, &bob, &t, "quatre", None).await;
+    let many = (statements(&app) - before.0, count_rows(&app) - before.1);
+    assert_eq!(
+        one_watcher, many,
+        "statements and notification rows of a reply"
+    );
+    assert_eq!(many.1, 0);
+    assert_eq!(
+        count(&app, "jobs WHERE kind = 'notify_watchers'"),
+        0,
+        "no fan-out job either"
+    );
+    // Yet each watcher has it.
+    let w = app.login("watcher_cw7", crate::support::PASSWORD).await;
+    let (_, w) = json(w).await;
+    assert_eq!(
+        watched(&notes(&app, &w, "").await),
+        [(id(&last).to_string(), false)]
+    );
+}
