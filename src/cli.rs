@@ -191,11 +191,15 @@ impl Database {
             settings.db_pool_size,
             2,
             settings.db_connect_timeout,
+            settings.db_pooler,
         )?;
         let mut conn = pool
             .get()
             .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
         let applied = db::migrate(&mut conn)?;
+        if settings.db_pooler == db::DbPooler::Transaction {
+            db::role_settings(&mut conn)?;
+        }
         if !applied.is_empty() {
             tracing::info!(?applied, "migrations applied");
         }
@@ -221,11 +225,21 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Openapi => unreachable!("handled before configuration"),
         Command::Migrate => {
             let database = Database::open(&settings)?;
-            let pool = db::build_pool(&database.url, 1, 0, settings.db_connect_timeout)?;
+            let pool = db::build_pool(
+                &database.url,
+                1,
+                0,
+                settings.db_connect_timeout,
+                settings.db_pooler,
+            )?;
             let mut conn = pool
                 .get()
                 .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
             let applied = db::migrate(&mut conn)?;
+            if settings.db_pooler == db::DbPooler::Transaction {
+                db::role_settings(&mut conn)?;
+                println!("role settings for a transaction-mode pooler applied");
+            }
             println!("{} migration(s) applied", applied.len());
             for v in applied {
                 println!("  {v}");

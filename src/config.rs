@@ -45,6 +45,18 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// `PALABRE_DB_POOLER`: what stands between palabre and PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DbPooler {
+    /// Nothing, or a pooler in session mode: each pooled connection keeps its session settings and
+    /// its named prepared statements.
+    #[default]
+    None,
+    /// A pooler in transaction mode (PgBouncer `pool_mode = transaction`): no session state at
+    /// all; the planner settings are the role's (`palabre migrate` sets them).
+    Transaction,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     /// JSON when stdout is not a terminal, human-readable otherwise.
@@ -111,6 +123,11 @@ pub struct Settings {
     /// `PALABRE_LISTEN_DATABASE_URL`: the direct connection the read cache listens on (default:
     /// the database's URL; set it when `DATABASE_URL` goes through a transaction-mode pooler).
     pub listen_database_url: Option<Secret>,
+    /// `PALABRE_DB_POOLER` (`none`, `session`, `transaction`).
+    pub db_pooler: DbPooler,
+    /// `PALABRE_SEARCH_CONCURRENCY`: searches run at once (default: half the pool, at least 1);
+    /// others wait their turn without holding a connection.
+    pub search_concurrency: u32,
     /// `PALABRE_SHARED_CACHE_SECONDS`: the `s-maxage` of anonymous reads, how long a reverse proxy
     /// or CDN may serve them before revalidating (default 5; 0: revalidate every time).
     pub shared_cache_seconds: u32,
@@ -423,6 +440,27 @@ impl Settings {
                 "must be an http(s) address",
             ));
         }
+        let db_pooler = match get("PALABRE_DB_POOLER").as_deref() {
+            None | Some("none") | Some("session") => DbPooler::None,
+            Some("transaction") => DbPooler::Transaction,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "PALABRE_DB_POOLER",
+                    "must be none, session or transaction",
+                ));
+            }
+        };
+        let search_concurrency: u32 = parse(
+            "PALABRE_SEARCH_CONCURRENCY",
+            get("PALABRE_SEARCH_CONCURRENCY"),
+            (db_pool_size / 2).max(1),
+        )?;
+        if search_concurrency == 0 {
+            return Err(ConfigError::new(
+                "PALABRE_SEARCH_CONCURRENCY",
+                "must be at least 1",
+            ));
+        }
         let read_cache = match get("PALABRE_READ_CACHE").as_deref() {
             None | Some("on") => true,
             Some("off") => false,
@@ -448,6 +486,15 @@ impl Settings {
                 ));
             }
         };
+        if db_pooler == DbPooler::Transaction && read_cache && listen_database_url.is_none() {
+            // LISTEN through a transaction-mode pooler lands on a server connection that goes
+            // back to the pool: the cache would hear nothing.
+            return Err(ConfigError::new(
+                "PALABRE_LISTEN_DATABASE_URL",
+                "is needed with PALABRE_DB_POOLER=transaction and the read cache on: a direct \
+                 connection for LISTEN (or PALABRE_READ_CACHE=off)",
+            ));
+        }
         let shared_cache_seconds: u32 = parse(
             "PALABRE_SHARED_CACHE_SECONDS",
             get("PALABRE_SHARED_CACHE_SECONDS"),
@@ -503,6 +550,8 @@ impl Settings {
             webhooks_allow_private,
             read_cache,
             read_cache_mb,
+            db_pooler,
+            search_concurrency,
             listen_database_url,
             shared_cache_seconds,
         })
@@ -637,11 +686,27 @@ mod tests {
             ("PALABRE_DB_POOL_SIZE", "0"),
             ("PALABRE_JOB_MAX_ATTEMPTS", "0"),
             ("PALABRE_CHALLENGES_CATEGORY", "Défis"),
+            ("PALABRE_DB_POOLER", "statement"),
+            ("PALABRE_READ_CACHE", "maybe"),
+            ("PALABRE_READ_CACHE_MB", "0"),
+            ("PALABRE_SEARCH_CONCURRENCY", "0"),
+            ("PALABRE_SHARED_CACHE_SECONDS", "90000"),
+            ("PALABRE_LISTEN_DATABASE_URL", "redis://x"),
         ] {
             let err = with(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);
             assert!(err.to_string().contains(var));
         }
+        // Behind a transaction-mode pooler the cache needs a direct connection to listen on.
+        let err = with(&[("PALABRE_DB_POOLER", "transaction")]).expect_err("no listen URL");
+        assert_eq!(err.var, "PALABRE_LISTEN_DATABASE_URL");
+        assert!(
+            with(&[
+                ("PALABRE_DB_POOLER", "transaction"),
+                ("PALABRE_READ_CACHE", "off")
+            ])
+            .is_ok()
+        );
     }
 
     #[test]

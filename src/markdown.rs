@@ -83,12 +83,26 @@ pub fn plain_text(html: &str) -> String {
         if !INLINE_TAGS.contains(&name.to_ascii_lowercase().as_str()) {
             text.push(' ');
         }
-        match rest[open..].find('>') {
-            Some(close) => rest = &rest[open + close + 1..],
-            None => {
-                rest = "";
+        // The tag ends at the first `>` outside a quoted attribute value (a link's title may
+        // hold one: the serialiser does not escape `>` in attributes).
+        let mut quote: Option<char> = None;
+        let mut end = None;
+        for (i, c) in rest[open..].char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '>') => {
+                    end = Some(open + i + 1);
+                    break;
+                }
+                _ => {}
             }
         }
+        rest = match end {
+            Some(e) => &rest[e..],
+            None => "",
+        };
     }
     text.push_str(rest);
     let text = text

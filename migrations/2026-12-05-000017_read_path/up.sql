@@ -16,9 +16,9 @@ WITH plain AS (
            btrim(regexp_replace(
                replace(replace(replace(replace(replace(replace(
                    regexp_replace(regexp_replace(p.body_html,
-                       '</?(a|abbr|b|code|del|em|i|ins|kbd|mark|q|s|small|span|strong|sub|sup|u)([\s/][^>]*)?>',
+                       '</?(a|abbr|b|code|del|em|i|ins|kbd|mark|q|s|small|span|strong|sub|sup|u)([\s/]("[^"]*"|''[^'']*''|[^''">])*)?>',
                        '', 'gi'),
-                   '<[^>]*>', ' ', 'g'),
+                   '<("[^"]*"|''[^'']*''|[^''">])*>', ' ', 'g'),
                    '&lt;', '<'), '&gt;', '>'), '&quot;', '"'), '&#39;', ''''), '&nbsp;', ' '), '&amp;', '&'),
                '\s+', ' ', 'g')) AS text,
            p.hidden_at IS NULL AND p.deleted_at IS NULL AS shown

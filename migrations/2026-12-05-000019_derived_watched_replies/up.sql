@@ -25,3 +25,14 @@ CREATE INDEX thread_subscriptions_watching_idx ON thread_subscriptions (user_id,
 -- A thread's posts by time: a member's watched replies are a thread's newest posts in the interval
 -- they watched it.
 CREATE INDEX posts_thread_created_idx ON posts (thread_id, created_at);
+
+-- "Never twice for one post": a derived watched reply is left out when the member has a stored
+-- notification about its post.
+CREATE INDEX notifications_user_post_idx ON notifications (user_id, post_id) WHERE post_id IS NOT NULL;
+
+-- Members have read what they wrote: each thread's read position starts at their own last post
+-- (unread counts and derived notifications would otherwise start with the whole thread unread).
+INSERT INTO thread_reads (user_id, thread_id, post_number)
+SELECT author_id, thread_id, max(number) FROM posts GROUP BY author_id, thread_id
+ON CONFLICT (user_id, thread_id) DO UPDATE
+SET post_number = GREATEST(thread_reads.post_number, EXCLUDED.post_number);

@@ -19,6 +19,14 @@ pub trait Subscriber: Send + Sync + 'static {
 
 const FIRST_WAIT: Duration = Duration::from_millis(100);
 
+/// The payload of a listener's heartbeat (with a number after it); subscribers ignore it.
+pub const PING: &str = "ping:";
+
+/// How often the listener checks its connection by notifying itself, and how long it waits to hear
+/// it back: a connection that stopped delivering (half-open, or a `LISTEN` lost behind a pooler) is
+/// given up within twice this.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+
 /// Runs the listener on the current runtime until the process ends.
 pub fn spawn(url: String, channel: &'static str, subscriber: Arc<dyn Subscriber>) {
     actix_web::rt::spawn(async move {
@@ -71,8 +79,38 @@ async fn listen(
     // From here every committed change is heard.
     subscriber.connected(true);
     *wait = FIRST_WAIT;
-    while let Some(payload) = rx.recv().await {
-        subscriber.message(&payload);
+    let nonce = uuid::Uuid::now_v7().simple().to_string();
+    let mut beat: u64 = 0;
+    let mut awaited: Option<(String, tokio::time::Instant)> = None;
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    loop {
+        tokio::select! {
+            payload = rx.recv() => {
+                let Some(payload) = payload else { break };
+                if awaited.as_ref().is_some_and(|(p, _)| *p == payload) {
+                    awaited = None;
+                }
+                subscriber.message(&payload);
+            }
+            _ = tick.tick() => {
+                if let Some((_, since)) = &awaited
+                    && since.elapsed() > HEARTBEAT
+                {
+                    anyhow::bail!("the heartbeat was not heard back");
+                }
+                if awaited.is_none() {
+                    beat += 1;
+                    let payload = format!("{PING}{nonce}:{beat}");
+                    tokio::time::timeout(
+                        HEARTBEAT,
+                        client.batch_execute(&format!("NOTIFY {channel}, '{payload}'")),
+                    )
+                    .await
+                    .map_err(|_| anyhow::anyhow!("the heartbeat timed out"))??;
+                    awaited = Some((payload, tokio::time::Instant::now()));
+                }
+            }
+        }
     }
     driver.abort();
     drop(client);

@@ -15,6 +15,7 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+pub use crate::config::DbPooler;
 use crate::error::{AppError, AppResult};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -52,6 +53,7 @@ impl DbConn {
 pub struct Manager {
     url: String,
     statements: Arc<AtomicU64>,
+    pooler: DbPooler,
 }
 
 /// How many SQL statements a pool's connections have run (for query-count checks and metrics).
@@ -70,6 +72,19 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
         let mut conn = PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        if self.pooler == DbPooler::Transaction {
+            // Behind a transaction-mode pooler the next statement may reach another server
+            // connection: no named prepared statement (diesel then sends each statement with its
+            // parameters in one message), no session setting (the role has them: [`role_settings`]).
+            conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+            let counter = self.statements.clone();
+            conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                if let InstrumentationEvent::StartQuery { .. } = event {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+            return Ok(DbConn { conn, lost: false });
+        }
         // Session settings for short OLTP statements, each measured on the bench data set
         // (BENCHMARKS.md). Diesel prepares a statement once per connection; PostgreSQL's default
         // `auto` mode then re-plans it on every call whenever the generic plan looks costlier than
@@ -138,8 +153,31 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 /// Builds the pool, keeping `min_idle` connections open. Connections are not tested on checkout (one
 /// round trip saved per request); a connection that fails with a lost-connection error is discarded
 /// on return instead.
-pub fn build_pool(url: &str, size: u32, min_idle: u32, timeout: Duration) -> anyhow::Result<Pool> {
-    Ok(build_counted_pool(url, size, min_idle, timeout)?.0)
+pub fn build_pool(
+    url: &str,
+    size: u32,
+    min_idle: u32,
+    timeout: Duration,
+    pooler: DbPooler,
+) -> anyhow::Result<Pool> {
+    Ok(build_counted_pool(url, size, min_idle, timeout, pooler)?.0)
+}
+
+/// The planner settings every connection needs (see `Manager::connect`), as the role's defaults in
+/// this database, for a transaction-mode pooler that keeps no session setting: each server
+/// connection the pooler opens starts with them. Run by `palabre migrate` and `serve` when
+/// `PALABRE_DB_POOLER=transaction`; a role may set its own defaults.
+pub fn role_settings(conn: &mut PgConnection) -> anyhow::Result<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(
+        "DO $$ BEGIN \
+           EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET plan_cache_mode = force_generic_plan', current_database()); \
+           EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET enable_memoize = off', current_database()); \
+           EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET jit = off', current_database()); \
+           EXECUTE format('ALTER ROLE CURRENT_USER IN DATABASE %I SET max_parallel_workers_per_gather = 0', current_database()); \
+         END $$",
+    )
+    .map_err(|e| anyhow::anyhow!("cannot set the role's planner settings: {e}"))
 }
 
 /// [`build_pool`], with the counter of the statements its connections run.
@@ -148,6 +186,7 @@ pub fn build_counted_pool(
     size: u32,
     min_idle: u32,
     timeout: Duration,
+    pooler: DbPooler,
 ) -> anyhow::Result<(Pool, StatementCounter)> {
     let counter = StatementCounter::default();
     let inner = r2d2::Pool::builder()
@@ -158,6 +197,7 @@ pub fn build_counted_pool(
         .build_unchecked(Manager {
             url: url.to_string(),
             statements: counter.0.clone(),
+            pooler,
         });
     let gate = Arc::new(tokio::sync::Semaphore::new(2 * size as usize));
     Ok((Pool { inner, gate }, counter))

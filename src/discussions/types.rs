@@ -304,6 +304,7 @@ pub struct ThreadListItem {
     pub author: UserPublic,
     /// The opening post's text, plain (no markup), at most 240 characters: cut with `…` when
     /// longer. Empty when the opening post is deleted or hidden by moderation (but for staff).
+    /// Plain text, not HTML: it may contain `<` and `&` as written; escape it when rendering.
     #[schema(max_length = 240)]
     pub excerpt: String,
     /// Posts numbered so far, the opening post excepted (deleted and hidden replies included:

@@ -9,10 +9,11 @@
 //! is (re-)established it starts empty (it may have missed messages).
 //!
 //! A read that races a write cannot put back what the write changed: each entry is computed under
-//! a ticket (the generation of its part of the cache, read before the database is), and it is kept
-//! only if no invalidation of that part arrived meanwhile. An invalidation arrives after its
-//! transaction commits, so a read whose snapshot predates the commit either finishes before the
-//! invalidation (and is dropped by it) or after (and is not kept).
+//! a ticket (the generations of its part of the cache, read before the database is) and stored with
+//! them, and it is served only while they are current. An invalidation arrives after its
+//! transaction commits and bumps the generation first, so an entry read from a snapshot older than
+//! the commit is never served after the invalidation, whenever it was stored. The listener sends
+//! itself a heartbeat every few seconds; one not heard back in time counts as a lost connection.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -61,10 +62,27 @@ pub struct Ticket {
     part: u64,
 }
 
+/// What the cache holds: an entry and the generations it was read under. An entry whose part was
+/// invalidated since is never served, whatever moka does with its own invalidation (which only
+/// frees the memory).
+#[derive(Clone)]
+struct Stored {
+    entry: Arc<Entry>,
+    all: u64,
+    part: u64,
+}
+
+/// Keys longer than this (thread lists' filters are in the key) are not cached: a client cannot fill
+/// the cache with long made-up filters.
+const MAX_KEY: usize = 300;
+
+/// What an entry weighs besides its body: its key and moka's own bookkeeping, roughly.
+const ENTRY_OVERHEAD: usize = 200;
+
 pub struct ReadCache {
     enabled: bool,
-    lists: Cache<String, Arc<Entry>>,
-    threads: Cache<(Uuid, bool), Arc<Entry>>,
+    lists: Cache<String, Stored>,
+    threads: Cache<(Uuid, bool), Stored>,
     /// Bumped when everything is dropped.
     all: AtomicU64,
     /// Bumped when the lists are dropped.
@@ -84,21 +102,27 @@ fn stripe(id: &Uuid) -> usize {
 }
 
 impl ReadCache {
-    /// A cache of at most `bytes` of bodies (split between lists and threads); `enabled: false`
-    /// keeps nothing.
+    /// A cache of at most `bytes` (bodies, keys and overhead; a quarter for lists);
+    /// `enabled: false` keeps nothing.
     pub fn new(enabled: bool, bytes: u64) -> Self {
-        fn weigh<K>(_: &K, e: &Arc<Entry>) -> u32 {
-            e.body.len().try_into().unwrap_or(u32::MAX)
+        fn weigh_thread(_: &(Uuid, bool), s: &Stored) -> u32 {
+            (s.entry.body.len() + ENTRY_OVERHEAD)
+                .try_into()
+                .unwrap_or(u32::MAX)
         }
         Self {
             enabled,
             lists: Cache::builder()
                 .max_capacity(bytes / 4)
-                .weigher(weigh)
+                .weigher(|k: &String, s: &Stored| -> u32 {
+                    (s.entry.body.len() + k.len() + ENTRY_OVERHEAD)
+                        .try_into()
+                        .unwrap_or(u32::MAX)
+                })
                 .build(),
             threads: Cache::builder()
                 .max_capacity(bytes - bytes / 4)
-                .weigher(weigh)
+                .weigher(weigh_thread)
                 .build(),
             all: AtomicU64::new(0),
             lists_gen: AtomicU64::new(0),
@@ -132,8 +156,12 @@ impl ReadCache {
         }
     }
 
+    fn cacheable(key: &Key) -> bool {
+        !matches!(key, Key::List(q) if q.len() > MAX_KEY)
+    }
+
     pub fn get(&self, key: &Key) -> Option<Arc<Entry>> {
-        if !self.usable() {
+        if !self.usable() || !Self::cacheable(key) {
             return None;
         }
         let found = match key {
@@ -141,6 +169,13 @@ impl ReadCache {
             Key::Thread(id) => self.threads.get(&(*id, false)),
             Key::Replies(id) => self.threads.get(&(*id, true)),
         };
+        // Served only if nothing invalidated its part since it was read.
+        let found = found
+            .filter(|s| {
+                s.all == self.all.load(Ordering::Acquire)
+                    && s.part == self.part(key).load(Ordering::Acquire)
+            })
+            .map(|s| s.entry);
         match &found {
             Some(_) => self.hits.fetch_add(1, Ordering::Relaxed),
             None => self.misses.fetch_add(1, Ordering::Relaxed),
@@ -156,37 +191,30 @@ impl ReadCache {
         }
     }
 
-    /// Keeps `entry` unless an invalidation of its part arrived since `ticket` was taken.
+    /// Keeps `entry` under the generations of `ticket`: [`get`](Self::get) serves it only while
+    /// they are current, so an invalidation that arrived while it was read makes it unseen.
     pub fn insert(&self, ticket: Ticket, key: Key, entry: Arc<Entry>) {
-        if !self.usable() {
+        if !self.usable() || !Self::cacheable(&key) {
             return;
         }
-        let current = ticket.all == self.all.load(Ordering::Acquire)
-            && ticket.part == self.part(&key).load(Ordering::Acquire);
-        if !current {
-            return;
-        }
-        match &key {
-            Key::List(q) => self.lists.insert(q.clone(), entry),
-            Key::Thread(id) => self.threads.insert((*id, false), entry),
-            Key::Replies(id) => self.threads.insert((*id, true), entry),
-        }
-        // An invalidation between the check and the insert: take back what was just kept. An
-        // invalidation bumps its generation before it drops entries, so either this sees the bump
-        // or the invalidation drops the entry.
-        let still = ticket.all == self.all.load(Ordering::Acquire)
-            && ticket.part == self.part(&key).load(Ordering::Acquire);
-        if !still {
-            match &key {
-                Key::List(q) => self.lists.invalidate(q),
-                Key::Thread(id) => self.threads.invalidate(&(*id, false)),
-                Key::Replies(id) => self.threads.invalidate(&(*id, true)),
-            }
+        let stored = Stored {
+            entry,
+            all: ticket.all,
+            part: ticket.part,
+        };
+        match key {
+            Key::List(q) => self.lists.insert(q, stored),
+            Key::Thread(id) => self.threads.insert((id, false), stored),
+            Key::Replies(id) => self.threads.insert((id, true), stored),
         }
     }
 
-    /// Applies one notification: `lists`, `thread:<uuid>` (the thread and the lists), or `all`.
+    /// Applies one notification: `lists`, `thread:<uuid>` (the thread and the lists), or `all`
+    /// (and anything unknown); a listener's heartbeat ([`crate::db::listen::PING`]) is none.
     pub fn invalidate(&self, payload: &str) {
+        if payload.starts_with(crate::db::listen::PING) {
+            return;
+        }
         self.invalidations.fetch_add(1, Ordering::Relaxed);
         if let Some(id) = payload.strip_prefix("thread:") {
             match Uuid::parse_str(id) {

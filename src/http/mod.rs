@@ -36,6 +36,9 @@ pub struct AppState {
     pub cache: Arc<cache::ReadCache>,
     /// Where the cache's listener connects (set with the cache).
     pub listen_url: Option<String>,
+    /// Bounds the expensive reads (searches) running at once (`PALABRE_SEARCH_CONCURRENCY`), so
+    /// that a storm of them leaves connections to the rest; the others wait without holding one.
+    pub heavy_reads: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let secret = settings.resolve_jwt_secret()?;
         let jwt = Arc::new(JwtKeys::new(secret.expose(), &settings.public_url)?);
+        let search_concurrency = settings.search_concurrency;
         Ok(Self {
             pool,
             settings,
@@ -55,6 +59,7 @@ impl AppState {
             observer: None,
             cache: Arc::new(cache::ReadCache::disabled()),
             listen_url: None,
+            heavy_reads: Arc::new(tokio::sync::Semaphore::new(search_concurrency as usize)),
         })
     }
 

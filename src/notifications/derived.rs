@@ -66,7 +66,8 @@ pub fn unread_count_sql(me: &str) -> String {
           JOIN posts p ON p.thread_id = t.id \
                AND p.created_at > GREATEST(w.since, {all_read}) AND p.created_at <= w.until \
                AND p.number > COALESCE(r.post_number, 0) \
-          WHERE t.last_activity_at > GREATEST(w.since, {all_read}) AND {about} \
+          WHERE t.last_activity_at > GREATEST(w.since, {all_read}) \
+            AND COALESCE(r.post_number, 0) < t.reply_count + 1 AND {about} \
             AND NOT EXISTS (SELECT 1 FROM notification_reads nr \
                             WHERE nr.user_id = {me} AND nr.post_id = p.id))",
         watched = watched(me),
@@ -150,6 +151,12 @@ pub fn page(
     } else {
         String::new()
     };
+    // Unread only: a thread read to its end has none (no need to walk its posts).
+    let thread_filter = if unread_only {
+        " AND COALESCE(r.post_number, 0) < t.reply_count + 1"
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT p.id AS post_id, t.id AS thread_id, t.title, p.created_at, {read} AS read, \
                 u.id AS actor_id, u.username, u.display_name, u.role, u.created_at AS actor_created_at \
@@ -158,7 +165,7 @@ pub fn page(
          LEFT JOIN thread_reads r ON r.user_id = {me} AND r.thread_id = t.id \
          CROSS JOIN LATERAL ( \
              SELECT p.* FROM posts p \
-             WHERE p.thread_id = t.id AND p.created_at > {from} AND p.created_at <= w.until \
+             WHERE p.thread_id = t.id AND p.created_at > {from} AND p.created_at <= w.until{thread_filter} \
                AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2::timestamptz, $3::uuid)) \
                AND {about}{unread_filter} \
              ORDER BY p.created_at DESC, p.id DESC LIMIT $4) p \

@@ -553,7 +553,26 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
             thread_reads::updated_at,
         ))
         .load(conn)?;
+    let marked: Vec<(Uuid, DateTime<Utc>)> = diesel::sql_query(
+        "SELECT post_id, read_at FROM notification_reads WHERE user_id = $1 ORDER BY read_at",
+    )
+    .bind::<SqlUuid, _>(user)
+    .load::<MarkedRow>(conn)?
+    .into_iter()
+    .map(|r| (r.post_id, r.read_at))
+    .collect();
+    let all_read_at: Option<DateTime<Utc>> =
+        diesel::sql_query("SELECT all_read_at FROM notification_marks WHERE user_id = $1")
+            .bind::<SqlUuid, _>(user)
+            .get_result::<AllReadRow>(conn)
+            .optional()?
+            .map(|r| r.all_read_at);
     crate::feature::section(NotificationsExport {
+        watched_replies_read: marked
+            .into_iter()
+            .map(|(post_id, at)| ExportedMark { post_id, at })
+            .collect(),
+        all_read_at,
         read_positions: reads
             .into_iter()
             .map(|(thread_id, post_number, at)| ExportedReadPosition {
@@ -586,6 +605,31 @@ pub struct NotificationsExport {
     /// How far you have read each thread you opened.
     #[schema(inline)]
     pub read_positions: Vec<ExportedReadPosition>,
+    /// Watched replies you marked read one by one (by their post).
+    #[schema(inline)]
+    pub watched_replies_read: Vec<ExportedMark>,
+    /// When you last marked all your notifications read.
+    pub all_read_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportedMark {
+    pub post_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(QueryableByName)]
+struct MarkedRow {
+    #[diesel(sql_type = SqlUuid)]
+    post_id: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    read_at: DateTime<Utc>,
+}
+
+#[derive(QueryableByName)]
+struct AllReadRow {
+    #[diesel(sql_type = Timestamptz)]
+    all_read_at: DateTime<Utc>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -53,7 +53,8 @@ pub struct Subscription {
 pub struct ReadInput {
     /// The highest post number the caller has now read (1 is the opening post). A lower number
     /// than the one stored changes nothing: the position never moves back.
-    #[schema(minimum = 1, example = 12)]
+    #[serde(deserialize_with = "crate::input::int")]
+    #[schema(minimum = 1, maximum = 2147483647, example = 12)]
     pub post_number: i32,
 }
 

@@ -198,17 +198,22 @@ struct Node {
 }
 
 impl Node {
-    fn start(db_url: &str, dir: &std::path::Path) -> Self {
+    fn start(db: &crate::support::TestDb, dir: &std::path::Path) -> Self {
         let mut cmd = Command::new(BIN);
         for (k, _) in std::env::vars() {
             if k.starts_with("PALABRE_") && k != "PALABRE_PG_BINDIR" {
                 cmd.env_remove(k);
             }
         }
+        if db.pooler == palabre::db::DbPooler::Transaction {
+            // Through the pooler; the cache listens on a direct connection.
+            cmd.env("PALABRE_DB_POOLER", "transaction")
+                .env("PALABRE_LISTEN_DATABASE_URL", &db.url);
+        }
         let mut child = cmd
             .current_dir(dir)
             .stdin(Stdio::null())
-            .env("DATABASE_URL", db_url)
+            .env("DATABASE_URL", &db.app_url)
             .env("PALABRE_DATA_DIR", dir)
             .env("PALABRE_BIND", "127.0.0.1:0")
             .env("PALABRE_PUBLIC_URL", "http://palabre.test")
@@ -305,8 +310,8 @@ async fn a_write_through_one_node_is_seen_through_the_other() {
     let tid = id(&t).to_string();
     let dir_a = TempDir::new("palabre-node-a");
     let dir_b = TempDir::new("palabre-node-b");
-    let a = Node::start(&app.db.url, &dir_a.0);
-    let b = Node::start(&app.db.url, &dir_b.0);
+    let a = Node::start(&app.db, &dir_a.0);
+    let b = Node::start(&app.db, &dir_b.0);
 
     let login = reqwest::Client::new()
         .post(format!("{}/api/v1/auth/login", a.base))

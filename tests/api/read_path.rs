@@ -142,6 +142,16 @@ async fn read_positions_only_move_forward_and_refused_ones_change_nothing() {
         pos,
         json!({"thread_id": tid, "post_number": 2, "last_post_number": 3})
     );
+    // JSON Schema counts 2.0 as an integer: so does palabre.
+    let (status, _) = send(
+        app,
+        Method::PUT,
+        &path,
+        &w.member,
+        json!({"post_number": 2.0}),
+    )
+    .await;
+    assert_eq!(status, 200);
     // An older position, sent late: nothing moves back.
     let (_, pos) = send(
         app,
@@ -626,4 +636,52 @@ async fn category_watchers_keep_what_came_before_a_thread_level_and_replies_cost
         watched(&notes(&app, &w, "").await),
         [(id(&last).to_string(), false)]
     );
+}
+
+/// The migration that filled the excerpts of older threads writes what the application writes.
+#[tokio::test]
+async fn the_excerpt_backfill_matches_the_application() {
+    use diesel::prelude::*;
+    let app = TestApp::spawn();
+    let admin = app.admin("admin_bf").await;
+    category(&app, &admin, "forets", "everyone").await;
+    let bodies = [
+        "Un **relevé** _précis_ des haies & talus, [lien](https://ign.fr \"titre > piège\")."
+            .to_string(),
+        "- premier\n- second\n\n> citation <b>brute</b>\n\n`code <x>` fin".to_string(),
+        format!("{} suite", "Brocéliande ".repeat(30)),
+    ];
+    let mut ids = Vec::new();
+    for (i, body) in bodies.iter().enumerate() {
+        let t = thread(&app, &admin, "forets", &format!("Fil numéro {i}"), body).await;
+        ids.push(id(&t).to_string());
+    }
+    #[derive(QueryableByName, PartialEq, Debug)]
+    struct E {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        excerpt: String,
+    }
+    let read = |conn: &mut diesel::PgConnection| -> Vec<String> {
+        ids.iter()
+            .map(|t| {
+                diesel::sql_query(format!("SELECT excerpt FROM threads WHERE id = '{t}'"))
+                    .get_result::<E>(conn)
+                    .unwrap()
+                    .excerpt
+            })
+            .collect()
+    };
+    let mut conn = app.conn();
+    let written = read(&mut conn);
+    assert!(written.iter().all(|e| !e.is_empty()));
+    // The migration's statement, as shipped, run again over blanked excerpts.
+    let up = include_str!("../../migrations/2026-12-05-000017_read_path/up.sql");
+    let start = up.find("WITH plain AS").unwrap();
+    let end = start + up[start..].find("WHERE plain.thread_id = t.id;").unwrap();
+    let backfill = &up[start..end + "WHERE plain.thread_id = t.id".len()];
+    diesel::sql_query("UPDATE threads SET excerpt = ''")
+        .execute(&mut conn)
+        .unwrap();
+    diesel::sql_query(backfill).execute(&mut conn).unwrap();
+    assert_eq!(read(&mut conn), written);
 }

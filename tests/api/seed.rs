@@ -9,7 +9,14 @@ fn seeded(profile: Profile, scale: f64, seed_value: u64) -> (TestDb, palabre::db
     let db = TestDb::new();
     let dir = TempDir::new("palabre-seed");
     let settings = palabre::config::Settings::for_tests(db.url.clone(), &dir.0);
-    let pool = palabre::db::build_pool(&db.url, 2, 0, std::time::Duration::from_secs(5)).unwrap();
+    let pool = palabre::db::build_pool(
+        &db.url,
+        2,
+        0,
+        std::time::Duration::from_secs(5),
+        palabre::db::DbPooler::None,
+    )
+    .unwrap();
     let summary = seed::run(&pool, &settings, profile, scale, seed_value).unwrap();
     assert!(!summary.is_empty());
     (db, pool)

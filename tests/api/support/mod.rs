@@ -28,6 +28,9 @@ struct Cluster {
     template: String,
     /// `postgresql://…/{db}` with `{db}` to replace.
     url_pattern: String,
+    /// `PALABRE_TEST_POOLER_URL`: a transaction-mode PgBouncer in front of the cluster; the apps
+    /// then connect through it (`PALABRE_DB_POOLER=transaction`), and set-up SQL goes direct.
+    pooler_pattern: Option<String>,
 }
 
 static LOCAL: Mutex<Option<(LocalPostgres, PathBuf)>> = Mutex::new(None);
@@ -103,10 +106,14 @@ fn cluster() -> &'static Cluster {
         let mut conn = PgConnection::establish(&url_pattern.replace("{db}", &template)).unwrap();
         db::migrate(&mut conn).expect("migrate the template database");
         drop(conn);
+        let pooler_pattern = std::env::var("PALABRE_TEST_POOLER_URL")
+            .ok()
+            .map(|url| replace_db(&url, "{db}"));
         Cluster {
             admin_url,
             template,
             url_pattern,
+            pooler_pattern,
         }
     })
 }
@@ -114,7 +121,11 @@ fn cluster() -> &'static Cluster {
 /// A fresh database cloned from the migrated template; dropped when this value is dropped.
 pub struct TestDb {
     pub name: String,
+    /// A direct connection (set-up SQL, the read cache's listener).
     pub url: String,
+    /// What the app connects to: the pooler when there is one, else `url`.
+    pub app_url: String,
+    pub pooler: db::DbPooler,
 }
 
 impl TestDb {
@@ -139,7 +150,20 @@ impl TestDb {
             .execute(&mut admin)
             .expect("create a test database");
         let url = c.url_pattern.replace("{db}", &name);
-        TestDb { name, url }
+        let (app_url, pooler) = match &c.pooler_pattern {
+            Some(p) => (p.replace("{db}", &name), db::DbPooler::Transaction),
+            None => (url.clone(), db::DbPooler::None),
+        };
+        if pooler == db::DbPooler::Transaction && template.is_some() {
+            let mut conn = PgConnection::establish(&url).expect("connect to the test database");
+            db::role_settings(&mut conn).expect("the role's planner settings");
+        }
+        TestDb {
+            name,
+            url,
+            app_url,
+            pooler,
+        }
     }
 
     pub fn connect(&self) -> PgConnection {
@@ -235,7 +259,9 @@ impl TestApp {
     ) -> Self {
         let db = TestDb::new();
         let data_dir = TempDir::new("palabre-data");
-        let mut settings = Settings::for_tests(db.url.clone(), &data_dir.0);
+        let mut settings = Settings::for_tests(db.app_url.clone(), &data_dir.0);
+        settings.db_pooler = db.pooler;
+        settings.listen_database_url = Some(palabre::config::Secret::new(db.url.clone()));
         // Most tests publish at once; the moderation tests turn holding back on.
         settings.approve_first_posts = 0;
         // Per-member write limits are tested on their own; other tests write as fast as they like.
@@ -247,10 +273,11 @@ impl TestApp {
         tune(&mut settings);
         let settings = std::sync::Arc::new(settings);
         let (pool, statements) = db::build_counted_pool(
-            &db.url,
+            &db.app_url,
             settings.db_pool_size,
             0,
             std::time::Duration::from_secs(5),
+            settings.db_pooler,
         )
         .unwrap();
         let mailer = Mailer::memory();
