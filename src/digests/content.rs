@@ -250,14 +250,6 @@ struct PairRow {
     id: Uuid,
 }
 
-#[derive(QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = SqlUuid)]
-    user_id: Uuid,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 /// The reactions of a post, summed from its stored counters.
 const REACTIONS: &str = "(SELECT coalesce(sum(e.value::bigint), 0)::bigint FROM jsonb_each_text(p.reaction_counts) AS e)";
 
@@ -523,24 +515,16 @@ fn commun_events(
     .load(conn)
 }
 
-/// Each member's unread notifications: stored ones and derived watched replies, as the
-/// notifications list counts them.
+/// Each member's unread notifications, their watched replies derived first (as their list would).
 fn unread(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, i64>> {
-    let sql = format!(
-        "SELECT m.id AS user_id, \
-                (SELECT count(*) FROM notifications n WHERE n.user_id = m.id AND n.read_at IS NULL) \
-                + {} AS n \
-         FROM unnest($1::uuid[]) AS m(id)",
-        crate::notifications::derived::unread_count_sql("m.id")
-    );
-    let rows: Vec<CountRow> = diesel::sql_query(sql)
-        .bind::<Array<SqlUuid>, _>(ids)
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.n > 0)
-        .map(|r| (r.user_id, r.n))
-        .collect())
+    let mut counts = HashMap::new();
+    for id in ids {
+        let n = crate::notifications::service::unread_with_derived(conn, *id)?;
+        if n > 0 {
+            counts.insert(*id, n);
+        }
+    }
+    Ok(counts)
 }
 
 // ---- composing -----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-//! Watched-reply notifications, derived when they are read instead of written per watcher.
+//! Watched-reply notifications, derived when their member reads them instead of written per watcher.
 //!
 //! A reply used to insert one `watched_reply` row per watcher (11,878 rows for one reply to the
-//! bench's hottest thread). Now a reply writes nothing for its watchers: a member's watched-reply
-//! notifications are the posts, by others, in the threads they watch, written while they watched:
+//! bench's hottest thread). Now a reply writes nothing for its watchers. When a member lists or
+//! counts their notifications, [`derive`] first writes their watched replies since the last time:
+//! the posts, by others, in the threads they watch, written while they watched:
 //!
 //! - a thread watched on its own (`thread_subscriptions.level = 'watching'`): its posts since that
 //!   level was set (`updated_at`, which a level set again unchanged does not move);
@@ -12,17 +13,20 @@
 //!   thread, a deleted or hidden post, nor a post the member already has a notification about (a
 //!   direct reply, a mention: never twice for one post).
 //!
-//! Each is identified by its post's id and dated by the post. It is read once the member has read
-//! the thread up to it (`PUT /threads/{id}/read`, or their own later post), marked all read after
-//! it was written (`notification_marks`), or marked read by id (`notification_reads`).
+//! Each is dated by its post, and is already read when the member has read the thread up to it.
+//! From then on it is a row like any other: listed, counted, marked read. The cost of a reply no
+//! longer grows with its watchers; a member pays for their own watched threads' new posts, when
+//! they look, and members who never look cost nothing.
+//!
+//! `notification_marks.derived_until` says up to when a member's watched replies were derived. It
+//! lags a minute behind: a reply is dated when its transaction starts and may commit a little later;
+//! the posts of that last minute are looked at again, and the unique index on
+//! `(user_id, post_id) WHERE kind = 'watched_reply'` keeps each once.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
-
-use crate::accounts::types::UserPublic;
-use crate::accounts::view;
 
 /// The threads `{me}` watches, each with the interval `[since, until)` its posts notify in.
 fn watched(me: &str) -> String {
@@ -39,197 +43,73 @@ fn watched(me: &str) -> String {
     )
 }
 
-/// When `{me}` last marked every notification read (`-infinity`: never).
-fn all_read_at(me: &str) -> String {
-    format!(
-        "COALESCE((SELECT k.all_read_at FROM notification_marks k WHERE k.user_id = {me}), \
-         '-infinity'::timestamptz)"
-    )
-}
-
-/// The conditions every derived notification of post `p` in thread `t` meets, for `{me}`.
-fn about(me: &str) -> String {
-    format!(
-        "p.number > 1 AND p.author_id <> {me} AND p.deleted_at IS NULL AND p.hidden_at IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = {me} AND n.post_id = p.id)"
-    )
-}
-
-/// The number of unread derived notifications of `{me}`, as an SQL expression. Only the posts
-/// after the member's read position and after their last "mark all read" are looked at (the
-/// index on `(thread_id, created_at)`).
-pub fn unread_count_sql(me: &str) -> String {
-    format!(
-        "(SELECT count(*) FROM ({watched}) w \
-          JOIN threads t ON t.id = w.thread_id AND t.hidden_at IS NULL \
-          LEFT JOIN thread_reads r ON r.user_id = {me} AND r.thread_id = t.id \
-          JOIN posts p ON p.thread_id = t.id \
-               AND p.created_at > GREATEST(w.since, {all_read}) AND p.created_at <= w.until \
-               AND p.number > COALESCE(r.post_number, 0) \
-          WHERE t.last_activity_at > GREATEST(w.since, {all_read}) \
-            AND COALESCE(r.post_number, 0) < t.reply_count + 1 AND {about} \
-            AND NOT EXISTS (SELECT 1 FROM notification_reads nr \
-                            WHERE nr.user_id = {me} AND nr.post_id = p.id))",
-        watched = watched(me),
-        all_read = all_read_at(me),
-        about = about(me),
-    )
-}
-
-/// `user`'s unread derived notifications.
-pub fn unread_count(conn: &mut PgConnection, user: Uuid) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let sql = format!("SELECT {} AS n", unread_count_sql("$1"));
-    let row: N = diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(user)
-        .get_result(conn)?;
-    Ok(row.n)
-}
-
-/// One derived notification.
-pub struct Derived {
-    pub post_id: Uuid,
-    pub thread_id: Uuid,
-    pub title: String,
-    pub created_at: DateTime<Utc>,
-    pub read: bool,
-    pub actor: UserPublic,
-}
-
 #[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = SqlUuid)]
-    post_id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
-    thread_id: Uuid,
-    #[diesel(sql_type = Text)]
-    title: String,
+struct Mark {
     #[diesel(sql_type = Timestamptz)]
-    created_at: DateTime<Utc>,
-    #[diesel(sql_type = Bool)]
-    read: bool,
-    #[diesel(sql_type = SqlUuid)]
-    actor_id: Uuid,
-    #[diesel(sql_type = Text)]
-    username: String,
-    #[diesel(sql_type = Text)]
-    display_name: String,
-    #[diesel(sql_type = Text)]
-    role: String,
-    #[diesel(sql_type = Timestamptz)]
-    actor_created_at: DateTime<Utc>,
+    derived_until: DateTime<Utc>,
 }
 
-/// `user`'s newest derived notifications before `after` (a `(created_at, id)` cursor), at most
-/// `limit`, newest first; only unread ones when `unread_only`. Per watched thread, its newest
-/// posts in the watching interval (the index on `(thread_id, created_at)`), then the newest of all.
-pub fn page(
+/// Writes `user`'s watched replies posted since the last time (see the module). Two statements:
+/// the member's mark, then the new rows and the mark moved on (the mark is bound as a value, so
+/// that PostgreSQL plans with it: from the threads active since, not from every watched thread).
+pub fn derive(conn: &mut PgConnection, user: Uuid) -> QueryResult<usize> {
+    let mark: Option<Mark> =
+        diesel::sql_query("SELECT derived_until FROM notification_marks WHERE user_id = $1")
+            .bind::<SqlUuid, _>(user)
+            .get_result(conn)
+            .optional()?;
+    let from = mark.map_or(DateTime::<Utc>::UNIX_EPOCH, |m| m.derived_until);
+    let sql = format!(
+        "WITH new AS ( \
+             INSERT INTO notifications (id, user_id, kind, actor_id, target_type, target_id, \
+                                        target_title, post_id, created_at, read_at) \
+             SELECT uuid_generate_v7(), $1, 'watched_reply', p.author_id, 'thread', t.id, t.title, \
+                    p.id, p.created_at, CASE WHEN p.number <= COALESCE(r.post_number, 0) THEN now() END \
+             FROM ({watched}) w \
+             JOIN threads t ON t.id = w.thread_id AND t.hidden_at IS NULL \
+                  AND t.last_activity_at > $2 AND t.last_activity_at > w.since \
+             LEFT JOIN thread_reads r ON r.user_id = $1 AND r.thread_id = t.id \
+             JOIN posts p ON p.thread_id = t.id AND p.created_at > $2 \
+                  AND p.created_at > w.since AND p.created_at <= w.until \
+             WHERE p.number > 1 AND p.author_id <> $1 AND p.deleted_at IS NULL AND p.hidden_at IS NULL \
+               AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = $1 AND n.post_id = p.id) \
+             ON CONFLICT DO NOTHING \
+             RETURNING 1) \
+         INSERT INTO notification_marks (user_id, derived_until) \
+         SELECT $1, now() - interval '1 minute' FROM (SELECT count(*) FROM new) c \
+         ON CONFLICT (user_id) DO UPDATE \
+         SET derived_until = GREATEST(notification_marks.derived_until, EXCLUDED.derived_until)",
+        watched = watched("$1"),
+    );
+    diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(user)
+        .bind::<Timestamptz, _>(from)
+        .execute(conn)
+}
+
+/// The caller read `thread` up to post `number`: their watched replies about the posts up to there
+/// are read.
+pub fn read_up_to(
     conn: &mut PgConnection,
     user: Uuid,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
-    unread_only: bool,
-) -> QueryResult<Vec<Derived>> {
-    let me = "$1";
-    let all_read = all_read_at(me);
-    let read = format!(
-        "(p.number <= COALESCE(r.post_number, 0) OR p.created_at <= {all_read} \
-          OR EXISTS (SELECT 1 FROM notification_reads nr WHERE nr.user_id = {me} AND nr.post_id = p.id))"
-    );
-    // Unread only: from the later of the interval's start and the last "mark all read".
-    let from = if unread_only {
-        format!("GREATEST(w.since, {all_read})")
-    } else {
-        "w.since".to_string()
-    };
-    let unread_filter = if unread_only {
-        format!(" AND NOT {read}")
-    } else {
-        String::new()
-    };
-    // Unread only: a thread read to its end has none (no need to walk its posts).
-    let thread_filter = if unread_only {
-        " AND COALESCE(r.post_number, 0) < t.reply_count + 1"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT p.id AS post_id, t.id AS thread_id, t.title, p.created_at, {read} AS read, \
-                u.id AS actor_id, u.username, u.display_name, u.role, u.created_at AS actor_created_at \
-         FROM ({watched}) w \
-         JOIN threads t ON t.id = w.thread_id AND t.hidden_at IS NULL AND t.last_activity_at > {from} \
-         LEFT JOIN thread_reads r ON r.user_id = {me} AND r.thread_id = t.id \
-         CROSS JOIN LATERAL ( \
-             SELECT p.* FROM posts p \
-             WHERE p.thread_id = t.id AND p.created_at > {from} AND p.created_at <= w.until{thread_filter} \
-               AND ($2::timestamptz IS NULL OR (p.created_at, p.id) < ($2::timestamptz, $3::uuid)) \
-               AND {about}{unread_filter} \
-             ORDER BY p.created_at DESC, p.id DESC LIMIT $4) p \
-         JOIN users u ON u.id = p.author_id \
-         ORDER BY p.created_at DESC, p.id DESC LIMIT $4",
-        watched = watched(me),
-        about = about(me),
-    );
-    let rows: Vec<Row> = diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(user)
-        .bind::<Nullable<Timestamptz>, _>(after.map(|a| a.0))
-        .bind::<Nullable<SqlUuid>, _>(after.map(|a| a.1))
-        .bind::<BigInt, _>(limit)
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Derived {
-            post_id: r.post_id,
-            thread_id: r.thread_id,
-            title: r.title,
-            created_at: r.created_at,
-            read: r.read,
-            actor: view::user((
-                r.actor_id,
-                r.username,
-                r.display_name,
-                r.role,
-                r.actor_created_at,
-            )),
-        })
-        .collect())
-}
-
-/// Marks derived notifications read by id (their posts' ids); other ids are ignored.
-pub fn mark_read(conn: &mut PgConnection, user: Uuid, ids: &[Uuid]) -> QueryResult<usize> {
+    thread: Uuid,
+    number: i32,
+) -> QueryResult<usize> {
     diesel::sql_query(
-        "INSERT INTO notification_reads (user_id, post_id) \
-         SELECT $1, p.id FROM posts p WHERE p.id = ANY($2) \
-         ON CONFLICT DO NOTHING",
+        "UPDATE notifications n SET read_at = now() FROM posts p \
+         WHERE n.user_id = $1 AND n.kind = 'watched_reply' AND n.target_id = $2 \
+           AND n.read_at IS NULL AND p.id = n.post_id AND p.number <= $3",
     )
     .bind::<SqlUuid, _>(user)
-    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<SqlUuid, _>(thread)
+    .bind::<diesel::sql_types::Integer, _>(number)
     .execute(conn)
 }
 
-/// Marks every derived notification written until now read: one mark replaces the single ones.
-pub fn mark_all_read(conn: &mut PgConnection, user: Uuid) -> QueryResult<()> {
-    diesel::sql_query(
-        "WITH d AS (DELETE FROM notification_reads WHERE user_id = $1) \
-         INSERT INTO notification_marks (user_id, all_read_at) VALUES ($1, now()) \
-         ON CONFLICT (user_id) DO UPDATE SET all_read_at = now()",
-    )
-    .bind::<SqlUuid, _>(user)
-    .execute(conn)?;
-    Ok(())
-}
-
-/// Erasure: the member's marks.
+/// Erasure: the member's mark.
 pub fn erase(conn: &mut PgConnection, user: Uuid) -> QueryResult<()> {
-    diesel::sql_query(
-        "WITH d AS (DELETE FROM notification_reads WHERE user_id = $1) \
-         DELETE FROM notification_marks WHERE user_id = $1",
-    )
-    .bind::<SqlUuid, _>(user)
-    .execute(conn)?;
+    diesel::sql_query("DELETE FROM notification_marks WHERE user_id = $1")
+        .bind::<SqlUuid, _>(user)
+        .execute(conn)?;
     Ok(())
 }

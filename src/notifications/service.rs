@@ -83,8 +83,9 @@ pub fn read_up_to(
     Ok(())
 }
 
-/// `PUT /threads/{id}/read`: the caller has read `thread` up to post `number`. One statement: the
-/// position only moves forward (an older, late request changes nothing); a number past the thread's
+/// `PUT /threads/{id}/read`: the caller has read `thread` up to post `number` (and its watched
+/// replies up to there are read: a second statement). The position: one statement; it only
+/// moves forward (an older, late request changes nothing); a number past the thread's
 /// last post is refused (422 `post_number`) and changes nothing; a thread the caller may not see is
 /// a 404.
 pub fn mark_thread_read(
@@ -128,6 +129,8 @@ pub fn mark_thread_read(
         ));
     }
     let post_number = row.stored.unwrap_or(number.get());
+    // Reading the thread reads its watched replies up to there.
+    super::derived::read_up_to(conn, actor.id, thread, post_number)?;
     Ok(ReadPosition {
         thread_id: thread,
         post_number,
@@ -288,14 +291,18 @@ pub fn notify_new_thread(
     .execute(conn)
 }
 
-/// Unread notifications: stored ones and derived watched replies.
 fn unread_count(conn: &mut PgConnection, user: Uuid) -> QueryResult<i64> {
-    let stored: i64 = notifications::table
+    notifications::table
         .filter(notifications::user_id.eq(user))
         .filter(notifications::read_at.is_null())
         .count()
-        .get_result(conn)?;
-    Ok(stored + super::derived::unread_count(conn, user)?)
+        .get_result(conn)
+}
+
+/// A member's unread notifications, their watched replies derived first (digests count them).
+pub fn unread_with_derived(conn: &mut PgConnection, user: Uuid) -> QueryResult<i64> {
+    super::derived::derive(conn, user)?;
+    unread_count(conn, user)
 }
 
 type NotificationRow = (
@@ -311,8 +318,9 @@ type NotificationRow = (
     Option<DateTime<Utc>>,
 );
 
-/// A member's notifications, newest first, with the unread count: one statement (the page, each
-/// actor's public columns, and the unread count as an uncorrelated subquery PostgreSQL runs once).
+/// A member's notifications, newest first, with the unread count: their watched replies derived
+/// since the last look (`derived`, two statements), then one statement (the page, each actor's
+/// public columns, and the unread count as an uncorrelated subquery PostgreSQL runs once).
 pub fn list(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -321,6 +329,8 @@ pub fn list(
 ) -> AppResult<NotificationPage> {
     let limit = paging.limit()?;
     let after: Option<(At, Uuid)> = paging.after()?;
+    // Watched replies since the last look become rows first (`derived`).
+    super::derived::derive(conn, actor.id)?;
     let mut q = notifications::table
         .left_join(users::table.on(notifications::actor_id.eq(users::id.nullable())))
         .filter(notifications::user_id.eq(actor.id))
@@ -360,26 +370,15 @@ pub fn list(
         .order((notifications::created_at.desc(), notifications::id.desc()))
         .limit(limit + 1)
         .load(conn)?;
-    let stored_unread = match rows.first() {
+    let unread_count = match rows.first() {
         Some(r) => r.2,
-        None => notifications::table
-            .filter(notifications::user_id.eq(actor.id))
-            .filter(notifications::read_at.is_null())
-            .count()
-            .get_result(conn)?,
+        None => unread_count(conn, actor.id)?,
     };
-    // Watched replies are derived (`derived`): the newest of both, merged.
-    let derived = super::derived::page(
-        conn,
-        actor.id,
-        after.map(|(at, id)| (at.0, id)),
-        limit + 1,
-        unread_only,
-    )?;
-    let unread_count = stored_unread + super::derived::unread_count(conn, actor.id)?;
-    let mut merged: Vec<Notification> = rows
-        .into_iter()
-        .map(|(r, who, _)| Notification {
+    let Page { items, next_cursor } = Page::from_rows(
+        rows,
+        limit,
+        |r| (At(r.0.8), r.0.0),
+        |(r, who, _)| Notification {
             id: r.0,
             kind: r.1,
             actor: who.map(user),
@@ -392,26 +391,8 @@ pub fn list(
             decision_id: r.7,
             created_at: r.8,
             read: r.9.is_some(),
-        })
-        .chain(derived.into_iter().map(|d| Notification {
-            id: d.post_id,
-            kind: "watched_reply".into(),
-            actor: Some(d.actor),
-            target: Target {
-                kind: "thread".into(),
-                id: d.thread_id,
-                title: d.title,
-            },
-            post_id: Some(d.post_id),
-            decision_id: None,
-            created_at: d.created_at,
-            read: d.read,
-        }))
-        .collect();
-    merged.sort_by_key(|n| std::cmp::Reverse((n.created_at, n.id)));
-    merged.truncate((limit + 1) as usize);
-    let Page { items, next_cursor } =
-        Page::from_rows(merged, limit, |n| (At(n.created_at), n.id), |n| n);
+        },
+    );
     Ok(NotificationPage {
         items,
         next_cursor,
@@ -436,14 +417,11 @@ pub fn mark_read(
             diesel::update(unread)
                 .set(notifications::read_at.eq(Utc::now()))
                 .execute(conn)?;
-            super::derived::mark_all_read(conn, actor.id)?;
         }
         (Some(ids), _) => {
-            diesel::update(unread.filter(notifications::id.eq_any(&ids)))
+            diesel::update(unread.filter(notifications::id.eq_any(ids)))
                 .set(notifications::read_at.eq(Utc::now()))
                 .execute(conn)?;
-            // A derived watched reply's id is its post's.
-            super::derived::mark_read(conn, actor.id, &ids)?;
         }
         _ => {
             return Err(AppError::validation(
@@ -553,26 +531,7 @@ pub fn export(conn: &mut PgConnection, user: Uuid) -> AppResult<Value> {
             thread_reads::updated_at,
         ))
         .load(conn)?;
-    let marked: Vec<(Uuid, DateTime<Utc>)> = diesel::sql_query(
-        "SELECT post_id, read_at FROM notification_reads WHERE user_id = $1 ORDER BY read_at",
-    )
-    .bind::<SqlUuid, _>(user)
-    .load::<MarkedRow>(conn)?
-    .into_iter()
-    .map(|r| (r.post_id, r.read_at))
-    .collect();
-    let all_read_at: Option<DateTime<Utc>> =
-        diesel::sql_query("SELECT all_read_at FROM notification_marks WHERE user_id = $1")
-            .bind::<SqlUuid, _>(user)
-            .get_result::<AllReadRow>(conn)
-            .optional()?
-            .map(|r| r.all_read_at);
     crate::feature::section(NotificationsExport {
-        watched_replies_read: marked
-            .into_iter()
-            .map(|(post_id, at)| ExportedMark { post_id, at })
-            .collect(),
-        all_read_at,
         read_positions: reads
             .into_iter()
             .map(|(thread_id, post_number, at)| ExportedReadPosition {
@@ -605,31 +564,6 @@ pub struct NotificationsExport {
     /// How far you have read each thread you opened.
     #[schema(inline)]
     pub read_positions: Vec<ExportedReadPosition>,
-    /// Watched replies you marked read one by one (by their post).
-    #[schema(inline)]
-    pub watched_replies_read: Vec<ExportedMark>,
-    /// When you last marked all your notifications read.
-    pub all_read_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ExportedMark {
-    pub post_id: Uuid,
-    pub at: DateTime<Utc>,
-}
-
-#[derive(QueryableByName)]
-struct MarkedRow {
-    #[diesel(sql_type = SqlUuid)]
-    post_id: Uuid,
-    #[diesel(sql_type = Timestamptz)]
-    read_at: DateTime<Utc>,
-}
-
-#[derive(QueryableByName)]
-struct AllReadRow {
-    #[diesel(sql_type = Timestamptz)]
-    all_read_at: DateTime<Utc>,
 }
 
 #[derive(Serialize, ToSchema)]

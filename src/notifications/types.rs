@@ -100,8 +100,8 @@ pub enum NotificationKind {
     Reply,
     /// You were mentioned (`@username`).
     Mention,
-    /// A reply in a thread or category you watch (derived when listed, not stored: its id is the
-    /// post's).
+    /// A reply in a thread or category you watch (derived when you look, not fanned out when
+    /// posted).
     WatchedReply,
     /// A new thread in a category you watch.
     NewThread,
@@ -177,8 +177,7 @@ pub struct Target {
     "decision_id": null
 }))]
 pub struct Notification {
-    /// Send it to `POST /notifications/read`. A `watched_reply` is derived from the thread rather
-    /// than stored: its id is its post's (`post_id`).
+    /// Send it to `POST /notifications/read`.
     pub id: Uuid,
     #[schema(value_type = NotificationKind)]
     pub kind: String,
@@ -217,7 +216,7 @@ pub struct NotificationQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarkRead {
-    /// Notification ids (a `watched_reply`'s is its post's); unknown ones are ignored.
+    /// Notification ids; unknown ones are ignored.
     #[schema(max_items = 100)]
     pub ids: Option<Vec<Uuid>>,
     pub all: Option<bool>,
