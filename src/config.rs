@@ -125,7 +125,8 @@ pub struct Settings {
     pub listen_database_url: Option<Secret>,
     /// `PALABRE_DB_POOLER` (`none`, `session`, `transaction`).
     pub db_pooler: DbPooler,
-    /// `PALABRE_SEARCH_CONCURRENCY`: searches run at once (default: half the pool, at least 1);
+    /// `PALABRE_SEARCH_CONCURRENCY`: searches run at once (default: a quarter of the pool, at least
+    /// 1: on 2 cores, two searches at once took both from the thread reads, BENCHMARKS.md);
     /// others wait their turn without holding a connection.
     pub search_concurrency: u32,
     /// `PALABRE_SHARED_CACHE_SECONDS`: the `s-maxage` of anonymous reads, how long a reverse proxy
@@ -453,7 +454,7 @@ impl Settings {
         let search_concurrency: u32 = parse(
             "PALABRE_SEARCH_CONCURRENCY",
             get("PALABRE_SEARCH_CONCURRENCY"),
-            (db_pool_size / 2).max(1),
+            (db_pool_size / 4).max(1),
         )?;
         if search_concurrency == 0 {
             return Err(ConfigError::new(
