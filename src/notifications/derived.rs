@@ -52,20 +52,32 @@ fn watched(me: &str, active: &str) -> String {
 struct Mark {
     #[diesel(sql_type = Timestamptz)]
     derived_until: DateTime<Utc>,
+    /// Some thread was active since: there may be something to derive.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    moved: bool,
 }
 
-/// Writes `user`'s watched replies posted since the last time (see the module). Two statements:
-/// the member's mark, then the new rows and the mark moved on (the mark is bound as a value, so
+/// Writes `user`'s watched replies posted since the last time (see the module). One statement when
+/// no thread was active since the member's mark (a reply dates its thread's last activity with its
+/// own time), else two: the mark, then the new rows and the mark moved on (the mark is bound as a value, so
 /// that PostgreSQL plans with it: from the threads active since, not from every watched thread).
 /// One request of a member derives at a time: another one meanwhile (a transaction-scoped
 /// advisory lock taken without waiting) reads what is there rather than queueing behind it on the
 /// same rows (the bench's 64 concurrent requests of one member serialised on its mark).
 pub fn derive(conn: &mut PgConnection, user: Uuid) -> QueryResult<usize> {
-    let mark: Option<Mark> =
-        diesel::sql_query("SELECT derived_until FROM notification_marks WHERE user_id = $1")
-            .bind::<SqlUuid, _>(user)
-            .get_result(conn)
-            .optional()?;
+    // Nothing was posted anywhere since the mark (one probe of the newest thread activity): nothing
+    // to derive, and no statement to plan.
+    let mark: Option<Mark> = diesel::sql_query(
+        "SELECT k.derived_until, \
+                EXISTS (SELECT 1 FROM threads t WHERE t.last_activity_at > k.derived_until) AS moved \
+         FROM notification_marks k WHERE k.user_id = $1",
+    )
+    .bind::<SqlUuid, _>(user)
+    .get_result(conn)
+    .optional()?;
+    if mark.as_ref().is_some_and(|m| !m.moved) {
+        return Ok(0);
+    }
     let from = mark.map_or(DateTime::<Utc>::UNIX_EPOCH, |m| m.derived_until);
     // The mark is written into the statement's text, not bound: the pool's connections plan
     // with `force_generic_plan`, and only a constant lets PostgreSQL start from the threads active
